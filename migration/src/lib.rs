@@ -1,0 +1,14 @@
+//! The database schema, owned by sea-orm-migration: one file per migration.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_mcp_servers;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_create_mcp_servers::Migration)]
+    }
+}

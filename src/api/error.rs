@@ -1,0 +1,82 @@
+//! The one place that turns errors into HTTP statuses and `{"error": ...}` bodies.
+
+use poem::error::ResponseError;
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
+
+use super::payload::JsonPayload;
+use super::schemas::ErrorResponse;
+use crate::domain::ValidationError;
+use crate::storage::StorageError;
+use crate::telemetry::RequestId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
+    #[error("name: {0}")]
+    DuplicateName(String),
+    #[error("invalid JSON body: {0}")]
+    MalformedBody(String),
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// Details stay in the log; the caller gets the request id to quote.
+    #[error("internal server error (request id {0})")]
+    Internal(RequestId),
+    /// Any other error poem reports (its own status and message).
+    #[error("{message}")]
+    Other { status: StatusCode, message: String },
+}
+
+impl ApiError {
+    /// Maps a storage failure, logging what the caller must not see.
+    pub fn from_storage(err: StorageError, request_id: &RequestId) -> Self {
+        match err {
+            StorageError::DuplicateName(_) => Self::DuplicateName(err.to_string()),
+            StorageError::Database(_) | StorageError::Secret(_) => {
+                tracing::error!(error = %err, "storage failed");
+                Self::Internal(request_id.clone())
+            }
+        }
+    }
+
+    pub fn body(&self) -> ErrorResponse {
+        ErrorResponse {
+            error: self.to_string(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Invalid(_) | Self::DuplicateName(_) | Self::MalformedBody(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Other { status, .. } => *status,
+        }
+    }
+
+    fn as_response(&self) -> Response {
+        let mut response = JsonPayload(self.body()).into_response();
+        response.set_status(self.status());
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.as_response()
+    }
+}

@@ -1,0 +1,124 @@
+//! Cross-cutting HTTP concerns: request ids and logs, the body limit, and JSON
+//! bodies for every error, including those raised outside the handlers.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use poem::error::{MethodNotAllowedError, NotFoundError};
+use poem::http::header;
+use poem::{Endpoint, IntoResponse, Request, Response};
+use poem_openapi::error::{ContentTypeError, ParseRequestPayloadError};
+use tokio::io::AsyncReadExt;
+use tracing::Instrument;
+
+use super::error::ApiError;
+use crate::telemetry::RequestId;
+
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Gives each request an id (or keeps a sane one the caller sent), runs it in a
+/// span carrying that id, and logs one line when it completes.
+pub async fn request_telemetry<E: Endpoint>(
+    next: Arc<E>,
+    mut req: Request,
+) -> poem::Result<Response> {
+    let request_id = RequestId::from_header_or_new(req.headers().get(RequestId::HEADER));
+    req.extensions_mut().insert(request_id.clone());
+    let method = req.method().clone();
+    // The path only: a query string may carry anything.
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let started = Instant::now();
+    let mut response = match next.call(req).instrument(span.clone()).await {
+        Ok(response) => response.into_response(),
+        Err(err) => err.into_response(),
+    };
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        tracing::info!(
+            method = %method,
+            path = %path,
+            status = response.status().as_u16(),
+            latency_ms = format_args!("{latency_ms:.2}"),
+            "request completed"
+        )
+    });
+    if let Ok(value) = request_id.as_str().parse() {
+        response.headers_mut().insert(RequestId::HEADER, value);
+    }
+    Ok(response)
+}
+
+/// Turns every error into `{"error": ...}` with its status, so callers never see
+/// a plain-text error, whichever layer raised it.
+pub async fn json_errors<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<Response> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .cloned()
+        .unwrap_or_default();
+    let err = match next.call(req).await {
+        Ok(response) => return Ok(response.into_response()),
+        Err(err) => err,
+    };
+    let api_error = if err.is::<ApiError>() {
+        err.downcast::<ApiError>()
+            .unwrap_or_else(|err| ApiError::Other {
+                status: err.status(),
+                message: err.to_string(),
+            })
+    } else if err.is::<NotFoundError>() {
+        ApiError::NotFound(format!("no route for {method} {path}"))
+    } else if err.is::<MethodNotAllowedError>() {
+        ApiError::MethodNotAllowed(format!("method {method} is not allowed on {path}"))
+    } else if let Some(content_type) = err.downcast_ref::<ContentTypeError>() {
+        let got = match content_type {
+            ContentTypeError::NotSupported { content_type } => format!("got {content_type:?}"),
+            _ => "none was given".to_owned(),
+        };
+        ApiError::UnsupportedMediaType(format!("Content-Type must be application/json ({got})"))
+    } else if let Some(parse) = err.downcast_ref::<ParseRequestPayloadError>() {
+        ApiError::MalformedBody(parse.to_string())
+    } else if err.status().is_server_error() {
+        tracing::error!(error = %err, "request failed");
+        ApiError::Internal(request_id)
+    } else {
+        ApiError::Other {
+            status: err.status(),
+            message: err.to_string(),
+        }
+    };
+    Ok(api_error.into_response())
+}
+
+/// Refuses bodies over `MAX_BODY_BYTES` with 413, whether or not they declare a
+/// length (chunked bodies are counted as they arrive).
+pub async fn limit_body<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
+    let too_large = || ApiError::PayloadTooLarge {
+        limit: MAX_BODY_BYTES,
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Err(too_large().into());
+    }
+    let mut body = Vec::new();
+    req.take_body()
+        .into_async_read()
+        .take(MAX_BODY_BYTES as u64 + 1)
+        .read_to_end(&mut body)
+        .await
+        .map_err(|err| {
+            ApiError::MalformedBody(format!("the request body could not be read: {err}"))
+        })?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(too_large().into());
+    }
+    req.set_body(body);
+    next.call(req).await.map(IntoResponse::into_response)
+}

@@ -1,0 +1,57 @@
+//! The HTTP layer: poem-openapi types and thin handlers, the emitted OpenAPI
+//! document and Swagger UI, and the middleware around them.
+
+mod error;
+mod mcp_servers;
+mod middleware;
+mod payload;
+pub mod schemas;
+
+use std::sync::Arc;
+
+use poem::{Endpoint, EndpointExt, Response, Route};
+use poem_openapi::OpenApiService;
+
+pub use error::ApiError;
+pub use mcp_servers::McpServersApi;
+pub use middleware::MAX_BODY_BYTES;
+
+use sea_orm::DatabaseConnection;
+
+use crate::secrets::{SecretBoxer, SecretKey};
+use crate::storage::McpServerRepository;
+
+const TITLE: &str = "mcp-registry";
+const DESCRIPTION: &str = "A registry of remote MCP (Model Context Protocol) servers, their URL, credentials and headers, so that agents can later use their tools. Secrets (api_key and credential header values) are write-only and encrypted at rest.";
+
+fn openapi_service(api: McpServersApi) -> OpenApiService<McpServersApi, ()> {
+    OpenApiService::new(api, TITLE, env!("CARGO_PKG_VERSION")).description(DESCRIPTION)
+}
+
+/// The whole HTTP application: the API, `/openapi.json`, `/openapi.yaml` and
+/// Swagger UI at `/docs` (its assets are compiled in: it works offline).
+pub fn app(repository: Arc<McpServerRepository>) -> impl Endpoint<Output = Response> {
+    let service = openapi_service(McpServersApi::new(repository));
+    let docs = service.swagger_ui();
+    let spec_json = service.spec_endpoint();
+    let spec_yaml = service.spec_endpoint_yaml();
+    Route::new()
+        .nest("/", service)
+        .nest("/docs", docs)
+        .at("/openapi.json", spec_json)
+        .at("/openapi.yaml", spec_yaml)
+        .around(middleware::limit_body)
+        .around(middleware::json_errors)
+        .around(middleware::request_telemetry)
+}
+
+/// The OpenAPI document without starting the server, for SDK generators.
+/// Describing the API needs its types, not a database: the repository here is
+/// never called, so it is left disconnected.
+pub fn openapi_document() -> OpenApiService<McpServersApi, ()> {
+    let repository = McpServerRepository::new(
+        DatabaseConnection::default(),
+        SecretBoxer::new(&SecretKey::generate()),
+    );
+    openapi_service(McpServersApi::new(Arc::new(repository)))
+}

@@ -1,0 +1,81 @@
+//! `JsonPayload<T>`: an `application/json` body whose schema is `T`'s.
+//!
+//! poem-openapi's own `Json` reports a wrong field without naming it; this one
+//! parses with serde and names the path (`headers.X-Key: invalid type ...`), which
+//! is what a caller needs to fix the request.
+
+use poem::http::{StatusCode, header};
+use poem::{IntoResponse, Request, RequestBody, Response};
+use poem_openapi::payload::{ParsePayload, Payload};
+use poem_openapi::registry::{MetaSchemaRef, Registry};
+use poem_openapi::types::{ToJSON, Type};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+pub const JSON: &str = "application/json";
+
+pub struct JsonPayload<T>(pub T);
+
+impl<T: Type> Payload for JsonPayload<T> {
+    const CONTENT_TYPE: &'static str = JSON;
+
+    fn check_content_type(content_type: &str) -> bool {
+        content_type.parse::<mime::Mime>().is_ok_and(|mime| {
+            mime.type_() == mime::APPLICATION
+                && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
+        })
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: DeserializeOwned + Send> ParsePayload for JsonPayload<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let bytes = <Vec<u8> as poem::FromRequest>::from_request(request, body).await?;
+        parse_json(&bytes).map(Self).map_err(poem::Error::from)
+    }
+}
+
+poem_openapi::impl_apirequest_for_payload!(JsonPayload<T>, T: DeserializeOwned + Type + Send);
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::MalformedBody(
+            "the request body is empty; expected a JSON object".into(),
+        ));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let reason = err.into_inner();
+        // "." is the whole body, "?" a place serde could not name (bad syntax).
+        ApiError::MalformedBody(if path == "." || path == "?" {
+            reason.to_string()
+        } else {
+            format!("{path}: {reason}")
+        })
+    })?;
+    deserializer
+        .end()
+        .map_err(|err| ApiError::MalformedBody(err.to_string()))?;
+    Ok(value)
+}
+
+impl<T: ToJSON + Send> IntoResponse for JsonPayload<T> {
+    fn into_response(self) -> Response {
+        let body = self.0.to_json().unwrap_or_default().to_string();
+        Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, JSON)
+            .body(body)
+    }
+}

@@ -1,0 +1,20 @@
+//! Domain types: every value here was parsed and validated once, so the layers
+//! around them never re-check. No I/O.
+
+mod api_key;
+mod description;
+mod error;
+mod headers;
+mod id;
+mod name;
+mod server;
+mod url;
+
+pub use api_key::ApiKey;
+pub use description::Description;
+pub use error::ValidationError;
+pub use headers::{HttpHeaders, is_credential_header};
+pub use id::McpServerId;
+pub use name::ServerName;
+pub use server::{McpServerRecord, NewMcpServer, ServerStatus, TransportType};
+pub use url::ServerUrl;

@@ -1,0 +1,63 @@
+use url::Url;
+
+use super::ValidationError;
+
+const MAX_CHARS: usize = 2048;
+
+/// An absolute http(s) URL with a host, kept in its normalised (WHATWG) form so
+/// that what is stored is exactly what a client will later connect to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerUrl(Url);
+
+impl ServerUrl {
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        let error = |rule: &str| Err(ValidationError::new("url", rule));
+        if value.chars().count() > MAX_CHARS {
+            return error(&format!("must be at most {MAX_CHARS} characters"));
+        }
+        let Ok(url) = Url::parse(value) else {
+            return error("must be an absolute http or https URL");
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            return error("scheme must be http or https");
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return error("must have a host");
+        }
+        // Credentials in the URL would be stored and returned in plaintext.
+        if !url.username().is_empty() || url.password().is_some() {
+            return error("must not contain a user name or password; use api_key or headers");
+        }
+        if url.as_str().chars().count() > MAX_CHARS {
+            return error(&format!("must be at most {MAX_CHARS} characters"));
+        }
+        Ok(Self(url))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_a_canonical_url_unchanged() {
+        let url = ServerUrl::parse("https://mcp.atlassian.com/v1/mcp").unwrap();
+        assert_eq!(url.as_str(), "https://mcp.atlassian.com/v1/mcp");
+    }
+
+    #[test]
+    fn rejects_other_schemes_relative_urls_and_userinfo() {
+        for bad in [
+            "ftp://x.example/",
+            "/v1/mcp",
+            "https://user:pw@x.example/",
+            "http://",
+        ] {
+            assert!(ServerUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

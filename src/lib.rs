@@ -1,0 +1,121 @@
+//! mcp-registry: a registry of remote MCP servers. `Application` builds the same
+//! server for the binary and for the tests.
+
+pub mod api;
+pub mod config;
+pub mod domain;
+pub mod secrets;
+pub mod storage;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::{EndpointExt, Server};
+
+use config::ServeSettings;
+use secrets::{SecretBoxer, SecretKey, SecretKeyError};
+use storage::{Database, DatabaseError, McpServerRepository};
+
+/// How long in-flight requests may run on after a shutdown signal.
+const GRACEFUL_SHUTDOWN: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+    #[error("{}: {source}", config::SECRET_KEY_ENV)]
+    SecretKey {
+        #[from]
+        source: SecretKeyError,
+    },
+    #[error(
+        "{} must be set (base64 of 32 random bytes, e.g. `openssl rand -base64 32`) \
+         when the database is not a SQLite file",
+        config::SECRET_KEY_ENV
+    )]
+    MissingSecretKey,
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    acceptor: TcpAcceptor,
+    address: SocketAddr,
+    app: poem::endpoint::BoxEndpoint<'static>,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations, loads the key and binds.
+    pub async fn build(settings: &ServeSettings) -> Result<Self, StartupError> {
+        let database = Database::from_url(&settings.database_url)?;
+        let key = match (ServeSettings::secret_key_from_env(), database.key_file()) {
+            (Some(text), _) => SecretKey::from_base64(&text)?,
+            (None, Some(path)) => SecretKey::load_or_create_file(&path)?,
+            (None, None) => return Err(StartupError::MissingSecretKey),
+        };
+        let db = database.connect().await?;
+        tracing::info!(
+            database = database.kind(),
+            key_id = key.id(),
+            "database ready"
+        );
+        let repository = Arc::new(McpServerRepository::new(db, SecretBoxer::new(&key)));
+
+        let bind_error = |source| StartupError::Bind {
+            address: settings.bind,
+            source,
+        };
+        let acceptor = TcpListener::bind(settings.bind)
+            .into_acceptor()
+            .await
+            .map_err(bind_error)?;
+        let address = acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().copied())
+            .unwrap_or(settings.bind);
+        Ok(Self {
+            acceptor,
+            address,
+            app: api::app(repository).boxed(),
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tracing::info!(address = %self.address, "listening");
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(self.app, shutdown_signal(), Some(GRACEFUL_SHUTDOWN))
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

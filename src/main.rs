@@ -1,0 +1,38 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use mcp_registry::config::{Cli, Command, DocumentFormat};
+use mcp_registry::{Application, api, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match cli.command {
+        Some(Command::Openapi { format }) => {
+            let document = api::openapi_document();
+            match format {
+                DocumentFormat::Json => println!("{}", document.spec()),
+                DocumentFormat::Yaml => print!("{}", document.spec_yaml()),
+            }
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Serve(settings)) => settings,
+        None => cli.serve,
+    };
+    telemetry::init(settings.log_format);
+    let app = match Application::build(&settings).await {
+        Ok(app) => app,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start");
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match app.run_until_stopped().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,112 @@
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    #[error("DATABASE_URL must start with sqlite:// or postgres://")]
+    UnsupportedUrl,
+    #[error("DATABASE_URL is not a valid SQLite URL: {0}")]
+    InvalidSqliteUrl(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(DbErr),
+    #[error("cannot apply the database migrations: {0}")]
+    Migrate(DbErr),
+}
+
+/// Which database a `DATABASE_URL` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file (or `:memory:`), embedded: no server to run.
+    Sqlite {
+        url: String,
+        file: Option<PathBuf>,
+    },
+    Postgres {
+        url: String,
+    },
+}
+
+impl Database {
+    pub fn from_url(url: &str) -> Result<Self, DatabaseError> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|err| DatabaseError::InvalidSqliteUrl(err.to_string()))?;
+            let file = options.get_filename();
+            let file = (file.as_os_str() != ":memory:").then(|| file.to_path_buf());
+            Ok(Self::Sqlite {
+                url: url.to_owned(),
+                file,
+            })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres {
+                url: url.to_owned(),
+            })
+        } else {
+            Err(DatabaseError::UnsupportedUrl)
+        }
+    }
+
+    /// Where the embedded database keeps its key file when no key is configured.
+    pub fn key_file(&self) -> Option<PathBuf> {
+        match self {
+            Self::Sqlite {
+                file: Some(file), ..
+            } => Some(file.with_extension("key")),
+            _ => None,
+        }
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn connect(&self) -> Result<DatabaseConnection, DatabaseError> {
+        let mut options = match self {
+            Self::Sqlite { url, .. } => {
+                let mut options = ConnectOptions::new(url);
+                options
+                    // One connection: SQLite has a single writer anyway, and queueing
+                    // in the pool is fairer than retrying on a busy database.
+                    .max_connections(1)
+                    .map_sqlx_sqlite_opts(|opts| {
+                        opts.create_if_missing(true)
+                            .journal_mode(SqliteJournalMode::Wal)
+                            // A 201 means the record is on disk, power loss included.
+                            .synchronous(SqliteSynchronous::Full)
+                            .busy_timeout(Duration::from_secs(10))
+                    });
+                options
+            }
+            Self::Postgres { url } => {
+                let mut options = ConnectOptions::new(url);
+                options.max_connections(16);
+                options
+            }
+        };
+        options
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            // sqlx would log every statement; request logging already covers it.
+            .sqlx_logging(false);
+        let db = sea_orm::Database::connect(options)
+            .await
+            .map_err(DatabaseError::Connect)?;
+        Migrator::up(&db, None)
+            .await
+            .map_err(DatabaseError::Migrate)?;
+        Ok(db)
+    }
+}
+
+impl Database {
+    /// What to call this database in logs, without the URL (it may hold a password).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Sqlite { .. } => "sqlite",
+            Self::Postgres { .. } => "postgres",
+        }
+    }
+}

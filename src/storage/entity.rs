@@ -1,0 +1,25 @@
+//! The `mcp_servers` table, as created by the migrations in `migration/`.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "mcp_servers")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub name: String,
+    pub name_key: String,
+    pub description: Option<String>,
+    pub url: String,
+    pub transport_type: String,
+    pub status: String,
+    pub api_key_sealed: Option<String>,
+    pub headers_sealed: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

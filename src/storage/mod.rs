@@ -1,0 +1,9 @@
+//! Persistence: the sea-orm entity, the connection, and the queries, mapping
+//! database errors (a unique violation) to what they mean in the domain.
+
+mod database;
+pub mod entity;
+mod repository;
+
+pub use database::{Database, DatabaseError};
+pub use repository::{McpServerRepository, StorageError};
