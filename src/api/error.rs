@@ -16,7 +16,7 @@ pub enum ApiError {
     Invalid(#[from] ValidationError),
     #[error("name: {0}")]
     DuplicateName(String),
-    #[error("invalid JSON body: {0}")]
+    #[error("{0}")]
     MalformedBody(String),
     #[error("the request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },

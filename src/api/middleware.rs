@@ -80,7 +80,7 @@ pub async fn json_errors<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Resul
         };
         ApiError::UnsupportedMediaType(format!("Content-Type must be application/json ({got})"))
     } else if let Some(parse) = err.downcast_ref::<ParseRequestPayloadError>() {
-        ApiError::MalformedBody(parse.to_string())
+        ApiError::MalformedBody(format!("invalid request body: {parse}"))
     } else if err.status().is_server_error() {
         tracing::error!(error = %err, "request failed");
         ApiError::Internal(request_id)

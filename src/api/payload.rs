@@ -57,16 +57,17 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
         let reason = err.into_inner();
-        // "." is the whole body, "?" a place serde could not name (bad syntax).
+        // "." is the whole body and "?" a place serde could not name (bad syntax):
+        // only a real path leads the message, as validation errors do.
         ApiError::MalformedBody(if path == "." || path == "?" {
-            reason.to_string()
+            format!("invalid JSON body: {reason}")
         } else {
             format!("{path}: {reason}")
         })
     })?;
     deserializer
         .end()
-        .map_err(|err| ApiError::MalformedBody(err.to_string()))?;
+        .map_err(|err| ApiError::MalformedBody(format!("invalid JSON body: {err}")))?;
     Ok(value)
 }
 

@@ -1,0 +1,326 @@
+//! The shared harness: each test runs the real `mcp-registry` binary on a random
+//! port against a fresh database, the SQLite file by default or a new PostgreSQL
+//! database when `TEST_DATABASE_URL` names a server (any database on it).
+
+#![allow(dead_code)] // each test binary uses its own part of the harness
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use base64::Engine;
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub const SECRET_KEY_ENV: &str = "MCP_REGISTRY_SECRET_KEY";
+
+/// A database of the test's own, dropped with it (PostgreSQL databases are
+/// removed by `.ci/run` before each run).
+pub struct TestDatabase {
+    pub url: String,
+    /// Holds the SQLite file and its key file; also the server's working directory.
+    pub dir: tempfile::TempDir,
+    /// Set for PostgreSQL, which has no key file beside it.
+    pub secret_key: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn fresh() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("mcp_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(base, _)| base)
+                    .expect("TEST_DATABASE_URL ends in /DATABASE");
+                Self {
+                    url: format!("{base}/{name}"),
+                    dir,
+                    secret_key: Some(random_key()),
+                }
+            }
+            _ => {
+                let file = dir.path().join("registry.db");
+                Self {
+                    url: format!("sqlite://{}", file.display()),
+                    dir,
+                    secret_key: None,
+                }
+            }
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.url.starts_with("sqlite:")
+    }
+
+    pub fn sqlite_file(&self) -> PathBuf {
+        self.dir.path().join("registry.db")
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        self.dir.path().join("registry.key")
+    }
+
+    /// A connection of the test's own, to look at what the server stored.
+    pub async fn connect(&self) -> DatabaseConnection {
+        sea_orm::Database::connect(&self.url)
+            .await
+            .expect("connect to the test database")
+    }
+
+    /// Every stored row as text, column by column (for looking for plaintext).
+    pub async fn rows(&self, sql: &str) -> Vec<Value> {
+        let db = self.connect().await;
+        let rows = db
+            .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .expect("query");
+        let columns = [
+            "id",
+            "name",
+            "name_key",
+            "description",
+            "url",
+            "transport_type",
+            "status",
+            "api_key_sealed",
+            "headers_sealed",
+        ];
+        rows.iter()
+            .map(|row| {
+                let mut object = serde_json::Map::new();
+                for column in columns {
+                    let value: Option<String> = row.try_get("", column).unwrap_or(None);
+                    object.insert(column.to_owned(), value.map_or(Value::Null, Value::String));
+                }
+                Value::Object(object)
+            })
+            .collect()
+    }
+}
+
+pub fn random_key() -> String {
+    let bytes: Vec<u8> = (0..2)
+        .flat_map(|_| *uuid::Uuid::new_v4().as_bytes())
+        .collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A running `mcp-registry serve`, killed when dropped.
+pub struct TestServer {
+    pub db: TestDatabase,
+    pub base_url: String,
+    pub address: String,
+    pub client: reqwest::Client,
+    child: Child,
+    logs: Arc<Mutex<Vec<String>>>,
+    extra_args: Vec<String>,
+}
+
+impl TestServer {
+    pub async fn spawn() -> Self {
+        Self::spawn_on(TestDatabase::fresh().await, &[]).await
+    }
+
+    pub async fn spawn_with_args(args: &[&str]) -> Self {
+        Self::spawn_on(TestDatabase::fresh().await, args).await
+    }
+
+    pub async fn spawn_on(db: TestDatabase, args: &[&str]) -> Self {
+        let extra_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (child, address) = start(&db, &extra_args, logs.clone());
+        Self {
+            db,
+            base_url: format!("http://{address}"),
+            address,
+            client: reqwest::Client::new(),
+            child,
+            logs,
+            extra_args,
+        }
+    }
+
+    /// Stops the server with SIGKILL: no chance to flush or clean up.
+    pub fn kill_hard(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        signal(&self.child, "TERM");
+        self.child.wait().expect("wait for the server")
+    }
+
+    /// Starts the server again on the same database (after a kill or terminate).
+    pub async fn restart(&mut self) {
+        self.kill_hard();
+        let (child, address) = start(&self.db, &self.extra_args, self.logs.clone());
+        self.child = child;
+        self.base_url = format!("http://{address}");
+        self.address = address;
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().expect("logs lock").join("\n")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// POST /v1/mcp-servers with a JSON body; answers the status and JSON body.
+    pub async fn create(&self, body: &Value) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url("/v1/mcp-servers"))
+            .json(body)
+            .send()
+            .await
+            .expect("send create");
+        json_of(response).await
+    }
+
+    /// Sends raw bytes and reads the raw answer: for what an HTTP client library
+    /// would not send (chunked bodies, odd content types, broken UTF-8).
+    pub async fn raw(&self, request: &[u8]) -> (u16, String) {
+        let mut stream = tokio::net::TcpStream::connect(&self.address)
+            .await
+            .expect("connect");
+        stream.write_all(request).await.expect("write");
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.ok();
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill_hard();
+    }
+}
+
+pub async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or("").to_owned())
+        .unwrap_or_default();
+    let text = response.text().await.expect("read body");
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| {
+        panic!("expected a JSON body with status {status} (content-type {content_type:?}), got {text:?}")
+    });
+    assert_eq!(content_type, "application/json", "{text}");
+    (status, body)
+}
+
+/// Asserts the `{"error": "..."}` shape and answers the message.
+pub fn error_message(body: &Value) -> &str {
+    let object = body.as_object().expect("error body is an object");
+    assert_eq!(object.len(), 1, "only `error` in {body}");
+    object["error"].as_str().expect("error is a string")
+}
+
+fn signal(child: &Child, name: &str) {
+    Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("send signal");
+}
+
+fn start(
+    db: &TestDatabase,
+    extra_args: &[String],
+    logs: Arc<Mutex<Vec<String>>>,
+) -> (Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mcp-registry"));
+    command
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(extra_args)
+        .current_dir(db.dir.path())
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "info")
+        .env_remove(SECRET_KEY_ENV)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(key) = &db.secret_key {
+        command.env(SECRET_KEY_ENV, key);
+    }
+    let mut child = command.spawn().expect("start mcp-registry");
+    let (address_tx, address_rx) = mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().expect("stderr")),
+    ] {
+        let logs = logs.clone();
+        let address_tx = address_tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if let Some(address) = listening_address(&line) {
+                    address_tx.send(address).ok();
+                }
+                logs.lock().expect("logs lock").push(line);
+            }
+        });
+    }
+    let address = address_rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("server did not start: {}", logs.lock().unwrap().join("\n")));
+    (child, address)
+}
+
+/// The address from the server's "listening" line (text or JSON format).
+fn listening_address(line: &str) -> Option<String> {
+    if let Ok(Value::Object(event)) = serde_json::from_str::<Value>(line) {
+        return (event.get("message")? == "listening")
+            .then(|| event.get("address")?.as_str().map(str::to_owned))
+            .flatten();
+    }
+    let (_, rest) = line.split_once(" listening address=")?;
+    Some(rest.split_whitespace().next()?.to_owned())
+}
+
+/// Reads every byte of the SQLite database files (main, WAL, shared memory).
+pub fn sqlite_bytes(file: &Path) -> Vec<u8> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| std::fs::read(format!("{}{suffix}", file.display())).ok())
+        .flatten()
+        .collect()
+}
+
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
