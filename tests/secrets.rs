@@ -1,0 +1,140 @@
+//! Secrets are write-only and sealed: never in a response, a log line or the
+//! database in plaintext, and a ciphertext only opens in its own row.
+
+mod common;
+
+use common::{TestDatabase, TestServer, contains, sqlite_bytes};
+use mcp_registry::secrets::{SecretBoxer, SecretKey};
+use serde_json::{Value, json};
+
+const API_KEY: &str = "sk-live-PLAINTEXT-api-key-0001";
+const BEARER: &str = "Bearer PLAINTEXT-bearer-token-0002";
+const COOKIE: &str = "sid=PLAINTEXT-cookie-0003";
+const TENANT: &str = "tenant-visible-0004";
+
+async fn create_with_secrets(server: &TestServer, name: &str) -> Value {
+    let (status, body) = server
+        .create(&json!({
+            "name": name,
+            "url": "https://mcp.example.com/",
+            "api_key": API_KEY,
+            "headers": {"Authorization": BEARER, "Cookie": COOKIE, "X-Tenant": TENANT}
+        }))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+fn key_of(db: &TestDatabase) -> SecretKey {
+    match &db.secret_key {
+        Some(text) => SecretKey::from_base64(text).unwrap(),
+        None => SecretKey::load_or_create_file(&db.key_file()).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn secrets_never_come_back_in_a_response() {
+    let server = TestServer::spawn().await;
+    let body = create_with_secrets(&server, "no-echo").await.to_string();
+    for secret in [API_KEY, BEARER, COOKIE] {
+        assert!(!body.contains(secret), "{secret} in {body}");
+    }
+    assert!(body.contains(TENANT), "ordinary header values are returned");
+}
+
+#[tokio::test]
+async fn secrets_are_not_stored_in_plaintext() {
+    let server = TestServer::spawn().await;
+    create_with_secrets(&server, "sealed").await;
+    let rows = server.db.rows("SELECT * FROM mcp_servers").await;
+    let stored = serde_json::to_string(&rows).unwrap();
+    for secret in [API_KEY, BEARER, COOKIE, "PLAINTEXT"] {
+        assert!(!stored.contains(secret), "{secret} stored: {stored}");
+    }
+    assert!(rows[0]["api_key_sealed"].as_str().unwrap().starts_with("v1:"));
+    if server.db.is_sqlite() {
+        // The raw files, WAL included, as an attacker with the disk would read them.
+        let bytes = sqlite_bytes(&server.db.sqlite_file());
+        assert!(contains(&bytes, "sealed"), "sanity: the record is in these files");
+        assert!(!contains(&bytes, "PLAINTEXT"), "no secret in the database files");
+    }
+}
+
+#[tokio::test]
+async fn secrets_never_appear_in_the_logs() {
+    let server = TestServer::spawn().await;
+    create_with_secrets(&server, "quiet").await;
+    // A rejected request carrying secrets must not echo them either.
+    let (status, _) = server
+        .create(&json!({"name": " bad", "url": "https://a.example/", "api_key": API_KEY, "headers": {"Authorization": BEARER}}))
+        .await;
+    assert_eq!(status, 400);
+    let logs = server.logs();
+    assert!(logs.contains("request completed"), "sanity: requests are logged");
+    assert!(!logs.contains("PLAINTEXT"), "{logs}");
+}
+
+#[tokio::test]
+async fn sealed_secrets_open_only_with_the_key_and_in_their_own_row() {
+    let server = TestServer::spawn().await;
+    let first = create_with_secrets(&server, "first").await;
+    let second = create_with_secrets(&server, "second").await;
+    let rows = server.db.rows("SELECT * FROM mcp_servers ORDER BY id").await;
+    let boxer = SecretBoxer::new(&key_of(&server.db));
+    let first_id = first["id"].as_str().unwrap();
+    let second_id = second["id"].as_str().unwrap();
+    let sealed = rows[0]["api_key_sealed"].as_str().unwrap();
+    assert_eq!(rows[0]["id"], first_id);
+
+    let opened = boxer.open(sealed, &format!("mcp_servers/{first_id}/api_key")).unwrap();
+    assert_eq!(opened, API_KEY.as_bytes());
+    let headers = boxer
+        .open(rows[0]["headers_sealed"].as_str().unwrap(), &format!("mcp_servers/{first_id}/headers"))
+        .unwrap();
+    let headers: Value = serde_json::from_slice(&headers).unwrap();
+    assert_eq!(headers["Authorization"], BEARER);
+
+    // Copied into the other row, the same ciphertext does not open.
+    assert!(boxer.open(sealed, &format!("mcp_servers/{second_id}/api_key")).is_err());
+    // Nor with another key.
+    assert!(SecretBoxer::new(&SecretKey::generate()).open(sealed, &format!("mcp_servers/{first_id}/api_key")).is_err());
+}
+
+#[tokio::test]
+async fn embedded_database_gets_a_private_key_file_that_is_reused() {
+    let mut server = TestServer::spawn().await;
+    if !server.db.is_sqlite() {
+        return; // PostgreSQL takes its key from MCP_REGISTRY_SECRET_KEY only.
+    }
+    let key_file = server.db.key_file();
+    let first = std::fs::read_to_string(&key_file).expect("key file beside the database");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    create_with_secrets(&server, "before-restart").await;
+    server.restart().await;
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), first, "the key is reused");
+    let rows = server.db.rows("SELECT * FROM mcp_servers").await;
+    let id = rows[0]["id"].as_str().unwrap();
+    let boxer = SecretBoxer::new(&key_of(&server.db));
+    assert!(boxer.open(rows[0]["api_key_sealed"].as_str().unwrap(), &format!("mcp_servers/{id}/api_key")).is_ok());
+}
+
+#[tokio::test]
+async fn an_environment_key_takes_precedence_and_no_key_file_is_written() {
+    let mut db = TestDatabase::fresh().await;
+    let key = common::random_key();
+    db.secret_key = Some(key.clone());
+    let server = TestServer::spawn_on(db, &[]).await;
+    let body = create_with_secrets(&server, "env-key").await;
+    if server.db.is_sqlite() {
+        assert!(!server.db.key_file().exists(), "no key file when the key is given");
+    }
+    let rows = server.db.rows("SELECT * FROM mcp_servers").await;
+    let boxer = SecretBoxer::new(&SecretKey::from_base64(&key).unwrap());
+    let context = format!("mcp_servers/{}/api_key", body["id"].as_str().unwrap());
+    assert!(boxer.open(rows[0]["api_key_sealed"].as_str().unwrap(), &context).is_ok());
+}
