@@ -21,21 +21,34 @@ async fn each_request_is_logged_once_with_method_path_status_latency_and_id() {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let logs = server.logs();
     let lines: Vec<&str> = logs.lines().filter(|l| l.contains(&request_id)).collect();
     assert_eq!(lines.len(), 1, "{logs}");
     let line = lines[0];
-    for part in ["method=POST", "path=/v1/mcp-servers", "status=201", "latency_ms="] {
+    for part in [
+        "method=POST",
+        "path=/v1/mcp-servers",
+        "status=201",
+        "latency_ms=",
+    ] {
         assert!(line.contains(part), "{part} in {line}");
     }
-    assert!(!logs.contains("dont-log-me"), "query strings stay out of the log");
+    assert!(
+        !logs.contains("dont-log-me"),
+        "query strings stay out of the log"
+    );
 }
 
 #[tokio::test]
 async fn json_log_format_writes_one_json_object_per_line() {
     let server = TestServer::spawn_with_args(&["--log-format", "json"]).await;
-    let (status, _) = server.create(&json!({"name": "json-logged", "url": "https://a.example/"})).await;
+    let (status, _) = server
+        .create(&json!({"name": "json-logged", "url": "https://a.example/"}))
+        .await;
     assert_eq!(status, 201);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let logs = server.logs();
@@ -52,11 +65,14 @@ async fn json_log_format_writes_one_json_object_per_line() {
     assert!(completed["span"]["request_id"].is_string(), "{completed}");
 }
 
-#[tokio::test]
-async fn sigterm_lets_an_in_flight_request_finish() {
+/// Starts a create whose body is only half sent, delivers `signal`, then sends
+/// the rest: the request must still be answered 201 before the server exits.
+async fn in_flight_request_finishes_after(signal: &str) {
     let mut server = TestServer::spawn().await;
     let body = br#"{"name":"in-flight","url":"https://mcp.example.com/"}"#;
-    let mut stream = tokio::net::TcpStream::connect(&server.address).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(&server.address)
+        .await
+        .unwrap();
     let head = format!(
         "POST /v1/mcp-servers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -65,7 +81,10 @@ async fn sigterm_lets_an_in_flight_request_finish() {
     stream.write_all(&body[..10]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    Command::new("kill").args(["-TERM", &server.pid().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args([&format!("-{signal}"), &server.pid().to_string()])
+        .status()
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     stream.write_all(&body[10..]).await.unwrap();
     let mut answer = String::new();
@@ -76,10 +95,32 @@ async fn sigterm_lets_an_in_flight_request_finish() {
 }
 
 #[tokio::test]
+async fn sigterm_lets_an_in_flight_request_finish() {
+    in_flight_request_finishes_after("TERM").await;
+}
+
+#[tokio::test]
+async fn ctrl_c_lets_an_in_flight_request_finish() {
+    in_flight_request_finishes_after("INT").await;
+}
+
+#[tokio::test]
 async fn settings_come_from_flags_or_environment() {
-    let output = Command::new(env!("CARGO_BIN_EXE_mcp-registry")).arg("--help").output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_mcp-registry"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = String::from_utf8(output.stdout).unwrap();
-    for setting in ["--bind", "MCP_REGISTRY_BIND", "--database-url", "DATABASE_URL", "--log-format", "MCP_REGISTRY_LOG_FORMAT", "MCP_REGISTRY_SECRET_KEY", "RUST_LOG"] {
+    for setting in [
+        "--bind",
+        "MCP_REGISTRY_BIND",
+        "--database-url",
+        "DATABASE_URL",
+        "--log-format",
+        "MCP_REGISTRY_LOG_FORMAT",
+        "MCP_REGISTRY_SECRET_KEY",
+        "RUST_LOG",
+    ] {
         assert!(help.contains(setting), "{setting} documented in --help");
     }
 }
@@ -88,13 +129,19 @@ async fn settings_come_from_flags_or_environment() {
 async fn postgres_without_a_secret_key_refuses_to_start() {
     let output = Command::new(env!("CARGO_BIN_EXE_mcp-registry"))
         .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+        .env(
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        )
         .env_remove(common::SECRET_KEY_ENV)
         .output()
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("MCP_REGISTRY_SECRET_KEY must be set"), "{stderr}");
+    assert!(
+        stderr.contains("MCP_REGISTRY_SECRET_KEY must be set"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -107,7 +154,11 @@ async fn a_malformed_secret_key_refuses_to_start_without_echoing_it() {
         .output()
         .unwrap();
     assert!(!output.status.success());
-    let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(all.contains("base64 of exactly 32 bytes"), "{all}");
     assert!(!all.contains("c2hvcnQta2V5LXNlY3JldA"), "{all}");
 }

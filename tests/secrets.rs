@@ -51,12 +51,23 @@ async fn secrets_are_not_stored_in_plaintext() {
     for secret in [API_KEY, BEARER, COOKIE, "PLAINTEXT"] {
         assert!(!stored.contains(secret), "{secret} stored: {stored}");
     }
-    assert!(rows[0]["api_key_sealed"].as_str().unwrap().starts_with("v1:"));
+    assert!(
+        rows[0]["api_key_sealed"]
+            .as_str()
+            .unwrap()
+            .starts_with("v1:")
+    );
     if server.db.is_sqlite() {
         // The raw files, WAL included, as an attacker with the disk would read them.
         let bytes = sqlite_bytes(&server.db.sqlite_file());
-        assert!(contains(&bytes, "sealed"), "sanity: the record is in these files");
-        assert!(!contains(&bytes, "PLAINTEXT"), "no secret in the database files");
+        assert!(
+            contains(&bytes, "sealed"),
+            "sanity: the record is in these files"
+        );
+        assert!(
+            !contains(&bytes, "PLAINTEXT"),
+            "no secret in the database files"
+        );
     }
 }
 
@@ -70,7 +81,10 @@ async fn secrets_never_appear_in_the_logs() {
         .await;
     assert_eq!(status, 400);
     let logs = server.logs();
-    assert!(logs.contains("request completed"), "sanity: requests are logged");
+    assert!(
+        logs.contains("request completed"),
+        "sanity: requests are logged"
+    );
     assert!(!logs.contains("PLAINTEXT"), "{logs}");
 }
 
@@ -79,25 +93,41 @@ async fn sealed_secrets_open_only_with_the_key_and_in_their_own_row() {
     let server = TestServer::spawn().await;
     let first = create_with_secrets(&server, "first").await;
     let second = create_with_secrets(&server, "second").await;
-    let rows = server.db.rows("SELECT * FROM mcp_servers ORDER BY id").await;
+    let rows = server
+        .db
+        .rows("SELECT * FROM mcp_servers ORDER BY id")
+        .await;
     let boxer = SecretBoxer::new(&key_of(&server.db));
     let first_id = first["id"].as_str().unwrap();
     let second_id = second["id"].as_str().unwrap();
     let sealed = rows[0]["api_key_sealed"].as_str().unwrap();
     assert_eq!(rows[0]["id"], first_id);
 
-    let opened = boxer.open(sealed, &format!("mcp_servers/{first_id}/api_key")).unwrap();
+    let opened = boxer
+        .open(sealed, &format!("mcp_servers/{first_id}/api_key"))
+        .unwrap();
     assert_eq!(opened, API_KEY.as_bytes());
     let headers = boxer
-        .open(rows[0]["headers_sealed"].as_str().unwrap(), &format!("mcp_servers/{first_id}/headers"))
+        .open(
+            rows[0]["headers_sealed"].as_str().unwrap(),
+            &format!("mcp_servers/{first_id}/headers"),
+        )
         .unwrap();
     let headers: Value = serde_json::from_slice(&headers).unwrap();
     assert_eq!(headers["Authorization"], BEARER);
 
     // Copied into the other row, the same ciphertext does not open.
-    assert!(boxer.open(sealed, &format!("mcp_servers/{second_id}/api_key")).is_err());
+    assert!(
+        boxer
+            .open(sealed, &format!("mcp_servers/{second_id}/api_key"))
+            .is_err()
+    );
     // Nor with another key.
-    assert!(SecretBoxer::new(&SecretKey::generate()).open(sealed, &format!("mcp_servers/{first_id}/api_key")).is_err());
+    assert!(
+        SecretBoxer::new(&SecretKey::generate())
+            .open(sealed, &format!("mcp_servers/{first_id}/api_key"))
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -116,11 +146,22 @@ async fn embedded_database_gets_a_private_key_file_that_is_reused() {
     }
     create_with_secrets(&server, "before-restart").await;
     server.restart().await;
-    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), first, "the key is reused");
+    assert_eq!(
+        std::fs::read_to_string(&key_file).unwrap(),
+        first,
+        "the key is reused"
+    );
     let rows = server.db.rows("SELECT * FROM mcp_servers").await;
     let id = rows[0]["id"].as_str().unwrap();
     let boxer = SecretBoxer::new(&key_of(&server.db));
-    assert!(boxer.open(rows[0]["api_key_sealed"].as_str().unwrap(), &format!("mcp_servers/{id}/api_key")).is_ok());
+    assert!(
+        boxer
+            .open(
+                rows[0]["api_key_sealed"].as_str().unwrap(),
+                &format!("mcp_servers/{id}/api_key")
+            )
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -131,10 +172,17 @@ async fn an_environment_key_takes_precedence_and_no_key_file_is_written() {
     let server = TestServer::spawn_on(db, &[]).await;
     let body = create_with_secrets(&server, "env-key").await;
     if server.db.is_sqlite() {
-        assert!(!server.db.key_file().exists(), "no key file when the key is given");
+        assert!(
+            !server.db.key_file().exists(),
+            "no key file when the key is given"
+        );
     }
     let rows = server.db.rows("SELECT * FROM mcp_servers").await;
     let boxer = SecretBoxer::new(&SecretKey::from_base64(&key).unwrap());
     let context = format!("mcp_servers/{}/api_key", body["id"].as_str().unwrap());
-    assert!(boxer.open(rows[0]["api_key_sealed"].as_str().unwrap(), &context).is_ok());
+    assert!(
+        boxer
+            .open(rows[0]["api_key_sealed"].as_str().unwrap(), &context)
+            .is_ok()
+    );
 }
