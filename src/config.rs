@@ -1,6 +1,7 @@
 //! Settings, from command-line flags or the environment (flags win).
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -59,12 +60,19 @@ pub struct ServeSettings {
         hide_env_values = true
     )]
     pub database_url: String,
+    /// How long an Idempotency-Key is remembered, in seconds.
+    #[arg(long, env = "MCP_REGISTRY_IDEMPOTENCY_TTL_SECS", default_value_t = 24 * 60 * 60)]
+    pub idempotency_ttl_secs: u64,
     /// Log line format.
     #[arg(long, env = "MCP_REGISTRY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
 
 impl ServeSettings {
+    pub fn idempotency_ttl(&self) -> Duration {
+        Duration::from_secs(self.idempotency_ttl_secs)
+    }
+
     pub fn secret_key_from_env() -> Option<String> {
         std::env::var(SECRET_KEY_ENV)
             .ok()

@@ -66,6 +66,10 @@ impl Application {
             "database ready"
         );
         let repository = Arc::new(McpServerRepository::new(db, SecretBoxer::new(&key)));
+        tokio::spawn(forget_expired_idempotency_keys(
+            repository.clone(),
+            settings.idempotency_ttl(),
+        ));
 
         let bind_error = |source| StartupError::Bind {
             address: settings.bind,
@@ -83,7 +87,7 @@ impl Application {
         Ok(Self {
             acceptor,
             address,
-            app: api::app(repository).boxed(),
+            app: api::app(repository, settings.idempotency_ttl()).boxed(),
         })
     }
 
@@ -97,6 +101,20 @@ impl Application {
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.app, shutdown_signal(), Some(GRACEFUL_SHUTDOWN))
             .await
+    }
+}
+
+/// Lookups ignore expired keys already; this keeps the table from growing.
+async fn forget_expired_idempotency_keys(repository: Arc<McpServerRepository>, ttl: Duration) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(10 * 60));
+    loop {
+        ticks.tick().await;
+        let not_before = chrono::Utc::now() - ttl;
+        match repository.forget_idempotency_keys(not_before).await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::info!(forgotten, "forgot expired idempotency keys"),
+            Err(err) => tracing::warn!(error = %err, "could not forget expired idempotency keys"),
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretBox};
 use sha2::{Digest, Sha256};
 
@@ -67,7 +68,7 @@ impl SecretKey {
         // The id names the key in each envelope without revealing it, so rotation
         // can tell which key sealed what.
         let digest = Sha256::digest(key);
-        let id = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+        let id = to_hex(&digest[..4]);
         Self {
             key: SecretBox::new(Box::new(key)),
             id,
@@ -115,6 +116,10 @@ impl fmt::Debug for SecretKey {
     }
 }
 
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -127,15 +132,34 @@ fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
 pub struct SecretBoxer {
     cipher: Aes256Gcm,
     key_id: String,
+    fingerprint_key: SecretBox<[u8; KEY_LEN]>,
 }
 
 impl SecretBoxer {
     pub fn new(key: &SecretKey) -> Self {
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key.key.expose_secret()));
+        // A key of its own for fingerprints, derived so it never equals the
+        // encryption key.
+        let fingerprint_key = Sha256::new()
+            .chain_update(b"mcp-registry fingerprint key v1")
+            .chain_update(key.key.expose_secret())
+            .finalize()
+            .into();
         Self {
             cipher,
             key_id: key.id.clone(),
+            fingerprint_key: SecretBox::new(Box::new(fingerprint_key)),
         }
+    }
+
+    /// A keyed hash (HMAC-SHA-256, hex) of data that may hold secrets: equal data
+    /// gives equal fingerprints, and without the key nothing can be learnt or
+    /// guessed from one.
+    pub fn fingerprint(&self, data: &[u8]) -> Result<String, SecretError> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.fingerprint_key.expose_secret())
+            .map_err(|_| SecretError::Seal)?;
+        mac.update(data);
+        Ok(to_hex(&mac.finalize().into_bytes()))
     }
 
     /// Encrypts `plaintext`, bound to `context` (where it will be stored).

@@ -143,18 +143,25 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
     .await;
     assert_eq!(status, 404);
     assert!(error_message(&body).contains("/v1/nope"));
-    for method in ["GET", "PUT", "DELETE", "PATCH"] {
+    let item = "/v1/mcp-servers/mcp_01933b5a000070008000000000000001";
+    for (method, path) in [
+        ("PUT", "/v1/mcp-servers"),
+        ("DELETE", "/v1/mcp-servers"),
+        ("PATCH", "/v1/mcp-servers"),
+        ("PUT", item),
+        ("POST", item),
+    ] {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let (status, body) = json_of(
             server
                 .client
-                .request(method.clone(), server.url("/v1/mcp-servers"))
+                .request(method.clone(), server.url(path))
                 .send()
                 .await
                 .unwrap(),
         )
         .await;
-        assert_eq!(status, 405, "{method}");
+        assert_eq!(status, 405, "{method} {path}");
         assert!(error_message(&body).contains("not allowed"), "{body}");
     }
 }

@@ -25,13 +25,6 @@ async fn create_with_secrets(server: &TestServer, name: &str) -> Value {
     body
 }
 
-fn key_of(db: &TestDatabase) -> SecretKey {
-    match &db.secret_key {
-        Some(text) => SecretKey::from_base64(text).unwrap(),
-        None => SecretKey::load_or_create_file(&db.key_file()).unwrap(),
-    }
-}
-
 #[tokio::test]
 async fn secrets_never_come_back_in_a_response() {
     let server = TestServer::spawn().await;
@@ -97,7 +90,7 @@ async fn sealed_secrets_open_only_with_the_key_and_in_their_own_row() {
         .db
         .rows("SELECT * FROM mcp_servers ORDER BY id")
         .await;
-    let boxer = SecretBoxer::new(&key_of(&server.db));
+    let boxer = server.db.boxer();
     let first_id = first["id"].as_str().unwrap();
     let second_id = second["id"].as_str().unwrap();
     let sealed = rows[0]["api_key_sealed"].as_str().unwrap();
@@ -153,7 +146,7 @@ async fn embedded_database_gets_a_private_key_file_that_is_reused() {
     );
     let rows = server.db.rows("SELECT * FROM mcp_servers").await;
     let id = rows[0]["id"].as_str().unwrap();
-    let boxer = SecretBoxer::new(&key_of(&server.db));
+    let boxer = server.db.boxer();
     assert!(
         boxer
             .open(

@@ -3,12 +3,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_mcp_servers;
+mod m20261124_000002_versions_and_idempotency_keys;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_create_mcp_servers::Migration)]
+        vec![
+            Box::new(m20261124_000001_create_mcp_servers::Migration),
+            Box::new(m20261124_000002_versions_and_idempotency_keys::Migration),
+        ]
     }
 }

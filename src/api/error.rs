@@ -26,6 +26,12 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error(
+        "Idempotency-Key: this key was used with a different request body; use a new key for a new request"
+    )]
+    IdempotencyKeyReused,
     /// Details stay in the log; the caller gets the request id to quote.
     #[error("internal server error (request id {0})")]
     Internal(RequestId),
@@ -39,7 +45,13 @@ impl ApiError {
     pub fn from_storage(err: StorageError, request_id: &RequestId) -> Self {
         match err {
             StorageError::DuplicateName(_) => Self::DuplicateName(err.to_string()),
-            StorageError::Database(_) | StorageError::Secret(_) => {
+            StorageError::NotFound(_) => Self::NotFound(err.to_string()),
+            StorageError::VersionMismatch => Self::PreconditionFailed(err.to_string()),
+            StorageError::Invalid(invalid) => Self::Invalid(invalid),
+            StorageError::CorruptRow { .. }
+            | StorageError::Contended(_)
+            | StorageError::Database(_)
+            | StorageError::Secret(_) => {
                 tracing::error!(error = %err, "storage failed");
                 Self::Internal(request_id.clone())
             }
@@ -63,6 +75,8 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Other { status, .. } => *status,
         }

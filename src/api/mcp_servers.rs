@@ -1,20 +1,51 @@
 use std::sync::Arc;
+use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use poem::http::StatusCode;
 use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 
+use super::conditional::{etag, if_match, none_match_names};
+use super::cursor;
 use super::error::ApiError;
 use super::payload::JsonPayload;
-use super::schemas::{CreateMcpServerRequest, ErrorResponse, McpServer};
-use crate::domain::NewMcpServer;
-use crate::storage::McpServerRepository;
+use super::schemas::{
+    CreateMcpServerRequest, ErrorResponse, McpServer, McpServerList, ServerStatus,
+    UpdateMcpServerRequest,
+};
+use crate::domain::{McpServerId, McpServerPatch, McpServerRecord, NewMcpServer, ValidationError};
+use crate::storage::{IdempotentInsertError, ListQuery, McpServerRepository, RememberedResponse};
 use crate::telemetry::RequestId;
+
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 200;
+const MAX_QUERY_CHARS: usize = 255;
+const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 #[derive(Tags)]
 enum ApiTags {
     /// Remote MCP servers registered for agents to use.
     #[oai(rename = "MCP Servers")]
     McpServers,
+}
+
+/// Builds an operation's response from an `ApiError`, picking the variant that
+/// documents the error's status.
+macro_rules! error_responses {
+    ($ty:ty { $($status:ident => $variant:ident),+ $(,)? }) => {
+        impl From<ApiError> for $ty {
+            fn from(err: ApiError) -> Self {
+                let body = JsonPayload(err.body());
+                match poem::error::ResponseError::status(&err) {
+                    $(StatusCode::$status => Self::$variant(body),)+
+                    _ => Self::InternalServerError(body),
+                }
+            }
+        }
+    };
 }
 
 #[derive(ApiResponse)]
@@ -25,6 +56,9 @@ pub enum CreateMcpServerResponse {
         JsonPayload<McpServer>,
         /// Path of the new MCP server, /v1/mcp-servers/{id}.
         #[oai(header = "Location")]
+        String,
+        /// Version of the MCP server, for If-Match and If-None-Match.
+        #[oai(header = "ETag")]
         String,
     ),
     /// Invalid input or duplicate name
@@ -38,31 +72,150 @@ pub enum CreateMcpServerResponse {
     /// Request body is not application/json
     #[oai(status = 415)]
     UnsupportedMediaType(JsonPayload<ErrorResponse>),
+    /// Idempotency-Key already used with a different request body
+    #[oai(status = 422)]
+    UnprocessableEntity(JsonPayload<ErrorResponse>),
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
 }
 
-impl From<ApiError> for CreateMcpServerResponse {
-    fn from(err: ApiError) -> Self {
-        let body = JsonPayload(err.body());
-        match err {
-            ApiError::PayloadTooLarge { .. } => Self::PayloadTooLarge(body),
-            ApiError::UnsupportedMediaType(_) => Self::UnsupportedMediaType(body),
-            ApiError::Internal(_) => Self::InternalServerError(body),
-            _ => Self::BadRequest(body),
+error_responses!(CreateMcpServerResponse {
+    BAD_REQUEST => BadRequest,
+    PAYLOAD_TOO_LARGE => PayloadTooLarge,
+    UNSUPPORTED_MEDIA_TYPE => UnsupportedMediaType,
+    UNPROCESSABLE_ENTITY => UnprocessableEntity,
+});
+
+#[derive(ApiResponse)]
+pub enum GetMcpServerResponse {
+    /// The MCP server
+    #[oai(status = 200)]
+    Ok(
+        JsonPayload<McpServer>,
+        /// Version of the MCP server, for If-Match and If-None-Match.
+        #[oai(header = "ETag")]
+        String,
+    ),
+    /// Not modified since the version named in If-None-Match
+    #[oai(status = 304)]
+    NotModified(
+        /// Version of the MCP server, for If-Match and If-None-Match.
+        #[oai(header = "ETag")]
+        String,
+    ),
+    /// Malformed id
+    #[oai(status = 400)]
+    BadRequest(JsonPayload<ErrorResponse>),
+    /// No MCP server with this id
+    #[oai(status = 404)]
+    NotFound(JsonPayload<ErrorResponse>),
+    /// Internal server error
+    #[oai(status = 500)]
+    InternalServerError(JsonPayload<ErrorResponse>),
+}
+
+error_responses!(GetMcpServerResponse { BAD_REQUEST => BadRequest, NOT_FOUND => NotFound });
+
+#[derive(ApiResponse)]
+pub enum ListMcpServersResponse {
+    /// A page of MCP servers, newest first
+    #[oai(status = 200)]
+    Ok(JsonPayload<McpServerList>),
+    /// Invalid limit, cursor or filter
+    #[oai(status = 400)]
+    BadRequest(JsonPayload<ErrorResponse>),
+    /// Internal server error
+    #[oai(status = 500)]
+    InternalServerError(JsonPayload<ErrorResponse>),
+}
+
+error_responses!(ListMcpServersResponse { BAD_REQUEST => BadRequest });
+
+#[derive(ApiResponse)]
+pub enum UpdateMcpServerResponse {
+    /// The updated MCP server
+    #[oai(status = 200)]
+    Ok(
+        JsonPayload<McpServer>,
+        /// Version of the MCP server, for If-Match and If-None-Match.
+        #[oai(header = "ETag")]
+        String,
+    ),
+    /// Invalid input, duplicate name, or credentials that would follow the URL to another origin
+    #[oai(status = 400)]
+    BadRequest(JsonPayload<ErrorResponse>),
+    /// No MCP server with this id
+    #[oai(status = 404)]
+    NotFound(JsonPayload<ErrorResponse>),
+    /// The MCP server has changed since the version named in If-Match
+    #[oai(status = 412)]
+    PreconditionFailed(JsonPayload<ErrorResponse>),
+    /// Request body larger than 1 MiB
+    #[oai(status = 413)]
+    PayloadTooLarge(JsonPayload<ErrorResponse>),
+    /// Request body is not application/json
+    #[oai(status = 415)]
+    UnsupportedMediaType(JsonPayload<ErrorResponse>),
+    /// Internal server error
+    #[oai(status = 500)]
+    InternalServerError(JsonPayload<ErrorResponse>),
+}
+
+error_responses!(UpdateMcpServerResponse {
+    BAD_REQUEST => BadRequest,
+    NOT_FOUND => NotFound,
+    PRECONDITION_FAILED => PreconditionFailed,
+    PAYLOAD_TOO_LARGE => PayloadTooLarge,
+    UNSUPPORTED_MEDIA_TYPE => UnsupportedMediaType,
+});
+
+#[derive(ApiResponse)]
+pub enum DeleteMcpServerResponse {
+    /// MCP server deleted
+    #[oai(status = 204)]
+    NoContent,
+    /// Malformed id
+    #[oai(status = 400)]
+    BadRequest(JsonPayload<ErrorResponse>),
+    /// No MCP server with this id
+    #[oai(status = 404)]
+    NotFound(JsonPayload<ErrorResponse>),
+    /// The MCP server has changed since the version named in If-Match
+    #[oai(status = 412)]
+    PreconditionFailed(JsonPayload<ErrorResponse>),
+    /// Internal server error
+    #[oai(status = 500)]
+    InternalServerError(JsonPayload<ErrorResponse>),
+}
+
+error_responses!(DeleteMcpServerResponse {
+    BAD_REQUEST => BadRequest,
+    NOT_FOUND => NotFound,
+    PRECONDITION_FAILED => PreconditionFailed,
+});
+
+pub struct McpServersApi {
+    repository: Arc<McpServerRepository>,
+    idempotency_ttl: Duration,
+}
+
+impl McpServersApi {
+    pub fn new(repository: Arc<McpServerRepository>, idempotency_ttl: Duration) -> Self {
+        Self {
+            repository,
+            idempotency_ttl,
         }
     }
 }
 
-pub struct McpServersApi {
-    repository: Arc<McpServerRepository>,
+fn parse_id(id: &str) -> Result<McpServerId, ApiError> {
+    id.parse().map_err(ApiError::Invalid)
 }
 
-impl McpServersApi {
-    pub fn new(repository: Arc<McpServerRepository>) -> Self {
-        Self { repository }
-    }
+fn created(server: McpServer) -> CreateMcpServerResponse {
+    let location = format!("/v1/mcp-servers/{}", server.id.0);
+    CreateMcpServerResponse::Created(JsonPayload(server), location, etag(1))
 }
 
 #[OpenApi(tag = "ApiTags::McpServers")]
@@ -76,19 +229,318 @@ impl McpServersApi {
     async fn create_mcp_server(
         &self,
         request_id: Data<&RequestId>,
+        /// Makes retries safe: a repeat with the same key and body answers the first response instead of creating again. Keys are remembered for 24 hours.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
         body: JsonPayload<CreateMcpServerRequest>,
     ) -> CreateMcpServerResponse {
-        let new = match NewMcpServer::try_from(body.0) {
-            Ok(new) => new,
-            Err(invalid) => return ApiError::from(invalid).into(),
+        self.create(&request_id, idempotency_key.0, body.0)
+            .await
+            .unwrap_or_else(Into::into)
+    }
+
+    /// Get an MCP server
+    #[oai(
+        path = "/v1/mcp-servers/:id",
+        method = "get",
+        operation_id = "get_mcp_server"
+    )]
+    async fn get_mcp_server(
+        &self,
+        request_id: Data<&RequestId>,
+        /// Unique identifier for the MCP server.
+        id: Path<String>,
+        /// An ETag from an earlier answer: 304 if the MCP server is still at that version.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> GetMcpServerResponse {
+        self.get(&request_id, &id, if_none_match.0.as_deref())
+            .await
+            .unwrap_or_else(Into::into)
+    }
+
+    /// List MCP servers
+    #[oai(
+        path = "/v1/mcp-servers",
+        method = "get",
+        operation_id = "list_mcp_servers"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn list_mcp_servers(
+        &self,
+        request_id: Data<&RequestId>,
+        /// Page size, 1 to 200 (default 50).
+        limit: Query<Option<u32>>,
+        /// The next_cursor of the previous page.
+        cursor: Query<Option<String>>,
+        /// Only MCP servers with this status.
+        status: Query<Option<ServerStatus>>,
+        /// Only MCP servers whose name or description contains this text, regardless of case.
+        q: Query<Option<String>>,
+        /// Only MCP servers updated at or after this time (RFC 3339).
+        updated_since: Query<Option<DateTime<Utc>>>,
+    ) -> ListMcpServersResponse {
+        let filters = ListFilters {
+            limit: limit.0,
+            cursor: cursor.0,
+            status: status.0,
+            q: q.0,
+            updated_since: updated_since.0,
         };
-        match self.repository.create(new).await {
-            Ok(record) => {
-                let server = McpServer::from(record);
-                let location = format!("/v1/mcp-servers/{}", server.id.0);
-                CreateMcpServerResponse::Created(JsonPayload(server), location)
-            }
-            Err(err) => ApiError::from_storage(err, &request_id).into(),
+        self.list(&request_id, filters)
+            .await
+            .unwrap_or_else(Into::into)
+    }
+
+    /// Update an MCP server
+    #[oai(
+        path = "/v1/mcp-servers/:id",
+        method = "patch",
+        operation_id = "update_mcp_server"
+    )]
+    async fn update_mcp_server(
+        &self,
+        request_id: Data<&RequestId>,
+        /// Unique identifier for the MCP server.
+        id: Path<String>,
+        /// An ETag from an earlier answer: 412 unless the MCP server is still at that version.
+        #[oai(name = "If-Match")]
+        if_match_header: Header<Option<String>>,
+        body: JsonPayload<UpdateMcpServerRequest>,
+    ) -> UpdateMcpServerResponse {
+        self.update(&request_id, &id, if_match_header.0.as_deref(), body.0)
+            .await
+            .unwrap_or_else(Into::into)
+    }
+
+    /// Delete an MCP server
+    #[oai(
+        path = "/v1/mcp-servers/:id",
+        method = "delete",
+        operation_id = "delete_mcp_server"
+    )]
+    async fn delete_mcp_server(
+        &self,
+        request_id: Data<&RequestId>,
+        /// Unique identifier for the MCP server.
+        id: Path<String>,
+        /// An ETag from an earlier answer: 412 unless the MCP server is still at that version.
+        #[oai(name = "If-Match")]
+        if_match_header: Header<Option<String>>,
+    ) -> DeleteMcpServerResponse {
+        self.delete(&request_id, &id, if_match_header.0.as_deref())
+            .await
+            .unwrap_or_else(Into::into)
+    }
+}
+
+/// The list operation's query parameters, as given.
+struct ListFilters {
+    limit: Option<u32>,
+    cursor: Option<String>,
+    status: Option<ServerStatus>,
+    q: Option<String>,
+    updated_since: Option<DateTime<Utc>>,
+}
+
+impl McpServersApi {
+    async fn get(
+        &self,
+        request_id: &RequestId,
+        id: &str,
+        if_none_match: Option<&str>,
+    ) -> Result<GetMcpServerResponse, ApiError> {
+        let record = self.find(request_id, parse_id(id)?).await?;
+        let tag = etag(record.version);
+        if if_none_match.is_some_and(|h| none_match_names(h, record.version)) {
+            return Ok(GetMcpServerResponse::NotModified(tag));
+        }
+        Ok(GetMcpServerResponse::Ok(JsonPayload(record.into()), tag))
+    }
+
+    async fn list(
+        &self,
+        request_id: &RequestId,
+        filters: ListFilters,
+    ) -> Result<ListMcpServersResponse, ApiError> {
+        let limit = filters.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(ValidationError::new("limit", format!("must be 1 to {MAX_PAGE}")).into());
+        }
+        if filters
+            .q
+            .as_deref()
+            .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
+        {
+            return Err(ValidationError::new(
+                "q",
+                format!("must be at most {MAX_QUERY_CHARS} characters"),
+            )
+            .into());
+        }
+        let query = ListQuery {
+            before: filters.cursor.as_deref().map(cursor::decode).transpose()?,
+            // One more than asked tells whether another page follows.
+            limit: u64::from(limit) + 1,
+            status: filters.status.map(Into::into),
+            text: filters.q,
+            updated_since: filters.updated_since,
+        };
+        let mut records = self
+            .repository
+            .list(&query)
+            .await
+            .map_err(|err| ApiError::from_storage(err, request_id))?;
+        let page = limit as usize;
+        let next_cursor = if records.len() > page {
+            records.truncate(page);
+            records.last().map(|last| cursor::encode(&last.id))
+        } else {
+            None
+        };
+        let data = records.into_iter().map(McpServer::from).collect();
+        Ok(ListMcpServersResponse::Ok(JsonPayload(McpServerList {
+            data,
+            next_cursor,
+        })))
+    }
+
+    async fn update(
+        &self,
+        request_id: &RequestId,
+        id: &str,
+        if_match_header: Option<&str>,
+        request: UpdateMcpServerRequest,
+    ) -> Result<UpdateMcpServerResponse, ApiError> {
+        let id = parse_id(id)?;
+        let patch = McpServerPatch::try_from(request)?;
+        let condition = if_match_header.map(if_match);
+        let record = self
+            .repository
+            .update(id, &patch, condition.as_ref())
+            .await
+            .map_err(|err| ApiError::from_storage(err, request_id))?;
+        let tag = etag(record.version);
+        Ok(UpdateMcpServerResponse::Ok(JsonPayload(record.into()), tag))
+    }
+
+    async fn delete(
+        &self,
+        request_id: &RequestId,
+        id: &str,
+        if_match_header: Option<&str>,
+    ) -> Result<DeleteMcpServerResponse, ApiError> {
+        let id = parse_id(id)?;
+        let condition = if_match_header.map(if_match);
+        self.repository
+            .delete(id, condition.as_ref())
+            .await
+            .map_err(|err| ApiError::from_storage(err, request_id))?;
+        Ok(DeleteMcpServerResponse::NoContent)
+    }
+
+    async fn find(
+        &self,
+        request_id: &RequestId,
+        id: McpServerId,
+    ) -> Result<McpServerRecord, ApiError> {
+        match self.repository.find(id).await {
+            Ok(Some(record)) => Ok(record),
+            Ok(None) => Err(ApiError::NotFound(format!("no MCP server with id {id}"))),
+            Err(err) => Err(ApiError::from_storage(err, request_id)),
         }
     }
+
+    async fn create(
+        &self,
+        request_id: &RequestId,
+        idempotency_key: Option<String>,
+        request: CreateMcpServerRequest,
+    ) -> Result<CreateMcpServerResponse, ApiError> {
+        let storage = |err| ApiError::from_storage(err, request_id);
+        let Some(key) = idempotency_key else {
+            let record = McpServerRecord::create(NewMcpServer::try_from(request)?);
+            self.repository
+                .insert(&record, None)
+                .await
+                .map_err(|err| match err {
+                    IdempotentInsertError::Storage(err) => storage(err),
+                    IdempotentInsertError::KeyTaken => ApiError::Internal(request_id.clone()),
+                })?;
+            return Ok(created(record.into()));
+        };
+        if key.is_empty()
+            || key.len() > MAX_IDEMPOTENCY_KEY
+            || !key.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(ValidationError::new(
+                "Idempotency-Key",
+                format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+            )
+            .into());
+        }
+        // Equal requests (after parsing: key order and spacing do not matter)
+        // have equal fingerprints; the keyed hash reveals nothing of the api_key.
+        let canonical =
+            serde_json::to_vec(&request).map_err(|_| ApiError::Internal(request_id.clone()))?;
+        let fingerprint = self
+            .repository
+            .boxer()
+            .fingerprint(&canonical)
+            .map_err(|err| storage(err.into()))?;
+        let not_before = Utc::now() - self.idempotency_ttl;
+        if let Some(first) = self
+            .repository
+            .recall(&key, not_before)
+            .await
+            .map_err(storage)?
+        {
+            return replay(first, &fingerprint, request_id);
+        }
+        let record = McpServerRecord::create(NewMcpServer::try_from(request)?);
+        let server = McpServer::from(record.clone());
+        let response = serde_json::to_vec(&server.to_json())
+            .map_err(|_| ApiError::Internal(request_id.clone()))?;
+        let remembered = RememberedResponse {
+            request_hash: fingerprint.clone(),
+            response,
+        };
+        match self
+            .repository
+            .insert(&record, Some((&key, remembered)))
+            .await
+        {
+            Ok(()) => Ok(created(server)),
+            // The same key won a race with us: answer as it was answered.
+            Err(IdempotentInsertError::KeyTaken) => {
+                match self
+                    .repository
+                    .recall(&key, not_before)
+                    .await
+                    .map_err(storage)?
+                {
+                    Some(first) => replay(first, &fingerprint, request_id),
+                    None => Err(ApiError::Internal(request_id.clone())),
+                }
+            }
+            Err(IdempotentInsertError::Storage(err)) => Err(storage(err)),
+        }
+    }
+}
+
+/// The first answer given under an idempotency key, if the request is the same.
+fn replay(
+    first: RememberedResponse,
+    fingerprint: &str,
+    request_id: &RequestId,
+) -> Result<CreateMcpServerResponse, ApiError> {
+    if first.request_hash != fingerprint {
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    let value = serde_json::from_slice(&first.response).ok();
+    let server = McpServer::parse_from_json(value).map_err(|err| {
+        tracing::error!(error = err.message(), "a remembered response is unreadable");
+        ApiError::Internal(request_id.clone())
+    })?;
+    Ok(created(server))
 }

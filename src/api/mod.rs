@@ -1,6 +1,8 @@
 //! The HTTP layer: poem-openapi types and thin handlers, the emitted OpenAPI
 //! document and Swagger UI, and the middleware around them.
 
+mod conditional;
+mod cursor;
 mod error;
 mod mcp_servers;
 mod middleware;
@@ -8,6 +10,7 @@ mod payload;
 pub mod schemas;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use poem::{Endpoint, EndpointExt, Response, Route};
 use poem_openapi::OpenApiService;
@@ -30,8 +33,11 @@ fn openapi_service(api: McpServersApi) -> OpenApiService<McpServersApi, ()> {
 
 /// The whole HTTP application: the API, `/openapi.json`, `/openapi.yaml` and
 /// Swagger UI at `/docs` (its assets are compiled in: it works offline).
-pub fn app(repository: Arc<McpServerRepository>) -> impl Endpoint<Output = Response> {
-    let service = openapi_service(McpServersApi::new(repository));
+pub fn app(
+    repository: Arc<McpServerRepository>,
+    idempotency_ttl: Duration,
+) -> impl Endpoint<Output = Response> {
+    let service = openapi_service(McpServersApi::new(repository, idempotency_ttl));
     let docs = service.swagger_ui();
     let spec_json = service.spec_endpoint();
     let spec_yaml = service.spec_endpoint_yaml();
@@ -53,5 +59,5 @@ pub fn openapi_document() -> OpenApiService<McpServersApi, ()> {
         DatabaseConnection::default(),
         SecretBoxer::new(&SecretKey::generate()),
     );
-    openapi_service(McpServersApi::new(Arc::new(repository)))
+    openapi_service(McpServersApi::new(Arc::new(repository), Duration::ZERO))
 }

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use poem_openapi::types::Example;
+use poem_openapi::types::{Example, MaybeUndefined};
 use poem_openapi::{Enum, NewType, Object};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::domain::{self, McpServerRecord, ValidationError};
+use crate::domain::{self, HeaderUpdate, McpServerPatch, McpServerRecord, ValidationError};
 
 /// What responses show in place of a credential's value.
 pub const MASK: &str = "********";
@@ -17,7 +17,7 @@ pub const MASK: &str = "********";
 /// property's example from its type, not from the field).
 macro_rules! example_string {
     ($name:ident = $example:literal) => {
-        #[derive(Debug, Clone, PartialEq, Eq, NewType, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, NewType, Deserialize, Serialize)]
         #[oai(
             example,
             from_parameter = false,
@@ -40,14 +40,14 @@ example_string!(ServerNameText = "atlassian-mcp-server");
 example_string!(DescriptionText = "Atlassian MCP Server for Jira and Confluence");
 example_string!(UrlText = "https://mcp.atlassian.com/v1/mcp");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize, Serialize)]
 #[oai(rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub enum TransportType {
     Http,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize, Serialize)]
 #[oai(rename = "McpServerStatus", rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub enum ServerStatus {
@@ -57,7 +57,7 @@ pub enum ServerStatus {
 
 // No `Debug`: it holds the plaintext API key.
 /// Request to create a new MCP server
-#[derive(Object, Deserialize)]
+#[derive(Object, Deserialize, Serialize)]
 pub struct CreateMcpServerRequest {
     /// The name of the MCP server. Must be unique.
     pub name: ServerNameText,
@@ -92,6 +92,101 @@ impl TryFrom<CreateMcpServerRequest> for domain::NewMcpServer {
             headers: domain::HttpHeaders::parse(request.headers.unwrap_or_default())?,
         })
     }
+}
+
+// No `Debug`: it holds the plaintext API key.
+/// Request to update an MCP server. Absent fields keep their value.
+#[derive(Object, Deserialize)]
+pub struct UpdateMcpServerRequest {
+    /// The name of the MCP server. Must be unique.
+    #[serde(default)]
+    pub name: MaybeUndefined<ServerNameText>,
+    /// The URL of the MCP server endpoint. Moving it to another origin (scheme, host or port) requires the same request to supply or clear the stored api_key and credential headers.
+    #[serde(default)]
+    pub url: MaybeUndefined<UrlText>,
+    /// A human-readable description of what the MCP server provides. null clears it.
+    #[oai(nullable)]
+    #[serde(default)]
+    pub description: MaybeUndefined<DescriptionText>,
+    /// Transport type. Currently only “http” is supported.
+    #[serde(default)]
+    pub transport_type: MaybeUndefined<TransportType>,
+    /// Lifecycle status of the MCP server.
+    #[serde(default)]
+    pub status: MaybeUndefined<ServerStatus>,
+    /// API key for authentication. A string sets it; null clears it.
+    #[oai(nullable)]
+    #[serde(default)]
+    pub api_key: MaybeUndefined<String>,
+    /// Additional HTTP headers for authentication; replaces the whole map, null clears it. Send a credential header's masked value (********) back to keep its stored value.
+    #[oai(nullable)]
+    #[serde(default)]
+    pub headers: MaybeUndefined<BTreeMap<String, String>>,
+}
+
+/// A field that may be absent (keep it) but not null.
+fn required_if_present<T, U>(
+    value: MaybeUndefined<T>,
+    field: &str,
+    parse: impl FnOnce(T) -> Result<U, ValidationError>,
+) -> Result<Option<U>, ValidationError> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Err(ValidationError::new(
+            field,
+            "must not be null; leave it out to keep the current value",
+        )),
+        MaybeUndefined::Value(value) => parse(value).map(Some),
+    }
+}
+
+/// A field that may be absent (keep it), null (clear it) or set.
+fn clearable<T, U>(
+    value: MaybeUndefined<T>,
+    parse: impl FnOnce(T) -> Result<U, ValidationError>,
+) -> Result<Option<Option<U>>, ValidationError> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Ok(Some(None)),
+        MaybeUndefined::Value(value) => parse(value).map(|v| Some(Some(v))),
+    }
+}
+
+impl TryFrom<UpdateMcpServerRequest> for McpServerPatch {
+    type Error = ValidationError;
+
+    fn try_from(request: UpdateMcpServerRequest) -> Result<Self, Self::Error> {
+        let headers = clearable(request.headers, |headers| {
+            Ok(headers
+                .into_iter()
+                .map(|(name, value)| {
+                    let update = HeaderUpdate::from_request(&name, value, MASK);
+                    (name, update)
+                })
+                .collect())
+        })?;
+        Ok(Self {
+            name: required_if_present(request.name, "name", |n| domain::ServerName::parse(n.0))?,
+            url: required_if_present(request.url, "url", |u| domain::ServerUrl::parse(&u.0))?,
+            description: clearable(request.description, |d| domain::Description::parse(d.0))?,
+            transport_type: required_if_present(request.transport_type, "transport_type", |t| {
+                Ok(t.into())
+            })?,
+            status: required_if_present(request.status, "status", |s| Ok(s.into()))?,
+            api_key: clearable(request.api_key, domain::ApiKey::parse)?,
+            headers: headers.map(Option::unwrap_or_default),
+        })
+    }
+}
+
+/// A page of MCP servers, newest first.
+#[derive(Debug, Object)]
+pub struct McpServerList {
+    /// The MCP servers on this page.
+    pub data: Vec<McpServer>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    #[oai(nullable)]
+    pub next_cursor: Option<String>,
 }
 
 /// MCP Server configuration. Represents a remote MCP server that can provide tools and resources.
@@ -158,6 +253,15 @@ impl From<domain::TransportType> for TransportType {
     fn from(value: domain::TransportType) -> Self {
         match value {
             domain::TransportType::Http => Self::Http,
+        }
+    }
+}
+
+impl From<ServerStatus> for domain::ServerStatus {
+    fn from(value: ServerStatus) -> Self {
+        match value {
+            ServerStatus::Active => Self::Active,
+            ServerStatus::Disabled => Self::Disabled,
         }
     }
 }

@@ -21,6 +21,10 @@ impl ApiKey {
         Ok(Self(value.into()))
     }
 
+    pub fn from_stored(value: String) -> Self {
+        Self(value.into())
+    }
+
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }

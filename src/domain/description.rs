@@ -20,6 +20,10 @@ impl Description {
         Ok(Self(value))
     }
 
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

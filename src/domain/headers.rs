@@ -93,6 +93,25 @@ impl HttpHeaders {
         Ok(Self(headers))
     }
 
+    pub fn from_stored(headers: BTreeMap<String, String>) -> Self {
+        Self(headers)
+    }
+
+    /// The stored value of a header, its name matched regardless of case.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(stored, _)| stored.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn credential_names(&self) -> impl Iterator<Item = &str> {
+        self.0
+            .keys()
+            .map(String::as_str)
+            .filter(|name| is_credential_header(name))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

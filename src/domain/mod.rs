@@ -16,5 +16,8 @@ pub use error::ValidationError;
 pub use headers::{HttpHeaders, is_credential_header};
 pub use id::McpServerId;
 pub use name::ServerName;
-pub use server::{McpServerRecord, NewMcpServer, ServerStatus, TransportType};
+pub use server::{
+    HeaderUpdate, McpServerPatch, McpServerRecord, NewMcpServer, ServerStatus, TransportType,
+    VersionCondition, now,
+};
 pub use url::ServerUrl;

@@ -27,6 +27,11 @@ impl ServerName {
         Ok(Self(value))
     }
 
+    /// A name read back from storage, where it was stored only after `parse`.
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

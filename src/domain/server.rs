@@ -1,6 +1,11 @@
-use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 
-use super::{ApiKey, Description, HttpHeaders, McpServerId, ServerName, ServerUrl};
+use chrono::{DateTime, SubsecRound, Utc};
+
+use super::{
+    ApiKey, Description, HttpHeaders, McpServerId, ServerName, ServerUrl, ValidationError,
+    is_credential_header,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TransportType {
@@ -56,4 +61,244 @@ pub struct McpServerRecord {
     pub headers: HttpHeaders,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every update; the ETag and the guard of concurrent writes.
+    pub version: i64,
+}
+
+/// Now, to the microsecond: the precision every supported database keeps, so
+/// the timestamps answered equal those read back later.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+impl McpServerRecord {
+    /// The record a create makes: a new id, active, version 1.
+    pub fn create(new: NewMcpServer) -> Self {
+        let now = now();
+        Self {
+            id: McpServerId::generate(),
+            name: new.name,
+            url: new.url,
+            description: new.description,
+            transport_type: new.transport_type,
+            status: ServerStatus::Active,
+            api_key: new.api_key,
+            headers: new.headers,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// The record as `patch` leaves it: a new version and `updated_at`, the same
+    /// id and `created_at`.
+    pub fn patched(&self, patch: &McpServerPatch) -> Result<Self, ValidationError> {
+        let (headers, kept_credentials) = match patch.headers.clone() {
+            None => (
+                self.headers.clone(),
+                self.headers.credential_names().map(str::to_owned).collect(),
+            ),
+            Some(update) => self.resolve_headers(update)?,
+        };
+        let url = patch.url.clone().unwrap_or_else(|| self.url.clone());
+        if !url.same_origin(&self.url) {
+            // Stored credentials must not follow the URL to a server of the
+            // caller's choosing: they have to be given again, or cleared.
+            let mut carried: Vec<String> = kept_credentials
+                .into_iter()
+                .map(|name| format!("headers[{name:?}]"))
+                .collect();
+            if patch.api_key.is_none() && self.api_key.is_some() {
+                carried.insert(0, "api_key".to_owned());
+            }
+            if !carried.is_empty() {
+                return Err(ValidationError::new(
+                    "url",
+                    format!(
+                        "moving to another origin would send the stored {} there; \
+                         supply or clear them in the same request",
+                        carried.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(Self {
+            id: self.id,
+            name: patch.name.clone().unwrap_or_else(|| self.name.clone()),
+            url,
+            description: patch
+                .description
+                .clone()
+                .unwrap_or_else(|| self.description.clone()),
+            transport_type: patch.transport_type.unwrap_or(self.transport_type),
+            status: patch.status.unwrap_or(self.status),
+            api_key: patch
+                .api_key
+                .clone()
+                .unwrap_or_else(|| self.api_key.clone()),
+            headers,
+            created_at: self.created_at,
+            updated_at: now().max(self.updated_at),
+            version: self.version + 1,
+        })
+    }
+
+    /// The new header map, with masked credential values replaced by the stored
+    /// ones, and the names of the credentials so kept.
+    fn resolve_headers(
+        &self,
+        update: BTreeMap<String, HeaderUpdate>,
+    ) -> Result<(HttpHeaders, Vec<String>), ValidationError> {
+        let mut kept = Vec::new();
+        let mut resolved = BTreeMap::new();
+        for (name, value) in update {
+            let value = match value {
+                HeaderUpdate::Set(value) => value,
+                HeaderUpdate::KeepStored => match self.headers.get(&name) {
+                    Some(stored) => {
+                        kept.push(name.clone());
+                        stored.to_owned()
+                    }
+                    None => {
+                        return Err(ValidationError::new(
+                            format!("headers[{name:?}]"),
+                            "the masked value stands for a stored value, but none is stored",
+                        ));
+                    }
+                },
+            };
+            resolved.insert(name, value);
+        }
+        Ok((HttpHeaders::parse(resolved)?, kept))
+    }
+}
+
+/// A header's value in an update.
+#[derive(Clone)]
+pub enum HeaderUpdate {
+    Set(String),
+    /// The mask answered for a credential, sent back: keep what is stored.
+    KeepStored,
+}
+
+impl HeaderUpdate {
+    /// What `value` means for header `name`, given the mask responses show.
+    pub fn from_request(name: &str, value: String, mask: &str) -> Self {
+        if value == mask && is_credential_header(name) {
+            Self::KeepStored
+        } else {
+            Self::Set(value)
+        }
+    }
+}
+
+/// A partial update: `None` leaves a field as it is; `Some(None)` clears it.
+#[derive(Clone, Default)]
+pub struct McpServerPatch {
+    pub name: Option<ServerName>,
+    pub url: Option<ServerUrl>,
+    pub description: Option<Option<Description>>,
+    pub transport_type: Option<TransportType>,
+    pub status: Option<ServerStatus>,
+    pub api_key: Option<Option<ApiKey>>,
+    pub headers: Option<BTreeMap<String, HeaderUpdate>>,
+}
+
+/// An `If-Match` condition on a record's version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionCondition {
+    /// `*`: any current version.
+    Any,
+    OneOf(Vec<i64>),
+}
+
+impl VersionCondition {
+    pub fn holds_for(&self, version: i64) -> bool {
+        match self {
+            Self::Any => true,
+            Self::OneOf(versions) => versions.contains(&version),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(url: &str, api_key: Option<&str>, headers: &[(&str, &str)]) -> McpServerRecord {
+        McpServerRecord::create(NewMcpServer {
+            name: ServerName::parse("r".into()).unwrap(),
+            url: ServerUrl::parse(url).unwrap(),
+            description: None,
+            transport_type: TransportType::Http,
+            api_key: api_key.map(|k| ApiKey::parse(k.into()).unwrap()),
+            headers: HttpHeaders::parse(
+                headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )
+            .unwrap(),
+        })
+    }
+
+    fn url(u: &str) -> Option<ServerUrl> {
+        Some(ServerUrl::parse(u).unwrap())
+    }
+
+    #[test]
+    fn moving_origin_with_a_stored_api_key_is_refused_unless_it_is_given_or_cleared() {
+        let r = record("https://a.example/mcp", Some("k"), &[]);
+        let err = r
+            .patched(&McpServerPatch {
+                url: url("https://evil.example/"),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("api_key"), "{err}");
+        assert!(
+            r.patched(&McpServerPatch {
+                url: url("https://evil.example/"),
+                api_key: Some(None),
+                ..Default::default()
+            })
+            .is_ok()
+        );
+        // Same origin, other path: credentials may stay.
+        assert!(
+            r.patched(&McpServerPatch {
+                url: url("https://a.example:443/other"),
+                ..Default::default()
+            })
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_masked_credential_keeps_the_stored_value_but_not_across_origins() {
+        let r = record("https://a.example/", None, &[("Authorization", "Bearer s")]);
+        let keep = BTreeMap::from([("authorization".to_owned(), HeaderUpdate::KeepStored)]);
+        let same = r
+            .patched(&McpServerPatch {
+                headers: Some(keep.clone()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(same.headers.get("Authorization"), Some("Bearer s"));
+        let moved = r.patched(&McpServerPatch {
+            url: url("http://a.example/"),
+            headers: Some(keep),
+            ..Default::default()
+        });
+        assert!(moved.is_err(), "scheme change is another origin");
+    }
+
+    #[test]
+    fn version_and_timestamps_move_as_they_should() {
+        let r = record("https://a.example/", None, &[]);
+        let p = r.patched(&McpServerPatch::default()).unwrap();
+        assert_eq!(p.version, r.version + 1);
+        assert_eq!(p.created_at, r.created_at);
+        assert!(p.updated_at >= r.updated_at);
+    }
 }

@@ -34,6 +34,17 @@ impl ServerUrl {
         Ok(Self(url))
     }
 
+    /// A URL read back from storage. Only re-parsed, not re-validated: rules may
+    /// tighten later, and records stored before must still be readable.
+    pub fn from_stored(value: &str) -> Result<Self, url::ParseError> {
+        Url::parse(value).map(Self)
+    }
+
+    /// Same scheme, host and port: where credentials may follow without leaking.
+    pub fn same_origin(&self, other: &Self) -> bool {
+        self.0.origin() == other.0.origin()
+    }
+
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }

@@ -1,4 +1,4 @@
-//! Persistence: the sea-orm entity, the connection, and the queries, mapping
+//! Persistence: the sea-orm entities, the connection, and the queries, mapping
 //! database errors (a unique violation) to what they mean in the domain.
 
 mod database;
@@ -6,4 +6,6 @@ pub mod entity;
 mod repository;
 
 pub use database::{Database, DatabaseError};
-pub use repository::{McpServerRepository, StorageError};
+pub use repository::{
+    IdempotentInsertError, ListQuery, McpServerRepository, RememberedResponse, StorageError,
+};

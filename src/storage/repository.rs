@@ -1,18 +1,59 @@
-use chrono::{SubsecRound, Utc};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, SqlErr};
+use std::collections::BTreeMap;
 
-use super::entity;
-use crate::domain::{McpServerId, McpServerRecord, NewMcpServer, ServerName, ServerStatus};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+};
+
+use super::entity::{idempotency_key, mcp_server};
+use crate::domain::{
+    ApiKey, Description, HttpHeaders, McpServerId, McpServerPatch, McpServerRecord, ServerName,
+    ServerStatus, ServerUrl, TransportType, ValidationError, VersionCondition,
+};
 use crate::secrets::{SecretBoxer, SecretError};
+
+/// How often an update without `If-Match` re-reads and retries when another
+/// writer got there first, before giving up.
+const MAX_UPDATE_ATTEMPTS: usize = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("an MCP server named {:?} already exists", .0.as_str())]
     DuplicateName(ServerName),
+    #[error("no MCP server with id {0}")]
+    NotFound(McpServerId),
+    #[error("the MCP server has changed since the version given in If-Match")]
+    VersionMismatch,
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("the stored row {id} is unreadable: {reason}")]
+    CorruptRow { id: String, reason: String },
+    #[error("gave up updating {0} after {MAX_UPDATE_ATTEMPTS} concurrent changes")]
+    Contended(McpServerId),
     #[error("database error: {0}")]
     Database(#[from] DbErr),
     #[error("secret error: {0}")]
     Secret(#[from] SecretError),
+}
+
+/// Which records a list answers, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Only records older than this one (the cursor of the previous page).
+    pub before: Option<McpServerId>,
+    pub limit: u64,
+    pub status: Option<ServerStatus>,
+    /// A case-insensitive substring of the name or the description.
+    pub text: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// An answer remembered under an idempotency key.
+pub struct RememberedResponse {
+    pub request_hash: String,
+    pub response: Vec<u8>,
 }
 
 /// Where a sealed secret lives; bound into its ciphertext so it cannot be moved.
@@ -20,7 +61,12 @@ fn secret_context(id: &McpServerId, field: &str) -> String {
     format!("mcp_servers/{id}/{field}")
 }
 
-/// Reads and writes MCP server records, sealing their secrets on the way in.
+fn idempotency_context(key: &str) -> String {
+    format!("idempotency_keys/{key}")
+}
+
+/// Reads and writes MCP server records, sealing their secrets on the way in and
+/// opening them on the way out.
 pub struct McpServerRepository {
     db: DatabaseConnection,
     boxer: SecretBoxer,
@@ -31,65 +77,304 @@ impl McpServerRepository {
         Self { db, boxer }
     }
 
+    pub fn boxer(&self) -> &SecretBoxer {
+        &self.boxer
+    }
+
     /// Inserts a new record in one statement; the unique index on the lowercased
     /// name decides a duplicate, so concurrent creates of one name cannot both win.
-    pub async fn create(&self, new: NewMcpServer) -> Result<McpServerRecord, StorageError> {
-        let id = McpServerId::generate();
-        // Microseconds: the precision every supported database keeps, so the
-        // timestamps answered now equal those read back later.
-        let now = Utc::now().trunc_subsecs(6);
-        let api_key_sealed = new
+    /// With `remember`, the answer is stored under its idempotency key in the same
+    /// transaction, so a record and its key exist together or not at all.
+    pub async fn insert(
+        &self,
+        record: &McpServerRecord,
+        remember: Option<(&str, RememberedResponse)>,
+    ) -> Result<(), IdempotentInsertError> {
+        let row = self.seal_row(record)?;
+        let Some((key, remembered)) = remember else {
+            return self
+                .insert_row(&self.db, record, row)
+                .await
+                .map_err(Into::into);
+        };
+        let txn = self.db.begin().await.map_err(StorageError::from)?;
+        // The key first: a concurrent request with the same key waits here for
+        // ours to commit or roll back, then sees the key or takes it.
+        let key_row = idempotency_key::ActiveModel {
+            key: Set(key.to_owned()),
+            request_hash: Set(remembered.request_hash),
+            response_sealed: Set(self
+                .boxer
+                .seal(&remembered.response, &idempotency_context(key))?),
+            created_at: Set(record.created_at),
+        };
+        if let Err(err) = idempotency_key::Entity::insert(key_row)
+            .exec_without_returning(&txn)
+            .await
+        {
+            txn.rollback().await.ok();
+            return Err(match err.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => IdempotentInsertError::KeyTaken,
+                _ => StorageError::Database(err).into(),
+            });
+        }
+        self.insert_row(&txn, record, row).await?;
+        txn.commit().await.map_err(StorageError::from)?;
+        Ok(())
+    }
+
+    async fn insert_row(
+        &self,
+        db: &impl ConnectionTrait,
+        record: &McpServerRecord,
+        row: mcp_server::ActiveModel,
+    ) -> Result<(), StorageError> {
+        mcp_server::Entity::insert(row)
+            .exec_without_returning(db)
+            .await
+            .map(|_| ())
+            .map_err(|err| unique_name_violation(err, &record.name))
+    }
+
+    /// The answer remembered under `key`, unless it is older than `not_before`
+    /// (then it is forgotten, so the key can be used again).
+    pub async fn recall(
+        &self,
+        key: &str,
+        not_before: DateTime<Utc>,
+    ) -> Result<Option<RememberedResponse>, StorageError> {
+        idempotency_key::Entity::delete_many()
+            .filter(idempotency_key::Column::Key.eq(key))
+            .filter(idempotency_key::Column::CreatedAt.lt(not_before))
+            .exec(&self.db)
+            .await?;
+        let Some(row) = idempotency_key::Entity::find_by_id(key.to_owned())
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(RememberedResponse {
+            request_hash: row.request_hash,
+            response: self
+                .boxer
+                .open(&row.response_sealed, &idempotency_context(key))?,
+        }))
+    }
+
+    /// Forgets idempotency keys older than `not_before`; answers how many.
+    pub async fn forget_idempotency_keys(
+        &self,
+        not_before: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        let result = idempotency_key::Entity::delete_many()
+            .filter(idempotency_key::Column::CreatedAt.lt(not_before))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected)
+    }
+
+    pub async fn find(&self, id: McpServerId) -> Result<Option<McpServerRecord>, StorageError> {
+        let row = mcp_server::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await?;
+        row.map(|row| self.open_row(row)).transpose()
+    }
+
+    /// A page of records, newest first, walking the primary key (no OFFSET).
+    pub async fn list(&self, query: &ListQuery) -> Result<Vec<McpServerRecord>, StorageError> {
+        use mcp_server::Column;
+        let mut select = mcp_server::Entity::find()
+            .order_by_desc(Column::Id)
+            .limit(query.limit);
+        if let Some(before) = query.before {
+            select = select.filter(Column::Id.lt(before.to_string()));
+        }
+        if let Some(status) = query.status {
+            select = select.filter(Column::Status.eq(status.as_str()));
+        }
+        if let Some(updated_since) = query.updated_since {
+            select = select.filter(Column::UpdatedAt.gte(updated_since));
+        }
+        if let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) {
+            let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+            select = select.filter(
+                Condition::any()
+                    .add(
+                        Expr::col(Column::NameKey)
+                            .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                    )
+                    .add(
+                        Expr::expr(Func::lower(Expr::col(Column::Description)))
+                            .like(LikeExpr::new(pattern).escape('\\')),
+                    ),
+            );
+        }
+        let rows = select.all(&self.db).await?;
+        rows.into_iter().map(|row| self.open_row(row)).collect()
+    }
+
+    /// Applies `patch` to the current record and stores the result, guarded by the
+    /// version read: a concurrent change makes the guarded write miss. Then, with
+    /// `If-Match`, the answer is a mismatch; without it, read again and re-apply.
+    pub async fn update(
+        &self,
+        id: McpServerId,
+        patch: &McpServerPatch,
+        condition: Option<&VersionCondition>,
+    ) -> Result<McpServerRecord, StorageError> {
+        for _ in 0..MAX_UPDATE_ATTEMPTS {
+            let current = self.find(id).await?.ok_or(StorageError::NotFound(id))?;
+            if condition.is_some_and(|c| !c.holds_for(current.version)) {
+                return Err(StorageError::VersionMismatch);
+            }
+            let next = current.patched(patch)?;
+            let result = mcp_server::Entity::update_many()
+                .set(self.seal_row(&next)?)
+                .filter(mcp_server::Column::Id.eq(id.to_string()))
+                .filter(mcp_server::Column::Version.eq(current.version))
+                .exec(&self.db)
+                .await
+                .map_err(|err| unique_name_violation(err, &next.name))?;
+            if result.rows_affected == 1 {
+                return Ok(next);
+            }
+            if condition.is_some() {
+                return Err(StorageError::VersionMismatch);
+            }
+        }
+        Err(StorageError::Contended(id))
+    }
+
+    /// Deletes a record, if it still matches `condition`.
+    pub async fn delete(
+        &self,
+        id: McpServerId,
+        condition: Option<&VersionCondition>,
+    ) -> Result<(), StorageError> {
+        let mut delete =
+            mcp_server::Entity::delete_many().filter(mcp_server::Column::Id.eq(id.to_string()));
+        if let Some(VersionCondition::OneOf(versions)) = condition {
+            delete = delete.filter(mcp_server::Column::Version.is_in(versions.iter().copied()));
+        }
+        if delete.exec(&self.db).await?.rows_affected == 1 {
+            return Ok(());
+        }
+        // Nothing deleted: gone already, or changed since the version given.
+        match self.find(id).await? {
+            None => Err(StorageError::NotFound(id)),
+            Some(_) => Err(StorageError::VersionMismatch),
+        }
+    }
+
+    fn seal_row(&self, record: &McpServerRecord) -> Result<mcp_server::ActiveModel, StorageError> {
+        let api_key_sealed = record
             .api_key
             .as_ref()
             .map(|key| {
-                self.boxer
-                    .seal(key.expose().as_bytes(), &secret_context(&id, "api_key"))
+                self.boxer.seal(
+                    key.expose().as_bytes(),
+                    &secret_context(&record.id, "api_key"),
+                )
             })
             .transpose()?;
-        let headers_sealed = if new.headers.is_empty() {
+        let headers_sealed = if record.headers.is_empty() {
             None
         } else {
             let plaintext =
-                serde_json::to_vec(new.headers.expose()).map_err(|_| SecretError::Seal)?;
+                serde_json::to_vec(record.headers.expose()).map_err(|_| SecretError::Seal)?;
             Some(
                 self.boxer
-                    .seal(&plaintext, &secret_context(&id, "headers"))?,
+                    .seal(&plaintext, &secret_context(&record.id, "headers"))?,
             )
         };
-        let status = ServerStatus::Active;
-        let row = entity::ActiveModel {
-            id: Set(id.to_string()),
-            name: Set(new.name.as_str().to_owned()),
-            name_key: Set(new.name.uniqueness_key()),
-            description: Set(new.description.as_ref().map(|d| d.as_str().to_owned())),
-            url: Set(new.url.as_str().to_owned()),
-            transport_type: Set(new.transport_type.as_str().to_owned()),
-            status: Set(status.as_str().to_owned()),
+        Ok(mcp_server::ActiveModel {
+            id: Set(record.id.to_string()),
+            name: Set(record.name.as_str().to_owned()),
+            name_key: Set(record.name.uniqueness_key()),
+            description: Set(record.description.as_ref().map(|d| d.as_str().to_owned())),
+            url: Set(record.url.as_str().to_owned()),
+            transport_type: Set(record.transport_type.as_str().to_owned()),
+            status: Set(record.status.as_str().to_owned()),
             api_key_sealed: Set(api_key_sealed),
             headers_sealed: Set(headers_sealed),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        entity::Entity::insert(row)
-            .exec_without_returning(&self.db)
-            .await
-            .map_err(|err| match err.sql_err() {
-                Some(SqlErr::UniqueConstraintViolation(_)) => {
-                    StorageError::DuplicateName(new.name.clone())
-                }
-                _ => StorageError::Database(err),
-            })?;
-        Ok(McpServerRecord {
-            id,
-            name: new.name,
-            url: new.url,
-            description: new.description,
-            transport_type: new.transport_type,
-            status,
-            api_key: new.api_key,
-            headers: new.headers,
-            created_at: now,
-            updated_at: now,
+            created_at: Set(record.created_at),
+            updated_at: Set(record.updated_at),
+            version: Set(record.version),
         })
     }
+
+    fn open_row(&self, row: mcp_server::Model) -> Result<McpServerRecord, StorageError> {
+        let corrupt = |reason: &str| StorageError::CorruptRow {
+            id: row.id.clone(),
+            reason: reason.to_owned(),
+        };
+        let id: McpServerId = row.id.parse().map_err(|_| corrupt("id"))?;
+        let api_key = row
+            .api_key_sealed
+            .as_deref()
+            .map(|sealed| {
+                let bytes = self.boxer.open(sealed, &secret_context(&id, "api_key"))?;
+                String::from_utf8(bytes).map_err(|_| corrupt("api_key"))
+            })
+            .transpose()?
+            .map(ApiKey::from_stored);
+        let headers = match row.headers_sealed.as_deref() {
+            None => HttpHeaders::default(),
+            Some(sealed) => {
+                let bytes = self.boxer.open(sealed, &secret_context(&id, "headers"))?;
+                let map: BTreeMap<String, String> =
+                    serde_json::from_slice(&bytes).map_err(|_| corrupt("headers"))?;
+                HttpHeaders::from_stored(map)
+            }
+        };
+        Ok(McpServerRecord {
+            id,
+            url: ServerUrl::from_stored(&row.url).map_err(|_| corrupt("url"))?,
+            transport_type: TransportType::from_stored(&row.transport_type)
+                .ok_or_else(|| corrupt("transport_type"))?,
+            status: ServerStatus::from_stored(&row.status).ok_or_else(|| corrupt("status"))?,
+            name: ServerName::from_stored(row.name),
+            description: row.description.map(Description::from_stored),
+            api_key,
+            headers,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        })
+    }
+}
+
+/// Why an insert under an idempotency key did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum IdempotentInsertError {
+    #[error("the idempotency key is already taken")]
+    KeyTaken,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<SecretError> for IdempotentInsertError {
+    fn from(err: SecretError) -> Self {
+        Self::Storage(err.into())
+    }
+}
+
+fn unique_name_violation(err: DbErr, name: &ServerName) -> StorageError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => StorageError::DuplicateName(name.clone()),
+        _ => StorageError::Database(err),
+    }
+}
+
+/// Makes `%`, `_` and `\` in user text match themselves in a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }

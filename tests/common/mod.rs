@@ -82,6 +82,41 @@ impl TestDatabase {
             .expect("connect to the test database")
     }
 
+    /// The key the server seals with: the environment's, or the key file's.
+    pub fn boxer(&self) -> mcp_registry::secrets::SecretBoxer {
+        use mcp_registry::secrets::{SecretBoxer, SecretKey};
+        let key = match &self.secret_key {
+            Some(text) => SecretKey::from_base64(text).expect("key"),
+            None => SecretKey::load_or_create_file(&self.key_file()).expect("key file"),
+        };
+        SecretBoxer::new(&key)
+    }
+
+    /// The stored api_key and headers of a record, opened with the server's key.
+    pub async fn stored_secrets(&self, id: &str) -> (Option<String>, Value) {
+        let rows = self
+            .rows(&format!("SELECT * FROM mcp_servers WHERE id = '{id}'"))
+            .await;
+        let row = rows.first().expect("the record is stored");
+        let boxer = self.boxer();
+        let api_key = row["api_key_sealed"].as_str().map(|sealed| {
+            let bytes = boxer
+                .open(sealed, &format!("mcp_servers/{id}/api_key"))
+                .expect("open api_key");
+            String::from_utf8(bytes).expect("utf-8")
+        });
+        let headers =
+            row["headers_sealed"]
+                .as_str()
+                .map_or(Value::Object(Default::default()), |sealed| {
+                    let bytes = boxer
+                        .open(sealed, &format!("mcp_servers/{id}/headers"))
+                        .expect("open headers");
+                    serde_json::from_slice(&bytes).expect("headers JSON")
+                });
+        (api_key, headers)
+    }
+
     /// Every stored row as text, column by column (for looking for plaintext).
     pub async fn rows(&self, sql: &str) -> Vec<Value> {
         let db = self.connect().await;
@@ -200,6 +235,53 @@ impl TestServer {
         json_of(response).await
     }
 
+    /// Any request; answers status, headers and the JSON body (Null when empty).
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.expect("send");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("read body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            assert_eq!(headers["content-type"], "application/json", "{text}");
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    pub async fn patch(&self, id: &str, body: &Value) -> Answer {
+        self.send(
+            self.client
+                .patch(self.url(&format!("/v1/mcp-servers/{id}")))
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, id: &str) -> Answer {
+        self.send(
+            self.client
+                .delete(self.url(&format!("/v1/mcp-servers/{id}"))),
+        )
+        .await
+    }
+
+    /// Creates a server that must succeed; answers its JSON.
+    pub async fn created(&self, body: &Value) -> Value {
+        let (status, answer) = self.create(body).await;
+        assert_eq!(status, 201, "{answer}");
+        answer
+    }
+
     /// Sends raw bytes and reads the raw answer: for what an HTTP client library
     /// would not send (chunked bodies, odd content types, broken UTF-8).
     pub async fn raw(&self, request: &[u8]) -> (u16, String) {
@@ -220,6 +302,18 @@ impl TestServer {
             .map(|(_, body)| body.to_owned())
             .unwrap_or_default();
         (status, body)
+    }
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn etag(&self) -> &str {
+        self.headers["etag"].to_str().expect("etag")
     }
 }
 

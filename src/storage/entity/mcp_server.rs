@@ -1,4 +1,4 @@
-//! The `mcp_servers` table, as created by the migrations in `migration/`.
+//! The `mcp_servers` table, as the migrations in `migration/` create it.
 
 use sea_orm::entity::prelude::*;
 
@@ -17,6 +17,7 @@ pub struct Model {
     pub headers_sealed: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
