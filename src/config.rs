@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use ipnet::IpNet;
+
+use crate::api::ApiSettings;
+use crate::domain::NetworkPolicy;
 use crate::telemetry::LogFormat;
 
 /// The embedded default: a SQLite file in the working directory.
@@ -63,14 +67,21 @@ pub struct ServeSettings {
     /// How long an Idempotency-Key is remembered, in seconds.
     #[arg(long, env = "MCP_REGISTRY_IDEMPOTENCY_TTL_SECS", default_value_t = 24 * 60 * 60)]
     pub idempotency_ttl_secs: u64,
+    /// Networks (CIDRs, comma-separated) that registered URLs may point at even
+    /// though they are private, loopback or link-local, e.g. 10.20.0.0/16.
+    #[arg(long, env = "MCP_REGISTRY_ALLOWED_NETWORKS", value_delimiter = ',')]
+    pub allowed_networks: Vec<IpNet>,
     /// Log line format.
     #[arg(long, env = "MCP_REGISTRY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
 
 impl ServeSettings {
-    pub fn idempotency_ttl(&self) -> Duration {
-        Duration::from_secs(self.idempotency_ttl_secs)
+    pub fn api(&self) -> ApiSettings {
+        ApiSettings {
+            idempotency_ttl: Duration::from_secs(self.idempotency_ttl_secs),
+            network_policy: NetworkPolicy::new(self.allowed_networks.clone()),
+        }
     }
 
     pub fn secret_key_from_env() -> Option<String> {

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod domain;
+pub mod outbound;
 pub mod secrets;
 pub mod storage;
 pub mod telemetry;
@@ -66,9 +67,10 @@ impl Application {
             "database ready"
         );
         let repository = Arc::new(McpServerRepository::new(db, SecretBoxer::new(&key)));
+        let api_settings = settings.api();
         tokio::spawn(forget_expired_idempotency_keys(
             repository.clone(),
-            settings.idempotency_ttl(),
+            api_settings.idempotency_ttl,
         ));
 
         let bind_error = |source| StartupError::Bind {
@@ -87,7 +89,7 @@ impl Application {
         Ok(Self {
             acceptor,
             address,
-            app: api::app(repository, settings.idempotency_ttl()).boxed(),
+            app: api::app(repository, api_settings).boxed(),
         })
     }
 

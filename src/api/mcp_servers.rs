@@ -8,6 +8,7 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 
+use super::ApiSettings;
 use super::conditional::{etag, if_match, none_match_names};
 use super::cursor;
 use super::error::ApiError;
@@ -16,7 +17,7 @@ use super::schemas::{
     CreateMcpServerRequest, ErrorResponse, McpServer, McpServerList, ServerStatus,
     UpdateMcpServerRequest,
 };
-use crate::domain::{McpServerId, McpServerPatch, McpServerRecord, NewMcpServer, ValidationError};
+use crate::domain::{McpServerId, McpServerRecord, NetworkPolicy, ValidationError};
 use crate::storage::{IdempotentInsertError, ListQuery, McpServerRepository, RememberedResponse};
 use crate::telemetry::RequestId;
 
@@ -198,13 +199,15 @@ error_responses!(DeleteMcpServerResponse {
 pub struct McpServersApi {
     repository: Arc<McpServerRepository>,
     idempotency_ttl: Duration,
+    network_policy: NetworkPolicy,
 }
 
 impl McpServersApi {
-    pub fn new(repository: Arc<McpServerRepository>, idempotency_ttl: Duration) -> Self {
+    pub fn new(repository: Arc<McpServerRepository>, settings: &ApiSettings) -> Self {
         Self {
             repository,
-            idempotency_ttl,
+            idempotency_ttl: settings.idempotency_ttl,
+            network_policy: settings.network_policy.clone(),
         }
     }
 }
@@ -413,7 +416,7 @@ impl McpServersApi {
         request: UpdateMcpServerRequest,
     ) -> Result<UpdateMcpServerResponse, ApiError> {
         let id = parse_id(id)?;
-        let patch = McpServerPatch::try_from(request)?;
+        let patch = request.parse(&self.network_policy)?;
         let condition = if_match_header.map(if_match);
         let record = self
             .repository
@@ -459,7 +462,7 @@ impl McpServersApi {
     ) -> Result<CreateMcpServerResponse, ApiError> {
         let storage = |err| ApiError::from_storage(err, request_id);
         let Some(key) = idempotency_key else {
-            let record = McpServerRecord::create(NewMcpServer::try_from(request)?);
+            let record = McpServerRecord::create(request.parse(&self.network_policy)?);
             self.repository
                 .insert(&record, None)
                 .await
@@ -497,7 +500,7 @@ impl McpServersApi {
         {
             return replay(first, &fingerprint, request_id);
         }
-        let record = McpServerRecord::create(NewMcpServer::try_from(request)?);
+        let record = McpServerRecord::create(request.parse(&self.network_policy)?);
         let server = McpServer::from(record.clone());
         let response = serde_json::to_vec(&server.to_json())
             .map_err(|_| ApiError::Internal(request_id.clone()))?;

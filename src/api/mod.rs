@@ -21,11 +21,21 @@ pub use middleware::MAX_BODY_BYTES;
 
 use sea_orm::DatabaseConnection;
 
+use crate::domain::NetworkPolicy;
 use crate::secrets::{SecretBoxer, SecretKey};
 use crate::storage::McpServerRepository;
 
 const TITLE: &str = "mcp-registry";
 const DESCRIPTION: &str = "A registry of remote MCP (Model Context Protocol) servers, their URL, credentials and headers, so that agents can later use their tools. Secrets (api_key and credential header values) are write-only and encrypted at rest.";
+
+/// What the HTTP layer needs from the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ApiSettings {
+    /// How long an Idempotency-Key is remembered.
+    pub idempotency_ttl: Duration,
+    /// Which hosts registered URLs may point at.
+    pub network_policy: NetworkPolicy,
+}
 
 fn openapi_service(api: McpServersApi) -> OpenApiService<McpServersApi, ()> {
     OpenApiService::new(api, TITLE, env!("CARGO_PKG_VERSION")).description(DESCRIPTION)
@@ -35,9 +45,9 @@ fn openapi_service(api: McpServersApi) -> OpenApiService<McpServersApi, ()> {
 /// Swagger UI at `/docs` (its assets are compiled in: it works offline).
 pub fn app(
     repository: Arc<McpServerRepository>,
-    idempotency_ttl: Duration,
+    settings: ApiSettings,
 ) -> impl Endpoint<Output = Response> {
-    let service = openapi_service(McpServersApi::new(repository, idempotency_ttl));
+    let service = openapi_service(McpServersApi::new(repository, &settings));
     let docs = service.swagger_ui();
     let spec_json = service.spec_endpoint();
     let spec_yaml = service.spec_endpoint_yaml();
@@ -59,5 +69,8 @@ pub fn openapi_document() -> OpenApiService<McpServersApi, ()> {
         DatabaseConnection::default(),
         SecretBoxer::new(&SecretKey::generate()),
     );
-    openapi_service(McpServersApi::new(Arc::new(repository), Duration::ZERO))
+    openapi_service(McpServersApi::new(
+        Arc::new(repository),
+        &ApiSettings::default(),
+    ))
 }

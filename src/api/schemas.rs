@@ -8,7 +8,9 @@ use poem_openapi::types::{Example, MaybeUndefined};
 use poem_openapi::{Enum, NewType, Object};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{self, HeaderUpdate, McpServerPatch, McpServerRecord, ValidationError};
+use crate::domain::{
+    self, HeaderUpdate, McpServerPatch, McpServerRecord, NetworkPolicy, ValidationError,
+};
 
 /// What responses show in place of a credential's value.
 pub const MASK: &str = "********";
@@ -76,13 +78,12 @@ pub struct CreateMcpServerRequest {
     pub headers: Option<BTreeMap<String, String>>,
 }
 
-impl TryFrom<CreateMcpServerRequest> for domain::NewMcpServer {
-    type Error = ValidationError;
-
-    fn try_from(request: CreateMcpServerRequest) -> Result<Self, Self::Error> {
-        Ok(Self {
+impl CreateMcpServerRequest {
+    pub fn parse(self, policy: &NetworkPolicy) -> Result<domain::NewMcpServer, ValidationError> {
+        let request = self;
+        Ok(domain::NewMcpServer {
             name: domain::ServerName::parse(request.name.0)?,
-            url: domain::ServerUrl::parse(&request.url.0)?,
+            url: domain::ServerUrl::parse(&request.url.0, policy)?,
             description: request
                 .description
                 .map(|d| domain::Description::parse(d.0))
@@ -152,10 +153,9 @@ fn clearable<T, U>(
     }
 }
 
-impl TryFrom<UpdateMcpServerRequest> for McpServerPatch {
-    type Error = ValidationError;
-
-    fn try_from(request: UpdateMcpServerRequest) -> Result<Self, Self::Error> {
+impl UpdateMcpServerRequest {
+    pub fn parse(self, policy: &NetworkPolicy) -> Result<McpServerPatch, ValidationError> {
+        let request = self;
         let headers = clearable(request.headers, |headers| {
             Ok(headers
                 .into_iter()
@@ -165,9 +165,11 @@ impl TryFrom<UpdateMcpServerRequest> for McpServerPatch {
                 })
                 .collect())
         })?;
-        Ok(Self {
+        Ok(McpServerPatch {
             name: required_if_present(request.name, "name", |n| domain::ServerName::parse(n.0))?,
-            url: required_if_present(request.url, "url", |u| domain::ServerUrl::parse(&u.0))?,
+            url: required_if_present(request.url, "url", |u| {
+                domain::ServerUrl::parse(&u.0, policy)
+            })?,
             description: clearable(request.description, |d| domain::Description::parse(d.0))?,
             transport_type: required_if_present(request.transport_type, "transport_type", |t| {
                 Ok(t.into())

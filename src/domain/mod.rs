@@ -7,6 +7,7 @@ mod error;
 mod headers;
 mod id;
 mod name;
+mod network;
 mod server;
 mod url;
 
@@ -16,6 +17,7 @@ pub use error::ValidationError;
 pub use headers::{HttpHeaders, is_credential_header};
 pub use id::McpServerId;
 pub use name::ServerName;
+pub use network::NetworkPolicy;
 pub use server::{
     HeaderUpdate, McpServerPatch, McpServerRecord, NewMcpServer, ServerStatus, TransportType,
     VersionCondition, now,

@@ -228,7 +228,7 @@ mod tests {
     fn record(url: &str, api_key: Option<&str>, headers: &[(&str, &str)]) -> McpServerRecord {
         McpServerRecord::create(NewMcpServer {
             name: ServerName::parse("r".into()).unwrap(),
-            url: ServerUrl::parse(url).unwrap(),
+            url: ServerUrl::parse(url, &Default::default()).unwrap(),
             description: None,
             transport_type: TransportType::Http,
             api_key: api_key.map(|k| ApiKey::parse(k.into()).unwrap()),
@@ -243,7 +243,7 @@ mod tests {
     }
 
     fn url(u: &str) -> Option<ServerUrl> {
-        Some(ServerUrl::parse(u).unwrap())
+        Some(ServerUrl::parse(u, &Default::default()).unwrap())
     }
 
     #[test]

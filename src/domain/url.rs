@@ -1,6 +1,6 @@
 use url::Url;
 
-use super::ValidationError;
+use super::{NetworkPolicy, ValidationError};
 
 const MAX_CHARS: usize = 2048;
 
@@ -10,7 +10,9 @@ const MAX_CHARS: usize = 2048;
 pub struct ServerUrl(Url);
 
 impl ServerUrl {
-    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+    /// Parses a URL a caller wants registered; `policy` decides which hosts it
+    /// may point at.
+    pub fn parse(value: &str, policy: &NetworkPolicy) -> Result<Self, ValidationError> {
         let error = |rule: &str| Err(ValidationError::new("url", rule));
         if value.chars().count() > MAX_CHARS {
             return error(&format!("must be at most {MAX_CHARS} characters"));
@@ -21,8 +23,14 @@ impl ServerUrl {
         if !matches!(url.scheme(), "http" | "https") {
             return error("scheme must be http or https");
         }
-        if url.host_str().is_none_or(str::is_empty) {
+        let Some(host) = url.host().filter(|h| !matches!(h, url::Host::Domain(""))) else {
             return error("must have a host");
+        };
+        if let Some(why) = policy.refuse_host(&host) {
+            return error(&format!(
+                "{why}; registered servers must be public \
+                 (operators can allow internal networks with MCP_REGISTRY_ALLOWED_NETWORKS)"
+            ));
         }
         // Credentials in the URL would be stored and returned in plaintext.
         if !url.username().is_empty() || url.password().is_some() {
@@ -45,6 +53,12 @@ impl ServerUrl {
         self.0.origin() == other.0.origin()
     }
 
+    /// The host as written in the URL, and the port (the scheme's default if none).
+    pub fn host_and_port(&self) -> (&str, u16) {
+        let host = self.0.host_str().unwrap_or_default();
+        (host, self.0.port_or_known_default().unwrap_or(80))
+    }
+
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
@@ -56,7 +70,11 @@ mod tests {
 
     #[test]
     fn keeps_a_canonical_url_unchanged() {
-        let url = ServerUrl::parse("https://mcp.atlassian.com/v1/mcp").unwrap();
+        let url = ServerUrl::parse(
+            "https://mcp.atlassian.com/v1/mcp",
+            &NetworkPolicy::default(),
+        )
+        .unwrap();
         assert_eq!(url.as_str(), "https://mcp.atlassian.com/v1/mcp");
     }
 
@@ -68,7 +86,10 @@ mod tests {
             "https://user:pw@x.example/",
             "http://",
         ] {
-            assert!(ServerUrl::parse(bad).is_err(), "{bad}");
+            assert!(
+                ServerUrl::parse(bad, &NetworkPolicy::default()).is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -1,0 +1,179 @@
+//! Which hosts a registered URL may point at. Registered URLs will be connected
+//! to, so by default they may not reach this machine, its private networks or a
+//! cloud metadata service (SSRF). Operators open chosen ranges with an allowlist.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+use url::Host;
+
+/// Ranges that are not public unicast addresses (RFC 6890 and friends).
+const BLOCKED: [(&str, &str); 17] = [
+    ("0.0.0.0/8", "an unspecified (this-network) address"),
+    ("10.0.0.0/8", "a private (RFC 1918) address"),
+    ("100.64.0.0/10", "a carrier-grade NAT (RFC 6598) address"),
+    ("127.0.0.0/8", "a loopback address"),
+    (
+        "169.254.0.0/16",
+        "a link-local address (cloud metadata lives here)",
+    ),
+    ("172.16.0.0/12", "a private (RFC 1918) address"),
+    ("192.0.0.0/24", "an IETF protocol assignment"),
+    ("192.168.0.0/16", "a private (RFC 1918) address"),
+    ("198.18.0.0/15", "a benchmarking address"),
+    ("224.0.0.0/4", "a multicast address"),
+    ("240.0.0.0/4", "a reserved or broadcast address"),
+    ("::/128", "an unspecified address"),
+    ("::1/128", "a loopback address"),
+    ("fc00::/7", "a unique-local address"),
+    ("fe80::/10", "a link-local address"),
+    ("fec0::/10", "a site-local address"),
+    ("ff00::/8", "a multicast address"),
+];
+
+/// The operator's view: which networks are allowed despite the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkPolicy {
+    allowed: Vec<IpNet>,
+}
+
+impl NetworkPolicy {
+    pub fn new(allowed: Vec<IpNet>) -> Self {
+        Self { allowed }
+    }
+
+    /// Why `host` may not be registered, or `None` when it may.
+    pub fn refuse_host(&self, host: &Host<&str>) -> Option<String> {
+        match host {
+            Host::Ipv4(ip) => self.refuse_address(IpAddr::V4(*ip)),
+            Host::Ipv6(ip) => self.refuse_address(IpAddr::V6(*ip)),
+            Host::Domain(name) => refuse_name(name),
+        }
+    }
+
+    /// Why connecting to `ip` is refused, or `None` when it is allowed. Checked
+    /// for literal hosts at registration, and for every resolved address by
+    /// whatever connects later.
+    pub fn refuse_address(&self, ip: IpAddr) -> Option<String> {
+        if self.allowed.iter().any(|net| net.contains(&ip)) {
+            return None;
+        }
+        // An IPv6 address that embeds an IPv4 one reaches that IPv4 address.
+        if let IpAddr::V6(v6) = ip
+            && let Some(v4) = embedded_ipv4(v6)
+        {
+            return self
+                .refuse_address(IpAddr::V4(v4))
+                .map(|why| format!("{ip} embeds {v4}, {why}"));
+        }
+        BLOCKED.iter().find_map(|(net, why)| {
+            let net: IpNet = net.parse().ok()?;
+            net.contains(&ip).then(|| format!("{ip} is {why}"))
+        })
+    }
+}
+
+fn refuse_name(name: &str) -> Option<String> {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let local = name == "localhost" || name.ends_with(".localhost");
+    let internal = name == "internal" || name.ends_with(".internal");
+    (local || internal).then(|| {
+        format!("{name} names this machine or an internal service (such as cloud metadata)")
+    })
+}
+
+/// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible
+/// (`::a.b.c.d`) or NAT64 (`64:ff9b::a.b.c.d`) address.
+fn embedded_ipv4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let segments = ip.segments();
+    // The low 32 bits, where all three forms keep the IPv4 address.
+    let tail = || Ipv4Addr::from(u128::from(ip) as u32);
+    let mapped = segments[..5] == [0; 5] && segments[5] == 0xffff;
+    let compatible = segments[..6] == [0; 6] && u32::from(tail()) > 1;
+    let nat64 = segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+    (mapped || compatible || nat64).then(tail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(url: &str) -> bool {
+        let url = url::Url::parse(url).unwrap();
+        NetworkPolicy::default()
+            .refuse_host(&url.host().unwrap())
+            .is_some()
+    }
+
+    #[test]
+    fn every_form_of_a_local_address_is_refused() {
+        for url in [
+            "http://127.0.0.1/",
+            "http://2130706433/",
+            "http://0x7f000001/",
+            "http://0177.0.0.1/",
+            "http://127.1/",
+            "http://[::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[::ffff:7f00:1]/",
+            "http://[::127.0.0.1]/",
+            "http://[64:ff9b::10.0.0.1]/",
+            "http://0.0.0.0/",
+            "http://[::]/",
+            "http://10.1.2.3/",
+            "http://172.16.0.1/",
+            "http://192.168.1.1/",
+            "http://169.254.169.254/",
+            "http://100.64.0.1/",
+            "http://[fd00::1]/",
+            "http://[fe80::1]/",
+            "http://localhost/",
+            "http://LOCALHOST./",
+            "http://api.localhost/",
+            "http://metadata.google.internal/",
+            "http://db.internal/",
+            "http://224.0.0.1/",
+            "http://255.255.255.255/",
+        ] {
+            assert!(refused(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn public_addresses_and_names_are_allowed() {
+        for url in [
+            "https://93.184.216.34/",
+            "https://[2606:4700::1111]/",
+            "https://mcp.example.com/",
+            "https://internal.example.com/",
+            "http://100.128.0.1/",
+        ] {
+            assert!(!refused(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn the_allowlist_opens_chosen_ranges_only() {
+        let policy = NetworkPolicy::new(vec!["10.20.0.0/16".parse().unwrap()]);
+        assert!(
+            policy
+                .refuse_address("10.20.3.4".parse().unwrap())
+                .is_none()
+        );
+        assert!(
+            policy
+                .refuse_address("::ffff:10.20.3.4".parse().unwrap())
+                .is_none()
+        );
+        assert!(
+            policy
+                .refuse_address("10.21.0.1".parse().unwrap())
+                .is_some()
+        );
+        assert!(
+            policy
+                .refuse_address("127.0.0.1".parse().unwrap())
+                .is_some()
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! Reaching a registered server. Registration does not resolve names (it must
+//! work offline and stay fast), so whatever connects to a registered URL must
+//! resolve it here: every resolved address is checked against the same policy,
+//! and only checked addresses are handed back to connect to. A name that
+//! resolves to any refused address is refused whole (DNS rebinding).
+
+use std::net::SocketAddr;
+
+use crate::domain::{NetworkPolicy, ServerUrl};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboundError {
+    #[error("cannot resolve {host}: {source}")]
+    Resolve {
+        host: String,
+        source: std::io::Error,
+    },
+    #[error("{host} resolves to a refused address: {why}")]
+    Refused { host: String, why: String },
+    #[error("{0} resolves to no address")]
+    NoAddress(String),
+}
+
+/// The addresses `url` may be connected to, each checked against `policy`.
+pub async fn resolve_checked(
+    url: &ServerUrl,
+    policy: &NetworkPolicy,
+) -> Result<Vec<SocketAddr>, OutboundError> {
+    let (host, port) = url.host_and_port();
+    // A literal IPv6 host keeps its brackets in the URL, not in the lookup.
+    let lookup_host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((lookup_host.as_str(), port))
+        .await
+        .map_err(|source| OutboundError::Resolve {
+            host: host.to_owned(),
+            source,
+        })?
+        .collect();
+    if let Some(why) = addresses.iter().find_map(|a| policy.refuse_address(a.ip())) {
+        return Err(OutboundError::Refused {
+            host: host.to_owned(),
+            why,
+        });
+    }
+    if addresses.is_empty() {
+        return Err(OutboundError::NoAddress(host.to_owned()));
+    }
+    Ok(addresses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn names_resolving_to_refused_addresses_are_refused() {
+        // Registration would refuse "localhost" by name; a name that is not on
+        // the list but resolves to loopback must still be caught here.
+        let url = ServerUrl::from_stored("http://localhost:8080/").unwrap();
+        let err = resolve_checked(&url, &NetworkPolicy::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, OutboundError::Refused { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn allowed_addresses_are_handed_back_with_the_port() {
+        let policy = NetworkPolicy::new(vec!["127.0.0.0/8".parse().unwrap()]);
+        let url = ServerUrl::from_stored("http://127.0.0.1:9/").unwrap();
+        let addresses = resolve_checked(&url, &policy).await.unwrap();
+        assert_eq!(addresses, vec!["127.0.0.1:9".parse().unwrap()]);
+        let public = ServerUrl::from_stored("https://93.184.216.34/").unwrap();
+        let addresses = resolve_checked(&public, &NetworkPolicy::default())
+            .await
+            .unwrap();
+        assert_eq!(addresses, vec!["93.184.216.34:443".parse().unwrap()]);
+    }
+}
