@@ -1,20 +1,25 @@
 //! Settings, from command-line flags or the environment (flags win).
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use ipnet::IpNet;
 
-use crate::api::ApiSettings;
+use crate::access::AccessPolicy;
+use crate::api::{ApiSettings, GuardSettings};
 use crate::domain::NetworkPolicy;
 use crate::telemetry::LogFormat;
 
 /// The embedded default: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://mcp-registry.db";
-/// Read from the environment only: a secret has no business in `ps` output.
+/// Secrets are read from the environment only: they have no business in `ps`.
 pub const SECRET_KEY_ENV: &str = "MCP_REGISTRY_SECRET_KEY";
+pub const API_TOKEN_ENV: &str = "MCP_REGISTRY_API_TOKEN";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,6 +30,8 @@ pub const SECRET_KEY_ENV: &str = "MCP_REGISTRY_SECRET_KEY";
     after_help = "Environment only:\n  MCP_REGISTRY_SECRET_KEY  base64 of 32 random bytes that encrypt secrets at rest \
                   (e.g. `openssl rand -base64 32`). Without it, a SQLite database keeps a key file \
                   beside it (FILE.key, mode 0600); other databases require it.\n  \
+                  MCP_REGISTRY_API_TOKEN   an admin (write) token for /v1. With no token configured \
+                  the server only listens on loopback.\n  \
                   RUST_LOG                 log level and filters (default: info)"
 )]
 pub struct Cli {
@@ -38,6 +45,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP server (the default when no command is given).
     Serve(ServeSettings),
+    /// Print the SHA-256 of a token read from standard input, for the tokens file.
+    HashToken,
     /// Print the OpenAPI document and exit, without starting the server.
     Openapi {
         #[arg(long, value_enum, default_value_t = DocumentFormat::Json)]
@@ -71,17 +80,58 @@ pub struct ServeSettings {
     /// though they are private, loopback or link-local, e.g. 10.20.0.0/16.
     #[arg(long, env = "MCP_REGISTRY_ALLOWED_NETWORKS", value_delimiter = ',')]
     pub allowed_networks: Vec<IpNet>,
+    /// A JSON file of API tokens, each {"name", "scope": "read"|"write", "sha256"}
+    /// (make the hash with `mcp-registry hash-token`).
+    #[arg(long, env = "MCP_REGISTRY_API_TOKENS_FILE")]
+    pub api_tokens_file: Option<PathBuf>,
+    /// Serve without any API token on a non-loopback address. Anyone who can
+    /// reach it can then read and change the registry.
+    #[arg(long, env = "MCP_REGISTRY_ALLOW_UNAUTHENTICATED")]
+    pub allow_unauthenticated: bool,
+    /// Longest time a request may take, in seconds (then 503).
+    #[arg(long, env = "MCP_REGISTRY_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Requests handled at once; more are refused with 503.
+    #[arg(
+        long,
+        env = "MCP_REGISTRY_MAX_CONCURRENT_REQUESTS",
+        default_value_t = 512
+    )]
+    pub max_concurrent_requests: usize,
+    /// Largest total size of a request's headers, in bytes (then 431).
+    #[arg(long, env = "MCP_REGISTRY_MAX_HEADER_BYTES", default_value_t = 16 * 1024)]
+    pub max_header_bytes: usize,
+    /// Requests per second allowed to each token (0: no limit); then 429.
+    #[arg(long, env = "MCP_REGISTRY_RATE_LIMIT", default_value_t = 200)]
+    pub rate_limit: u32,
+    /// Requests a token may send at once above its rate.
+    #[arg(long, env = "MCP_REGISTRY_RATE_LIMIT_BURST", default_value_t = 400)]
+    pub rate_limit_burst: u32,
     /// Log line format.
     #[arg(long, env = "MCP_REGISTRY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
 
 impl ServeSettings {
-    pub fn api(&self) -> ApiSettings {
+    pub fn api(&self, access: Arc<AccessPolicy>) -> ApiSettings {
         ApiSettings {
             idempotency_ttl: Duration::from_secs(self.idempotency_ttl_secs),
             network_policy: NetworkPolicy::new(self.allowed_networks.clone()),
+            access,
+            guard: GuardSettings {
+                max_header_bytes: self.max_header_bytes,
+                max_concurrent_requests: self.max_concurrent_requests.max(1),
+                request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+                rate_per_second: NonZeroU32::new(self.rate_limit),
+                rate_burst: NonZeroU32::new(self.rate_limit_burst).unwrap_or(NonZeroU32::MIN),
+            },
         }
+    }
+
+    pub fn api_token_from_env() -> Option<String> {
+        std::env::var(API_TOKEN_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
     }
 
     pub fn secret_key_from_env() -> Option<String> {

@@ -1,6 +1,7 @@
 //! mcp-registry: a registry of remote MCP servers. `Application` builds the same
 //! server for the binary and for the tests.
 
+pub mod access;
 pub mod api;
 pub mod config;
 pub mod domain;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, Server};
 
+use access::{AccessError, AccessPolicy};
 use config::ServeSettings;
 use secrets::{SecretBoxer, SecretKey, SecretKeyError};
 use storage::{Database, DatabaseError, McpServerRepository};
@@ -38,6 +40,14 @@ pub enum StartupError {
         config::SECRET_KEY_ENV
     )]
     MissingSecretKey,
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    #[error(
+        "refusing to serve {address} without an API token: set {} (or a tokens file), \
+         bind a loopback address, or pass --allow-unauthenticated",
+        config::API_TOKEN_ENV
+    )]
+    Unauthenticated { address: SocketAddr },
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: SocketAddr,
@@ -67,7 +77,23 @@ impl Application {
             "database ready"
         );
         let repository = Arc::new(McpServerRepository::new(db, SecretBoxer::new(&key)));
-        let api_settings = settings.api();
+        let access = AccessPolicy::load(
+            ServeSettings::api_token_from_env().as_deref(),
+            settings.api_tokens_file.as_deref(),
+        )?;
+        if access.is_open() {
+            if !settings.bind.ip().is_loopback() && !settings.allow_unauthenticated {
+                return Err(StartupError::Unauthenticated {
+                    address: settings.bind,
+                });
+            }
+            tracing::warn!(
+                address = %settings.bind,
+                "no API token configured: anyone who can reach this address can read and change \
+                 the registry (set MCP_REGISTRY_API_TOKEN)"
+            );
+        }
+        let api_settings = settings.api(Arc::new(access));
         tokio::spawn(forget_expired_idempotency_keys(
             repository.clone(),
             api_settings.idempotency_ttl,

@@ -16,6 +16,18 @@ async fn main() -> ExitCode {
             }
             return ExitCode::SUCCESS;
         }
+        Some(Command::HashToken) => {
+            let mut token = String::new();
+            if std::io::stdin().read_line(&mut token).is_err() || token.trim().is_empty() {
+                eprintln!("error: give the token on standard input");
+                return ExitCode::FAILURE;
+            }
+            println!(
+                "{}",
+                mcp_registry::access::sha256_hex(token.trim_end_matches(['\r', '\n']))
+            );
+            return ExitCode::SUCCESS;
+        }
         Some(Command::Serve(settings)) => settings,
         None => cli.serve,
     };

@@ -199,7 +199,7 @@ async fn server_error_is_500_with_a_request_id_and_nothing_internal() {
     assert_eq!(status, 500);
     let message = error_message(&body);
     assert_eq!(message, "internal server error (request id trace-me-123)");
-    let logs = server.logs();
+    let logs = server.logs_once_seen("storage failed").await;
     let error_line = logs
         .lines()
         .find(|line| line.contains("storage failed"))

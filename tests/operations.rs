@@ -25,8 +25,11 @@ async fn each_request_is_logged_once_with_method_path_status_latency_and_id() {
         .to_str()
         .unwrap()
         .to_owned();
-    let logs = server.logs();
-    let lines: Vec<&str> = logs.lines().filter(|l| l.contains(&request_id)).collect();
+    let logs = server.logs_once_seen("request completed").await;
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains(&request_id) && l.contains("request completed"))
+        .collect();
     assert_eq!(lines.len(), 1, "{logs}");
     let line = lines[0];
     for part in [
@@ -50,8 +53,7 @@ async fn json_log_format_writes_one_json_object_per_line() {
         .create(&json!({"name": "json-logged", "url": "https://a.example/"}))
         .await;
     assert_eq!(status, 201);
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let logs = server.logs();
+    let logs = server.logs_once_seen("request completed").await;
     let events: Vec<Value> = logs
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
@@ -91,7 +93,7 @@ async fn in_flight_request_finishes_after(signal: &str) {
     stream.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     assert!(server.terminate().success());
-    assert!(server.logs().contains("shutting down"));
+    server.logs_once_seen("shutting down").await;
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The one place that turns errors into HTTP statuses and `{"error": ...}` bodies.
 
 use poem::error::ResponseError;
-use poem::http::StatusCode;
+use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Response};
 
 use super::payload::JsonPayload;
@@ -32,6 +32,18 @@ pub enum ApiError {
         "Idempotency-Key: this key was used with a different request body; use a new key for a new request"
     )]
     IdempotencyKeyReused,
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("too many requests; retry after {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("the request headers are larger than the limit of {0} bytes")]
+    HeadersTooLarge(usize),
+    #[error("the server is at its limit of requests in flight; retry shortly")]
+    Overloaded,
+    #[error("the request took longer than the limit of {} s", .0.as_secs())]
+    TimedOut(std::time::Duration),
     /// Details stay in the log; the caller gets the request id to quote.
     #[error("internal server error (request id {0})")]
     Internal(RequestId),
@@ -76,6 +88,11 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::Overloaded | Self::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Other { status, .. } => *status,
@@ -85,6 +102,19 @@ impl ResponseError for ApiError {
     fn as_response(&self) -> Response {
         let mut response = JsonPayload(self.body()).into_response();
         response.set_status(self.status());
+        let headers = response.headers_mut();
+        match self {
+            Self::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            Self::Overloaded => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
         response
     }
 }

@@ -3,12 +3,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use poem::http::StatusCode;
-use poem::web::Data;
+use poem::web::{Data, RemoteAddr};
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 
 use super::ApiSettings;
+use super::caller::Authenticated;
 use super::conditional::{etag, if_match, none_match_names};
 use super::cursor;
 use super::error::ApiError;
@@ -65,6 +66,12 @@ pub enum CreateMcpServerResponse {
     /// Invalid input or duplicate name
     #[oai(status = 400)]
     BadRequest(JsonPayload<ErrorResponse>),
+    /// Missing or invalid bearer token
+    #[oai(status = 401)]
+    Unauthorized(JsonPayload<ErrorResponse>),
+    /// The token's scope does not allow this operation
+    #[oai(status = 403)]
+    Forbidden(JsonPayload<ErrorResponse>),
     // 413 and 415 are answered before the handler runs (body limit, payload
     // extractor); they are listed so the contract shows them.
     /// Request body larger than 1 MiB
@@ -76,6 +83,9 @@ pub enum CreateMcpServerResponse {
     /// Idempotency-Key already used with a different request body
     #[oai(status = 422)]
     UnprocessableEntity(JsonPayload<ErrorResponse>),
+    /// Too many requests for this token; retry after Retry-After seconds
+    #[oai(status = 429)]
+    TooManyRequests(JsonPayload<ErrorResponse>),
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
@@ -83,6 +93,9 @@ pub enum CreateMcpServerResponse {
 
 error_responses!(CreateMcpServerResponse {
     BAD_REQUEST => BadRequest,
+    UNAUTHORIZED => Unauthorized,
+    FORBIDDEN => Forbidden,
+    TOO_MANY_REQUESTS => TooManyRequests,
     PAYLOAD_TOO_LARGE => PayloadTooLarge,
     UNSUPPORTED_MEDIA_TYPE => UnsupportedMediaType,
     UNPROCESSABLE_ENTITY => UnprocessableEntity,
@@ -108,15 +121,26 @@ pub enum GetMcpServerResponse {
     /// Malformed id
     #[oai(status = 400)]
     BadRequest(JsonPayload<ErrorResponse>),
+    /// Missing or invalid bearer token
+    #[oai(status = 401)]
+    Unauthorized(JsonPayload<ErrorResponse>),
     /// No MCP server with this id
     #[oai(status = 404)]
     NotFound(JsonPayload<ErrorResponse>),
+    /// Too many requests for this token; retry after Retry-After seconds
+    #[oai(status = 429)]
+    TooManyRequests(JsonPayload<ErrorResponse>),
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
 }
 
-error_responses!(GetMcpServerResponse { BAD_REQUEST => BadRequest, NOT_FOUND => NotFound });
+error_responses!(GetMcpServerResponse {
+    BAD_REQUEST => BadRequest,
+    UNAUTHORIZED => Unauthorized,
+    NOT_FOUND => NotFound,
+    TOO_MANY_REQUESTS => TooManyRequests,
+});
 
 #[derive(ApiResponse)]
 pub enum ListMcpServersResponse {
@@ -126,12 +150,22 @@ pub enum ListMcpServersResponse {
     /// Invalid limit, cursor or filter
     #[oai(status = 400)]
     BadRequest(JsonPayload<ErrorResponse>),
+    /// Missing or invalid bearer token
+    #[oai(status = 401)]
+    Unauthorized(JsonPayload<ErrorResponse>),
+    /// Too many requests for this token; retry after Retry-After seconds
+    #[oai(status = 429)]
+    TooManyRequests(JsonPayload<ErrorResponse>),
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
 }
 
-error_responses!(ListMcpServersResponse { BAD_REQUEST => BadRequest });
+error_responses!(ListMcpServersResponse {
+    BAD_REQUEST => BadRequest,
+    UNAUTHORIZED => Unauthorized,
+    TOO_MANY_REQUESTS => TooManyRequests,
+});
 
 #[derive(ApiResponse)]
 pub enum UpdateMcpServerResponse {
@@ -146,6 +180,12 @@ pub enum UpdateMcpServerResponse {
     /// Invalid input, duplicate name, or credentials that would follow the URL to another origin
     #[oai(status = 400)]
     BadRequest(JsonPayload<ErrorResponse>),
+    /// Missing or invalid bearer token
+    #[oai(status = 401)]
+    Unauthorized(JsonPayload<ErrorResponse>),
+    /// The token's scope does not allow this operation
+    #[oai(status = 403)]
+    Forbidden(JsonPayload<ErrorResponse>),
     /// No MCP server with this id
     #[oai(status = 404)]
     NotFound(JsonPayload<ErrorResponse>),
@@ -158,6 +198,9 @@ pub enum UpdateMcpServerResponse {
     /// Request body is not application/json
     #[oai(status = 415)]
     UnsupportedMediaType(JsonPayload<ErrorResponse>),
+    /// Too many requests for this token; retry after Retry-After seconds
+    #[oai(status = 429)]
+    TooManyRequests(JsonPayload<ErrorResponse>),
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
@@ -165,6 +208,9 @@ pub enum UpdateMcpServerResponse {
 
 error_responses!(UpdateMcpServerResponse {
     BAD_REQUEST => BadRequest,
+    UNAUTHORIZED => Unauthorized,
+    FORBIDDEN => Forbidden,
+    TOO_MANY_REQUESTS => TooManyRequests,
     NOT_FOUND => NotFound,
     PRECONDITION_FAILED => PreconditionFailed,
     PAYLOAD_TOO_LARGE => PayloadTooLarge,
@@ -179,12 +225,21 @@ pub enum DeleteMcpServerResponse {
     /// Malformed id
     #[oai(status = 400)]
     BadRequest(JsonPayload<ErrorResponse>),
+    /// Missing or invalid bearer token
+    #[oai(status = 401)]
+    Unauthorized(JsonPayload<ErrorResponse>),
+    /// The token's scope does not allow this operation
+    #[oai(status = 403)]
+    Forbidden(JsonPayload<ErrorResponse>),
     /// No MCP server with this id
     #[oai(status = 404)]
     NotFound(JsonPayload<ErrorResponse>),
     /// The MCP server has changed since the version named in If-Match
     #[oai(status = 412)]
     PreconditionFailed(JsonPayload<ErrorResponse>),
+    /// Too many requests for this token; retry after Retry-After seconds
+    #[oai(status = 429)]
+    TooManyRequests(JsonPayload<ErrorResponse>),
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
@@ -192,6 +247,9 @@ pub enum DeleteMcpServerResponse {
 
 error_responses!(DeleteMcpServerResponse {
     BAD_REQUEST => BadRequest,
+    UNAUTHORIZED => Unauthorized,
+    FORBIDDEN => Forbidden,
+    TOO_MANY_REQUESTS => TooManyRequests,
     NOT_FOUND => NotFound,
     PRECONDITION_FAILED => PreconditionFailed,
 });
@@ -231,13 +289,16 @@ impl McpServersApi {
     )]
     async fn create_mcp_server(
         &self,
+        caller: Authenticated,
+        source: &RemoteAddr,
         request_id: Data<&RequestId>,
         /// Makes retries safe: a repeat with the same key and body answers the first response instead of creating again. Keys are remembered for 24 hours.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         body: JsonPayload<CreateMcpServerRequest>,
     ) -> CreateMcpServerResponse {
-        self.create(&request_id, idempotency_key.0, body.0)
+        let actor = Actor::new(caller, source);
+        self.create(&actor, &request_id, idempotency_key.0, body.0)
             .await
             .unwrap_or_else(Into::into)
     }
@@ -250,6 +311,8 @@ impl McpServersApi {
     )]
     async fn get_mcp_server(
         &self,
+        _caller: Authenticated,
+        _source: &RemoteAddr,
         request_id: Data<&RequestId>,
         /// Unique identifier for the MCP server.
         id: Path<String>,
@@ -271,6 +334,7 @@ impl McpServersApi {
     #[allow(clippy::too_many_arguments)]
     async fn list_mcp_servers(
         &self,
+        _caller: Authenticated,
         request_id: Data<&RequestId>,
         /// Page size, 1 to 200 (default 50).
         limit: Query<Option<u32>>,
@@ -303,6 +367,8 @@ impl McpServersApi {
     )]
     async fn update_mcp_server(
         &self,
+        caller: Authenticated,
+        source: &RemoteAddr,
         request_id: Data<&RequestId>,
         /// Unique identifier for the MCP server.
         id: Path<String>,
@@ -311,9 +377,16 @@ impl McpServersApi {
         if_match_header: Header<Option<String>>,
         body: JsonPayload<UpdateMcpServerRequest>,
     ) -> UpdateMcpServerResponse {
-        self.update(&request_id, &id, if_match_header.0.as_deref(), body.0)
-            .await
-            .unwrap_or_else(Into::into)
+        let actor = Actor::new(caller, source);
+        self.update(
+            &actor,
+            &request_id,
+            &id,
+            if_match_header.0.as_deref(),
+            body.0,
+        )
+        .await
+        .unwrap_or_else(Into::into)
     }
 
     /// Delete an MCP server
@@ -324,6 +397,8 @@ impl McpServersApi {
     )]
     async fn delete_mcp_server(
         &self,
+        caller: Authenticated,
+        source: &RemoteAddr,
         request_id: Data<&RequestId>,
         /// Unique identifier for the MCP server.
         id: Path<String>,
@@ -331,7 +406,8 @@ impl McpServersApi {
         #[oai(name = "If-Match")]
         if_match_header: Header<Option<String>>,
     ) -> DeleteMcpServerResponse {
-        self.delete(&request_id, &id, if_match_header.0.as_deref())
+        let actor = Actor::new(caller, source);
+        self.delete(&actor, &request_id, &id, if_match_header.0.as_deref())
             .await
             .unwrap_or_else(Into::into)
     }
@@ -410,6 +486,7 @@ impl McpServersApi {
 
     async fn update(
         &self,
+        actor: &Actor,
         request_id: &RequestId,
         id: &str,
         if_match_header: Option<&str>,
@@ -423,12 +500,14 @@ impl McpServersApi {
             .update(id, &patch, condition.as_ref())
             .await
             .map_err(|err| ApiError::from_storage(err, request_id))?;
+        actor.audit("update", &record.id, &patch.field_names());
         let tag = etag(record.version);
         Ok(UpdateMcpServerResponse::Ok(JsonPayload(record.into()), tag))
     }
 
     async fn delete(
         &self,
+        actor: &Actor,
         request_id: &RequestId,
         id: &str,
         if_match_header: Option<&str>,
@@ -439,6 +518,7 @@ impl McpServersApi {
             .delete(id, condition.as_ref())
             .await
             .map_err(|err| ApiError::from_storage(err, request_id))?;
+        actor.audit("delete", &id, &[]);
         Ok(DeleteMcpServerResponse::NoContent)
     }
 
@@ -456,66 +536,71 @@ impl McpServersApi {
 
     async fn create(
         &self,
+        actor: &Actor,
         request_id: &RequestId,
         idempotency_key: Option<String>,
         request: CreateMcpServerRequest,
     ) -> Result<CreateMcpServerResponse, ApiError> {
         let storage = |err| ApiError::from_storage(err, request_id);
-        let Some(key) = idempotency_key else {
-            let record = McpServerRecord::create(request.parse(&self.network_policy)?);
-            self.repository
-                .insert(&record, None)
-                .await
-                .map_err(|err| match err {
-                    IdempotentInsertError::Storage(err) => storage(err),
-                    IdempotentInsertError::KeyTaken => ApiError::Internal(request_id.clone()),
-                })?;
-            return Ok(created(record.into()));
+        let internal = || ApiError::Internal(request_id.clone());
+        let idempotency = match idempotency_key {
+            None => None,
+            Some(key) => {
+                if key.is_empty()
+                    || key.len() > MAX_IDEMPOTENCY_KEY
+                    || !key.bytes().all(|b| b.is_ascii_graphic())
+                {
+                    return Err(ValidationError::new(
+                        "Idempotency-Key",
+                        format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+                    )
+                    .into());
+                }
+                // Equal requests (after parsing: key order and spacing do not
+                // matter) have equal fingerprints; the keyed hash reveals nothing
+                // of the api_key.
+                let canonical = serde_json::to_vec(&request).map_err(|_| internal())?;
+                let fingerprint = self
+                    .repository
+                    .boxer()
+                    .fingerprint(&canonical)
+                    .map_err(|err| storage(err.into()))?;
+                let not_before = Utc::now() - self.idempotency_ttl;
+                if let Some(first) = self
+                    .repository
+                    .recall(&key, not_before)
+                    .await
+                    .map_err(storage)?
+                {
+                    return replay(first, &fingerprint, request_id);
+                }
+                Some((key, fingerprint, not_before))
+            }
         };
-        if key.is_empty()
-            || key.len() > MAX_IDEMPOTENCY_KEY
-            || !key.bytes().all(|b| b.is_ascii_graphic())
-        {
-            return Err(ValidationError::new(
-                "Idempotency-Key",
-                format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
-            )
-            .into());
-        }
-        // Equal requests (after parsing: key order and spacing do not matter)
-        // have equal fingerprints; the keyed hash reveals nothing of the api_key.
-        let canonical =
-            serde_json::to_vec(&request).map_err(|_| ApiError::Internal(request_id.clone()))?;
-        let fingerprint = self
-            .repository
-            .boxer()
-            .fingerprint(&canonical)
-            .map_err(|err| storage(err.into()))?;
-        let not_before = Utc::now() - self.idempotency_ttl;
-        if let Some(first) = self
-            .repository
-            .recall(&key, not_before)
-            .await
-            .map_err(storage)?
-        {
-            return replay(first, &fingerprint, request_id);
-        }
-        let record = McpServerRecord::create(request.parse(&self.network_policy)?);
+
+        let new = request.parse(&self.network_policy)?;
+        let fields = new.field_names();
+        let record = McpServerRecord::create(new);
         let server = McpServer::from(record.clone());
-        let response = serde_json::to_vec(&server.to_json())
-            .map_err(|_| ApiError::Internal(request_id.clone()))?;
-        let remembered = RememberedResponse {
-            request_hash: fingerprint.clone(),
-            response,
+        let inserted = match &idempotency {
+            None => self.repository.insert(&record, None).await,
+            Some((key, fingerprint, _)) => {
+                let remembered = RememberedResponse {
+                    request_hash: fingerprint.clone(),
+                    response: serde_json::to_vec(&server.to_json()).map_err(|_| internal())?,
+                };
+                self.repository
+                    .insert(&record, Some((key, remembered)))
+                    .await
+            }
         };
-        match self
-            .repository
-            .insert(&record, Some((&key, remembered)))
-            .await
-        {
-            Ok(()) => Ok(created(server)),
+        match (inserted, idempotency) {
+            (Ok(()), _) => {
+                actor.audit("create", &record.id, &fields);
+                Ok(created(server))
+            }
             // The same key won a race with us: answer as it was answered.
-            Err(IdempotentInsertError::KeyTaken) => {
+            (Err(IdempotentInsertError::KeyTaken), Some((key, fingerprint, not_before))) => {
                 match self
                     .repository
                     .recall(&key, not_before)
@@ -523,11 +608,42 @@ impl McpServersApi {
                     .map_err(storage)?
                 {
                     Some(first) => replay(first, &fingerprint, request_id),
-                    None => Err(ApiError::Internal(request_id.clone())),
+                    None => Err(internal()),
                 }
             }
-            Err(IdempotentInsertError::Storage(err)) => Err(storage(err)),
+            (Err(IdempotentInsertError::KeyTaken), None) => Err(internal()),
+            (Err(IdempotentInsertError::Storage(err)), _) => Err(storage(err)),
         }
+    }
+}
+
+/// Who did something, for the audit log: the token's name and the address.
+struct Actor {
+    name: String,
+    source: String,
+}
+
+impl Actor {
+    fn new(caller: Authenticated, source: &RemoteAddr) -> Self {
+        Self {
+            name: caller.0.name,
+            source: source
+                .as_socket_addr()
+                .map_or_else(|| source.to_string(), ToString::to_string),
+        }
+    }
+
+    /// One structured event per change: names of fields, never their values.
+    fn audit(&self, action: &str, id: &McpServerId, fields: &[&str]) {
+        tracing::info!(
+            target: "audit",
+            action,
+            actor = %self.name,
+            source = %self.source,
+            id = %id,
+            fields = %fields.join(","),
+            "audit"
+        );
     }
 }
 

@@ -1,9 +1,12 @@
 //! The HTTP layer: poem-openapi types and thin handlers, the emitted OpenAPI
 //! document and Swagger UI, and the middleware around them.
 
+mod caller;
 mod conditional;
 mod cursor;
 mod error;
+mod guard;
+mod health;
 mod mcp_servers;
 mod middleware;
 mod payload;
@@ -16,11 +19,13 @@ use poem::{Endpoint, EndpointExt, Response, Route};
 use poem_openapi::OpenApiService;
 
 pub use error::ApiError;
+pub use guard::GuardSettings;
 pub use mcp_servers::McpServersApi;
 pub use middleware::MAX_BODY_BYTES;
 
 use sea_orm::DatabaseConnection;
 
+use crate::access::AccessPolicy;
 use crate::domain::NetworkPolicy;
 use crate::secrets::{SecretBoxer, SecretKey};
 use crate::storage::McpServerRepository;
@@ -35,6 +40,9 @@ pub struct ApiSettings {
     pub idempotency_ttl: Duration,
     /// Which hosts registered URLs may point at.
     pub network_policy: NetworkPolicy,
+    /// Who may call `/v1`.
+    pub access: Arc<AccessPolicy>,
+    pub guard: GuardSettings,
 }
 
 fn openapi_service(api: McpServersApi) -> OpenApiService<McpServersApi, ()> {
@@ -47,7 +55,8 @@ pub fn app(
     repository: Arc<McpServerRepository>,
     settings: ApiSettings,
 ) -> impl Endpoint<Output = Response> {
-    let service = openapi_service(McpServersApi::new(repository, &settings));
+    let service = openapi_service(McpServersApi::new(repository.clone(), &settings));
+    let guard = Arc::new(guard::Guard::new(settings.access, settings.guard));
     let docs = service.swagger_ui();
     let spec_json = service.spec_endpoint();
     let spec_yaml = service.spec_endpoint_yaml();
@@ -56,7 +65,13 @@ pub fn app(
         .nest("/docs", docs)
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)
+        .at("/healthz", poem::get(health::healthz))
+        .at("/readyz", poem::get(health::readyz).data(repository))
         .around(middleware::limit_body)
+        .around(move |next, req| {
+            let guard = guard.clone();
+            async move { guard.call(next, req).await }
+        })
         .around(middleware::json_errors)
         .around(middleware::request_telemetry)
 }

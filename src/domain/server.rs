@@ -48,6 +48,25 @@ pub struct NewMcpServer {
     pub headers: HttpHeaders,
 }
 
+impl NewMcpServer {
+    /// The fields the request set (for audit logs: names only, never values).
+    pub fn field_names(&self) -> Vec<&'static str> {
+        let optional = [
+            ("description", self.description.is_some()),
+            ("api_key", self.api_key.is_some()),
+            ("headers", !self.headers.is_empty()),
+        ];
+        let mut names = vec!["name", "url", "transport_type"];
+        names.extend(
+            optional
+                .iter()
+                .filter(|(_, set)| *set)
+                .map(|(name, _)| *name),
+        );
+        names
+    }
+}
+
 /// A registered MCP server, as the registry knows it.
 #[derive(Debug, Clone)]
 pub struct McpServerRecord {
@@ -202,6 +221,25 @@ pub struct McpServerPatch {
     pub status: Option<ServerStatus>,
     pub api_key: Option<Option<ApiKey>>,
     pub headers: Option<BTreeMap<String, HeaderUpdate>>,
+}
+
+impl McpServerPatch {
+    /// The fields the update touches (for audit logs: names only, never values).
+    pub fn field_names(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name.is_some()),
+            ("url", self.url.is_some()),
+            ("description", self.description.is_some()),
+            ("transport_type", self.transport_type.is_some()),
+            ("status", self.status.is_some()),
+            ("api_key", self.api_key.is_some()),
+            ("headers", self.headers.is_some()),
+        ]
+        .iter()
+        .filter(|(_, touched)| *touched)
+        .map(|(name, _)| *name)
+        .collect()
+    }
 }
 
 /// An `If-Match` condition on a record's version.

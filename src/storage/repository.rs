@@ -77,6 +77,10 @@ impl McpServerRepository {
         Self { db, boxer }
     }
 
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        self.db.ping().await.map_err(Into::into)
+    }
+
     pub fn boxer(&self) -> &SecretBoxer {
         &self.boxer
     }

@@ -164,6 +164,7 @@ pub struct TestServer {
     child: Child,
     logs: Arc<Mutex<Vec<String>>>,
     extra_args: Vec<String>,
+    extra_env: Vec<(String, String)>,
 }
 
 impl TestServer {
@@ -176,17 +177,48 @@ impl TestServer {
     }
 
     pub async fn spawn_on(db: TestDatabase, args: &[&str]) -> Self {
+        Self::spawn_full(db, args, &[], None).await
+    }
+
+    /// With `MCP_REGISTRY_API_TOKEN` set; the test client sends that token.
+    pub async fn spawn_with_token(token: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut env = env.to_vec();
+        env.push(("MCP_REGISTRY_API_TOKEN", token));
+        Self::spawn_full(TestDatabase::fresh().await, args, &env, Some(token)).await
+    }
+
+    pub async fn spawn_full(
+        db: TestDatabase,
+        args: &[&str],
+        env: &[(&str, &str)],
+        client_token: Option<&str>,
+    ) -> Self {
         let extra_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let extra_env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let logs = Arc::new(Mutex::new(Vec::new()));
-        let (child, address) = start(&db, &extra_args, logs.clone());
+        let (child, address) = start(&db, &extra_args, &extra_env, logs.clone());
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = client_token {
+            headers.insert(
+                "authorization",
+                format!("Bearer {token}").parse().expect("header value"),
+            );
+        }
         Self {
             db,
             base_url: format!("http://{address}"),
             address,
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .expect("client"),
             child,
             logs,
             extra_args,
+            extra_env,
         }
     }
 
@@ -205,7 +237,12 @@ impl TestServer {
     /// Starts the server again on the same database (after a kill or terminate).
     pub async fn restart(&mut self) {
         self.kill_hard();
-        let (child, address) = start(&self.db, &self.extra_args, self.logs.clone());
+        let (child, address) = start(
+            &self.db,
+            &self.extra_args,
+            &self.extra_env,
+            self.logs.clone(),
+        );
         self.child = child;
         self.base_url = format!("http://{address}");
         self.address = address;
@@ -217,6 +254,19 @@ impl TestServer {
 
     pub fn logs(&self) -> String {
         self.logs.lock().expect("logs lock").join("\n")
+    }
+
+    /// The logs once a line containing `needle` has arrived (they come through a
+    /// pipe, a moment after the response); panics after 10 s without it.
+    pub async fn logs_once_seen(&self, needle: &str) -> String {
+        for _ in 0..200 {
+            let logs = self.logs();
+            if logs.contains(needle) {
+                return logs;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no log line with {needle:?} in:\n{}", self.logs());
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -355,20 +405,26 @@ fn signal(child: &Child, name: &str) {
 fn start(
     db: &TestDatabase,
     extra_args: &[String],
+    extra_env: &[(String, String)],
     logs: Arc<Mutex<Vec<String>>>,
 ) -> (Child, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mcp-registry"));
     command
-        .args(["serve", "--bind", "127.0.0.1:0"])
+        .arg("serve")
         .args(extra_args)
         .current_dir(db.dir.path())
         .env("DATABASE_URL", &db.url)
         .env("RUST_LOG", "info")
         .env_remove(SECRET_KEY_ENV)
+        .env_remove("MCP_REGISTRY_API_TOKEN")
+        .envs(extra_env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(key) = &db.secret_key {
         command.env(SECRET_KEY_ENV, key);
+    }
+    if !extra_args.iter().any(|a| a == "--bind") {
+        command.args(["--bind", "127.0.0.1:0"]);
     }
     let mut child = command.spawn().expect("start mcp-registry");
     let (address_tx, address_rx) = mpsc::channel();
@@ -387,6 +443,8 @@ fn start(
             }
         });
     }
+    // Only the readers hold senders now: if the server exits, waiting ends.
+    drop(address_tx);
     let address = address_rx
         .recv_timeout(Duration::from_secs(60))
         .unwrap_or_else(|_| panic!("server did not start: {}", logs.lock().unwrap().join("\n")));
