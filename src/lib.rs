@@ -64,19 +64,7 @@ pub struct Application {
 impl Application {
     /// Connects to the database, applies migrations, loads the key and binds.
     pub async fn build(settings: &ServeSettings) -> Result<Self, StartupError> {
-        let database = Database::from_url(&settings.database_url)?;
-        let key = match (ServeSettings::secret_key_from_env(), database.key_file()) {
-            (Some(text), _) => SecretKey::from_base64(&text)?,
-            (None, Some(path)) => SecretKey::load_or_create_file(&path)?,
-            (None, None) => return Err(StartupError::MissingSecretKey),
-        };
-        let db = database.connect().await?;
-        tracing::info!(
-            database = database.kind(),
-            key_id = key.id(),
-            "database ready"
-        );
-        let repository = Arc::new(McpServerRepository::new(db, SecretBoxer::new(&key)));
+        // Configuration first: refuse a bad setup before touching the database.
         let access = AccessPolicy::load(
             ServeSettings::api_token_from_env().as_deref(),
             settings.api_tokens_file.as_deref(),
@@ -93,6 +81,19 @@ impl Application {
                  the registry (set MCP_REGISTRY_API_TOKEN)"
             );
         }
+        let database = Database::from_url(&settings.database_url)?;
+        let key = match (ServeSettings::secret_key_from_env(), database.key_file()) {
+            (Some(text), _) => SecretKey::from_base64(&text)?,
+            (None, Some(path)) => SecretKey::load_or_create_file(&path)?,
+            (None, None) => return Err(StartupError::MissingSecretKey),
+        };
+        let db = database.connect().await?;
+        tracing::info!(
+            database = database.kind(),
+            key_id = key.id(),
+            "database ready"
+        );
+        let repository = Arc::new(McpServerRepository::new(db, SecretBoxer::new(&key)));
         let api_settings = settings.api(Arc::new(access));
         tokio::spawn(forget_expired_idempotency_keys(
             repository.clone(),
