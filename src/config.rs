@@ -20,6 +20,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://mcp-registry.db";
 /// Secrets are read from the environment only: they have no business in `ps`.
 pub const SECRET_KEY_ENV: &str = "MCP_REGISTRY_SECRET_KEY";
 pub const API_TOKEN_ENV: &str = "MCP_REGISTRY_API_TOKEN";
+pub const PREVIOUS_SECRET_KEYS_ENV: &str = "MCP_REGISTRY_SECRET_KEY_PREVIOUS";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,6 +31,8 @@ pub const API_TOKEN_ENV: &str = "MCP_REGISTRY_API_TOKEN";
     after_help = "Environment only:\n  MCP_REGISTRY_SECRET_KEY  base64 of 32 random bytes that encrypt secrets at rest \
                   (e.g. `openssl rand -base64 32`). Without it, a SQLite database keeps a key file \
                   beside it (FILE.key, mode 0600); other databases require it.\n  \
+                  MCP_REGISTRY_SECRET_KEY_PREVIOUS  earlier keys (comma-separated) still able to \
+                  open what they sealed; see `rotate-secrets`.\n  \
                   MCP_REGISTRY_API_TOKEN   an admin (write) token for /v1. With no token configured \
                   the server only listens on loopback.\n  \
                   RUST_LOG                 log level and filters (default: info)"
@@ -45,6 +48,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP server (the default when no command is given).
     Serve(ServeSettings),
+    /// Re-seal every stored secret with MCP_REGISTRY_SECRET_KEY, opening old ones
+    /// with MCP_REGISTRY_SECRET_KEY_PREVIOUS; then the previous keys can go.
+    RotateSecrets(ServeSettings),
     /// Print the SHA-256 of a token read from standard input, for the tokens file.
     HashToken,
     /// Print the OpenAPI document and exit, without starting the server.
@@ -126,6 +132,17 @@ impl ServeSettings {
                 rate_burst: NonZeroU32::new(self.rate_limit_burst).unwrap_or(NonZeroU32::MIN),
             },
         }
+    }
+
+    /// Keys rotated out but still needed to open what they sealed (comma-separated).
+    pub fn previous_secret_keys_from_env() -> Vec<String> {
+        std::env::var(PREVIOUS_SECRET_KEYS_ENV)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 
     pub fn api_token_from_env() -> Option<String> {

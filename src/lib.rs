@@ -20,7 +20,7 @@ use poem::{EndpointExt, Server};
 use access::{AccessError, AccessPolicy};
 use config::ServeSettings;
 use secrets::{SecretBoxer, SecretKey, SecretKeyError};
-use storage::{Database, DatabaseError, McpServerRepository};
+use storage::{Database, DatabaseError, McpServerRepository, ResealReport, StorageError};
 
 /// How long in-flight requests may run on after a shutdown signal.
 const GRACEFUL_SHUTDOWN: Duration = Duration::from_secs(30);
@@ -42,6 +42,8 @@ pub enum StartupError {
     MissingSecretKey,
     #[error(transparent)]
     Access(#[from] AccessError),
+    #[error("re-sealing the stored secrets failed: {0}")]
+    Rotate(StorageError),
     #[error(
         "refusing to serve {address} without an API token: set {} (or a tokens file), \
          bind a loopback address, or pass --allow-unauthenticated",
@@ -81,19 +83,7 @@ impl Application {
                  the registry (set MCP_REGISTRY_API_TOKEN)"
             );
         }
-        let database = Database::from_url(&settings.database_url)?;
-        let key = match (ServeSettings::secret_key_from_env(), database.key_file()) {
-            (Some(text), _) => SecretKey::from_base64(&text)?,
-            (None, Some(path)) => SecretKey::load_or_create_file(&path)?,
-            (None, None) => return Err(StartupError::MissingSecretKey),
-        };
-        let db = database.connect().await?;
-        tracing::info!(
-            database = database.kind(),
-            key_id = key.id(),
-            "database ready"
-        );
-        let repository = Arc::new(McpServerRepository::new(db, SecretBoxer::new(&key)));
+        let repository = Arc::new(open_storage(settings).await?);
         let api_settings = settings.api(Arc::new(access));
         tokio::spawn(forget_expired_idempotency_keys(
             repository.clone(),
@@ -131,6 +121,39 @@ impl Application {
             .run_with_graceful_shutdown(self.app, shutdown_signal(), Some(GRACEFUL_SHUTDOWN))
             .await
     }
+}
+
+/// Connects to the database (migrating it) and loads the secret keys: what the
+/// server and the maintenance commands share.
+pub async fn open_storage(settings: &ServeSettings) -> Result<McpServerRepository, StartupError> {
+    let database = Database::from_url(&settings.database_url)?;
+    let key = match (ServeSettings::secret_key_from_env(), database.key_file()) {
+        (Some(text), _) => SecretKey::from_base64(&text)?,
+        (None, Some(path)) => SecretKey::load_or_create_file(&path)?,
+        (None, None) => return Err(StartupError::MissingSecretKey),
+    };
+    let previous = ServeSettings::previous_secret_keys_from_env()
+        .iter()
+        .map(|text| SecretKey::from_base64(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let db = database.connect().await?;
+    tracing::info!(
+        database = database.kind(),
+        key_id = key.id(),
+        previous_keys = previous.len(),
+        "database ready"
+    );
+    Ok(McpServerRepository::new(
+        db,
+        SecretBoxer::with_previous(&key, &previous),
+    ))
+}
+
+/// `mcp-registry rotate-secrets`: re-seals every stored secret with the current
+/// key, so previous keys can be retired.
+pub async fn rotate_secrets(settings: &ServeSettings) -> Result<ResealReport, StartupError> {
+    let repository = open_storage(settings).await?;
+    repository.reseal_all().await.map_err(StartupError::Rotate)
 }
 
 /// Lookups ignore expired keys already; this keeps the table from growing.

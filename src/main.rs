@@ -28,6 +28,22 @@ async fn main() -> ExitCode {
             );
             return ExitCode::SUCCESS;
         }
+        Some(Command::RotateSecrets(settings)) => {
+            telemetry::init(settings.log_format);
+            return match mcp_registry::rotate_secrets(&settings).await {
+                Ok(report) => {
+                    println!(
+                        "re-sealed the secrets of {} MCP servers and {} idempotency keys",
+                        report.servers, report.idempotency_keys
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Some(Command::Serve(settings)) => settings,
         None => cli.serve,
     };

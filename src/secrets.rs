@@ -116,6 +116,12 @@ impl fmt::Debug for SecretKey {
     }
 }
 
+fn envelope_key_id(envelope: &str) -> Option<&str> {
+    let mut parts = envelope.splitn(3, ':');
+    (parts.next()? == ENVELOPE_VERSION).then_some(())?;
+    parts.next()
+}
+
 fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -128,16 +134,15 @@ fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
-/// Seals and opens secrets with the current key.
-pub struct SecretBoxer {
+/// One key's cipher and fingerprint key.
+struct Keyring {
+    id: String,
     cipher: Aes256Gcm,
-    key_id: String,
     fingerprint_key: SecretBox<[u8; KEY_LEN]>,
 }
 
-impl SecretBoxer {
-    pub fn new(key: &SecretKey) -> Self {
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key.key.expose_secret()));
+impl Keyring {
+    fn new(key: &SecretKey) -> Self {
         // A key of its own for fingerprints, derived so it never equals the
         // encryption key.
         let fingerprint_key = Sha256::new()
@@ -146,20 +151,64 @@ impl SecretBoxer {
             .finalize()
             .into();
         Self {
-            cipher,
-            key_id: key.id.clone(),
+            id: key.id.clone(),
+            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key.key.expose_secret())),
             fingerprint_key: SecretBox::new(Box::new(fingerprint_key)),
         }
+    }
+
+    fn fingerprint(&self, data: &[u8]) -> Result<String, SecretError> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.fingerprint_key.expose_secret())
+            .map_err(|_| SecretError::Seal)?;
+        mac.update(data);
+        Ok(to_hex(&mac.finalize().into_bytes()))
+    }
+}
+
+/// Seals with the current key; opens with the current or a previous one (named
+/// by the key id in each envelope), so keys can rotate without downtime.
+pub struct SecretBoxer {
+    current: Keyring,
+    previous: Vec<Keyring>,
+}
+
+impl SecretBoxer {
+    pub fn new(key: &SecretKey) -> Self {
+        Self::with_previous(key, &[])
+    }
+
+    /// Also opens what `previous` keys sealed (MCP_REGISTRY_SECRET_KEY_PREVIOUS).
+    pub fn with_previous(current: &SecretKey, previous: &[SecretKey]) -> Self {
+        Self {
+            current: Keyring::new(current),
+            previous: previous.iter().map(Keyring::new).collect(),
+        }
+    }
+
+    pub fn current_key_id(&self) -> &str {
+        &self.current.id
     }
 
     /// A keyed hash (HMAC-SHA-256, hex) of data that may hold secrets: equal data
     /// gives equal fingerprints, and without the key nothing can be learnt or
     /// guessed from one.
     pub fn fingerprint(&self, data: &[u8]) -> Result<String, SecretError> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.fingerprint_key.expose_secret())
-            .map_err(|_| SecretError::Seal)?;
-        mac.update(data);
-        Ok(to_hex(&mac.finalize().into_bytes()))
+        self.current.fingerprint(data)
+    }
+
+    /// Whether `fingerprint` was made of `data` with the current or a previous key.
+    pub fn fingerprint_matches(&self, data: &[u8], fingerprint: &str) -> Result<bool, SecretError> {
+        for keyring in std::iter::once(&self.current).chain(&self.previous) {
+            if keyring.fingerprint(data)? == fingerprint {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Whether an envelope was sealed with an older key and wants re-sealing.
+    pub fn is_stale(&self, envelope: &str) -> bool {
+        envelope_key_id(envelope).is_some_and(|id| id != self.current.id)
     }
 
     /// Encrypts `plaintext`, bound to `context` (where it will be stored).
@@ -170,6 +219,7 @@ impl SecretBoxer {
             aad: context.as_bytes(),
         };
         let ciphertext = self
+            .current
             .cipher
             .encrypt(&nonce, payload)
             .map_err(|_| SecretError::Seal)?;
@@ -178,7 +228,7 @@ impl SecretBoxer {
         sealed.extend_from_slice(&ciphertext);
         Ok(format!(
             "{ENVELOPE_VERSION}:{}:{}",
-            self.key_id,
+            self.current.id,
             BASE64.encode(sealed)
         ))
     }
@@ -191,9 +241,10 @@ impl SecretBoxer {
         else {
             return Err(SecretError::Malformed);
         };
-        if key_id != self.key_id {
-            return Err(SecretError::UnknownKey(key_id.to_owned()));
-        }
+        let keyring = std::iter::once(&self.current)
+            .chain(&self.previous)
+            .find(|k| k.id == key_id)
+            .ok_or_else(|| SecretError::UnknownKey(key_id.to_owned()))?;
         let sealed = BASE64.decode(body).map_err(|_| SecretError::Malformed)?;
         if sealed.len() < NONCE_LEN {
             return Err(SecretError::Malformed);
@@ -203,7 +254,8 @@ impl SecretBoxer {
             msg: ciphertext,
             aad: context.as_bytes(),
         };
-        self.cipher
+        keyring
+            .cipher
             .decrypt(Nonce::from_slice(nonce), payload)
             .map_err(|_| SecretError::Tampered)
     }
@@ -239,6 +291,30 @@ mod tests {
             other.open(&sealed, "c"),
             Err(SecretError::UnknownKey(_))
         ));
+    }
+
+    #[test]
+    fn previous_keys_open_old_envelopes_and_new_ones_use_the_current_key() {
+        let old = SecretKey::generate();
+        let new = SecretKey::generate();
+        let sealed_before = SecretBoxer::new(&old).seal(b"s", "c").unwrap();
+        let fingerprint_before = SecretBoxer::new(&old).fingerprint(b"body").unwrap();
+        let rotated = SecretBoxer::with_previous(&new, std::slice::from_ref(&old));
+        assert_eq!(rotated.open(&sealed_before, "c").unwrap(), b"s");
+        assert!(rotated.is_stale(&sealed_before));
+        let sealed_after = rotated.seal(b"s", "c").unwrap();
+        assert!(!rotated.is_stale(&sealed_after));
+        assert!(SecretBoxer::new(&new).open(&sealed_after, "c").is_ok());
+        assert!(
+            rotated
+                .fingerprint_matches(b"body", &fingerprint_before)
+                .unwrap()
+        );
+        assert!(
+            !rotated
+                .fingerprint_matches(b"other", &fingerprint_before)
+                .unwrap()
+        );
     }
 
     #[test]

@@ -522,6 +522,30 @@ impl McpServersApi {
         Ok(DeleteMcpServerResponse::NoContent)
     }
 
+    /// The first answer given under an idempotency key, if the request is the
+    /// same (its fingerprint may have been made with a key rotated out since).
+    fn replay(
+        &self,
+        first: RememberedResponse,
+        canonical: &[u8],
+        request_id: &RequestId,
+    ) -> Result<CreateMcpServerResponse, ApiError> {
+        let same = self
+            .repository
+            .boxer()
+            .fingerprint_matches(canonical, &first.request_hash)
+            .map_err(|err| ApiError::from_storage(err.into(), request_id))?;
+        if !same {
+            return Err(ApiError::IdempotencyKeyReused);
+        }
+        let value = serde_json::from_slice(&first.response).ok();
+        let server = McpServer::parse_from_json(value).map_err(|err| {
+            tracing::error!(error = err.message(), "a remembered response is unreadable");
+            ApiError::Internal(request_id.clone())
+        })?;
+        Ok(created(server))
+    }
+
     async fn find(
         &self,
         request_id: &RequestId,
@@ -572,9 +596,9 @@ impl McpServersApi {
                     .await
                     .map_err(storage)?
                 {
-                    return replay(first, &fingerprint, request_id);
+                    return self.replay(first, &canonical, request_id);
                 }
-                Some((key, fingerprint, not_before))
+                Some((key, fingerprint, canonical, not_before))
             }
         };
 
@@ -584,7 +608,7 @@ impl McpServersApi {
         let server = McpServer::from(record.clone());
         let inserted = match &idempotency {
             None => self.repository.insert(&record, None).await,
-            Some((key, fingerprint, _)) => {
+            Some((key, fingerprint, _, _)) => {
                 let remembered = RememberedResponse {
                     request_hash: fingerprint.clone(),
                     response: serde_json::to_vec(&server.to_json()).map_err(|_| internal())?,
@@ -600,14 +624,14 @@ impl McpServersApi {
                 Ok(created(server))
             }
             // The same key won a race with us: answer as it was answered.
-            (Err(IdempotentInsertError::KeyTaken), Some((key, fingerprint, not_before))) => {
+            (Err(IdempotentInsertError::KeyTaken), Some((key, _, canonical, not_before))) => {
                 match self
                     .repository
                     .recall(&key, not_before)
                     .await
                     .map_err(storage)?
                 {
-                    Some(first) => replay(first, &fingerprint, request_id),
+                    Some(first) => self.replay(first, &canonical, request_id),
                     None => Err(internal()),
                 }
             }
@@ -645,21 +669,4 @@ impl Actor {
             "audit"
         );
     }
-}
-
-/// The first answer given under an idempotency key, if the request is the same.
-fn replay(
-    first: RememberedResponse,
-    fingerprint: &str,
-    request_id: &RequestId,
-) -> Result<CreateMcpServerResponse, ApiError> {
-    if first.request_hash != fingerprint {
-        return Err(ApiError::IdempotencyKeyReused);
-    }
-    let value = serde_json::from_slice(&first.response).ok();
-    let server = McpServer::parse_from_json(value).map_err(|err| {
-        tracing::error!(error = err.message(), "a remembered response is unreadable");
-        ApiError::Internal(request_id.clone())
-    })?;
-    Ok(created(server))
 }

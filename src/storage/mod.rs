@@ -7,5 +7,6 @@ mod repository;
 
 pub use database::{Database, DatabaseError};
 pub use repository::{
-    IdempotentInsertError, ListQuery, McpServerRepository, RememberedResponse, StorageError,
+    IdempotentInsertError, ListQuery, McpServerRepository, RememberedResponse, ResealReport,
+    StorageError,
 };

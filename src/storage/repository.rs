@@ -50,6 +50,13 @@ pub struct ListQuery {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
+/// How many rows a key rotation re-sealed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ResealReport {
+    pub servers: u64,
+    pub idempotency_keys: u64,
+}
+
 /// An answer remembered under an idempotency key.
 pub struct RememberedResponse {
     pub request_hash: String,
@@ -176,6 +183,59 @@ impl McpServerRepository {
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected)
+    }
+
+    /// Re-seals every secret sealed with an older key under the current one.
+    /// Each row is swapped only if it still holds what was read, so concurrent
+    /// updates are never overwritten; rows that changed meanwhile were sealed
+    /// with the current key by that update.
+    pub async fn reseal_all(&self) -> Result<ResealReport, StorageError> {
+        let mut report = ResealReport::default();
+        let rows = mcp_server::Entity::find()
+            .order_by_asc(mcp_server::Column::Id)
+            .all(&self.db)
+            .await?;
+        for row in rows {
+            let stale =
+                |sealed: &Option<String>| sealed.as_deref().is_some_and(|s| self.boxer.is_stale(s));
+            if !stale(&row.api_key_sealed) && !stale(&row.headers_sealed) {
+                continue;
+            }
+            let current = self.open_row(row.clone())?;
+            let resealed = self.seal_row(&current)?;
+            // Only the sealed columns: the record's content and version stay.
+            let sealed_only = mcp_server::ActiveModel {
+                api_key_sealed: resealed.api_key_sealed,
+                headers_sealed: resealed.headers_sealed,
+                ..Default::default()
+            };
+            let swapped = mcp_server::Entity::update_many()
+                .set(sealed_only)
+                .filter(mcp_server::Column::Id.eq(row.id.clone()))
+                .filter(mcp_server::Column::Version.eq(row.version))
+                .exec(&self.db)
+                .await?;
+            report.servers += swapped.rows_affected;
+        }
+        let keys = idempotency_key::Entity::find().all(&self.db).await?;
+        for row in keys {
+            if !self.boxer.is_stale(&row.response_sealed) {
+                continue;
+            }
+            let context = idempotency_context(&row.key);
+            let plaintext = self.boxer.open(&row.response_sealed, &context)?;
+            let swapped = idempotency_key::Entity::update_many()
+                .col_expr(
+                    idempotency_key::Column::ResponseSealed,
+                    Expr::value(self.boxer.seal(&plaintext, &context)?),
+                )
+                .filter(idempotency_key::Column::Key.eq(row.key.clone()))
+                .filter(idempotency_key::Column::ResponseSealed.eq(row.response_sealed.clone()))
+                .exec(&self.db)
+                .await?;
+            report.idempotency_keys += swapped.rows_affected;
+        }
+        Ok(report)
     }
 
     pub async fn find(&self, id: McpServerId) -> Result<Option<McpServerRecord>, StorageError> {
