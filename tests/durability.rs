@@ -66,3 +66,62 @@ async fn the_embedded_database_runs_in_wal_mode() {
     let mode: String = row.try_get_by_index(0).unwrap();
     assert_eq!(mode, "wal");
 }
+
+#[tokio::test]
+async fn sigkill_during_a_concurrent_create_load_loses_no_answered_record() {
+    use std::collections::HashSet;
+    use std::sync::{Arc, Mutex};
+
+    let mut server = TestServer::spawn().await;
+    let answered = Arc::new(Mutex::new(Vec::<String>::new()));
+    let client = server.client.clone();
+    let url = server.url("/v1/mcp-servers");
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let (client, url, answered) = (client.clone(), url.clone(), answered.clone());
+            tokio::spawn(async move {
+                for i in 0.. {
+                    let body = json!({"name": format!("load-{writer}-{i}"), "url": "https://a.example/", "api_key": "k"});
+                    let Ok(response) = client.post(&url).json(&body).send().await else {
+                        return; // the server is gone
+                    };
+                    if response.status() != 201 {
+                        return;
+                    }
+                    let Ok(body) = response.json::<serde_json::Value>().await else {
+                        return;
+                    };
+                    answered.lock().unwrap().push(body["id"].as_str().unwrap().to_owned());
+                }
+            })
+        })
+        .collect();
+    // Let the load build up, then pull the plug mid-stream.
+    while answered.lock().unwrap().len() < 100 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    server.kill_hard();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let answered: Vec<String> = answered.lock().unwrap().clone();
+
+    server.restart().await;
+    let stored: HashSet<String> = server
+        .db
+        .rows("SELECT * FROM mcp_servers")
+        .await
+        .iter()
+        .map(|row| row["id"].as_str().unwrap().to_owned())
+        .collect();
+    let lost: Vec<&String> = answered.iter().filter(|id| !stored.contains(*id)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} answered records lost: {lost:?}",
+        lost.len(),
+        answered.len()
+    );
+    // Every stored record is whole: it reads back through the API.
+    let listed = server.get("/v1/mcp-servers?limit=200").await;
+    assert_eq!(listed.status, 200);
+}
