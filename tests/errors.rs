@@ -29,6 +29,7 @@ async fn malformed_json_is_400() {
         "[]",
         "null",
         "42",
+        r#"["positional","https://a.example/"]"#,
     ] {
         let (status, response) = post_raw(&server, Some("application/json"), body.into()).await;
         assert_eq!(status, 400, "{body}");
@@ -152,15 +153,22 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
         ("POST", item),
     ] {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let (status, body) = json_of(
-            server
-                .client
-                .request(method.clone(), server.url(path))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let response = server
+            .client
+            .request(method.clone(), server.url(path))
+            .send()
+            .await
+            .unwrap();
+        let allow = response.headers()["allow"].to_str().unwrap().to_owned();
+        assert_eq!(
+            allow,
+            if path == item {
+                "DELETE, GET, PATCH"
+            } else {
+                "GET, POST"
+            }
+        );
+        let (status, body) = json_of(response).await;
         assert_eq!(status, 405, "{method} {path}");
         assert!(error_message(&body).contains("not allowed"), "{body}");
     }

@@ -152,6 +152,9 @@ async fn the_create_rules_apply() {
             answer.body
         );
     }
+    // An array is no patch, not even an empty one.
+    let answer = server.patch(&id, &json!([])).await;
+    assert_eq!(answer.status, 400);
     let unchanged = server.get(&format!("/v1/mcp-servers/{id}")).await;
     assert_eq!(
         unchanged.etag(),

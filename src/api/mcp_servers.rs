@@ -23,8 +23,6 @@ use crate::storage::{IdempotentInsertError, ListQuery, McpServerRepository, Reme
 use crate::telemetry::RequestId;
 
 const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 200;
-const MAX_QUERY_CHARS: usize = 255;
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 #[derive(Tags)]
@@ -315,6 +313,7 @@ impl McpServersApi {
         _source: &RemoteAddr,
         request_id: Data<&RequestId>,
         /// Unique identifier for the MCP server.
+        #[oai(validator(pattern = r"^mcp_[0-9a-f]{32}$"))]
         id: Path<String>,
         /// An ETag from an earlier answer: 304 if the MCP server is still at that version.
         #[oai(name = "If-None-Match")]
@@ -337,12 +336,14 @@ impl McpServersApi {
         _caller: Authenticated,
         request_id: Data<&RequestId>,
         /// Page size, 1 to 200 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u32>>,
         /// The next_cursor of the previous page.
         cursor: Query<Option<String>>,
         /// Only MCP servers with this status.
         status: Query<Option<ServerStatus>>,
         /// Only MCP servers whose name or description contains this text, regardless of case.
+        #[oai(validator(max_length = 255))]
         q: Query<Option<String>>,
         /// Only MCP servers updated at or after this time (RFC 3339).
         updated_since: Query<Option<DateTime<Utc>>>,
@@ -371,6 +372,7 @@ impl McpServersApi {
         source: &RemoteAddr,
         request_id: Data<&RequestId>,
         /// Unique identifier for the MCP server.
+        #[oai(validator(pattern = r"^mcp_[0-9a-f]{32}$"))]
         id: Path<String>,
         /// An ETag from an earlier answer: 412 unless the MCP server is still at that version.
         #[oai(name = "If-Match")]
@@ -401,6 +403,7 @@ impl McpServersApi {
         source: &RemoteAddr,
         request_id: Data<&RequestId>,
         /// Unique identifier for the MCP server.
+        #[oai(validator(pattern = r"^mcp_[0-9a-f]{32}$"))]
         id: Path<String>,
         /// An ETag from an earlier answer: 412 unless the MCP server is still at that version.
         #[oai(name = "If-Match")]
@@ -443,20 +446,7 @@ impl McpServersApi {
         filters: ListFilters,
     ) -> Result<ListMcpServersResponse, ApiError> {
         let limit = filters.limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(ValidationError::new("limit", format!("must be 1 to {MAX_PAGE}")).into());
-        }
-        if filters
-            .q
-            .as_deref()
-            .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
-        {
-            return Err(ValidationError::new(
-                "q",
-                format!("must be at most {MAX_QUERY_CHARS} characters"),
-            )
-            .into());
-        }
+        // The range (1 to 200) is checked by the parameter's validator.
         let query = ListQuery {
             before: filters.cursor.as_deref().map(cursor::decode).transpose()?,
             // One more than asked tells whether another page follows.

@@ -5,12 +5,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use poem::error::{MethodNotAllowedError, NotFoundError};
-use poem::http::header;
+use poem::http::{StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
-use poem_openapi::error::{ContentTypeError, ParseRequestPayloadError};
+use poem_openapi::error::{
+    ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+};
 use tokio::io::AsyncReadExt;
 use tracing::Instrument;
 
+use super::allow::AllowedMethods;
 use super::error::ApiError;
 use crate::telemetry::RequestId;
 
@@ -51,7 +54,11 @@ pub async fn request_telemetry<E: Endpoint>(
 
 /// Turns every error into `{"error": ...}` with its status, so callers never see
 /// a plain-text error, whichever layer raised it.
-pub async fn json_errors<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<Response> {
+pub async fn json_errors<E: Endpoint>(
+    next: Arc<E>,
+    req: Request,
+    allowed: &AllowedMethods,
+) -> poem::Result<Response> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let request_id = req
@@ -72,13 +79,26 @@ pub async fn json_errors<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Resul
     } else if err.is::<NotFoundError>() {
         ApiError::NotFound(format!("no route for {method} {path}"))
     } else if err.is::<MethodNotAllowedError>() {
-        ApiError::MethodNotAllowed(format!("method {method} is not allowed on {path}"))
+        ApiError::MethodNotAllowed {
+            message: format!("method {method} is not allowed on {path}"),
+            allow: allowed.for_path(&path).map(str::to_owned),
+        }
     } else if let Some(content_type) = err.downcast_ref::<ContentTypeError>() {
         let got = match content_type {
             ContentTypeError::NotSupported { content_type } => format!("got {content_type:?}"),
             _ => "none was given".to_owned(),
         };
         ApiError::UnsupportedMediaType(format!("Content-Type must be application/json ({got})"))
+    } else if let Some(param) = err.downcast_ref::<ParseParamError>() {
+        ApiError::Other {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("{}: {}", param.name, param.reason),
+        }
+    } else if let Some(path) = err.downcast_ref::<ParsePathError>() {
+        ApiError::Other {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("{}: {}", path.name, path.reason),
+        }
     } else if let Some(parse) = err.downcast_ref::<ParseRequestPayloadError>() {
         ApiError::MalformedBody(format!("invalid request body: {parse}"))
     } else if err.status().is_server_error() {

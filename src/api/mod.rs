@@ -1,6 +1,7 @@
 //! The HTTP layer: poem-openapi types and thin handlers, the emitted OpenAPI
 //! document and Swagger UI, and the middleware around them.
 
+mod allow;
 mod caller;
 mod conditional;
 mod cursor;
@@ -49,6 +50,15 @@ fn openapi_service(api: McpServersApi) -> OpenApiService<McpServersApi, ()> {
     OpenApiService::new(api, TITLE, env!("CARGO_PKG_VERSION")).description(DESCRIPTION)
 }
 
+/// Routes outside the OpenAPI document, each answering GET only.
+const PLAIN_GET_ROUTES: [&str; 5] = [
+    "/docs",
+    "/openapi.json",
+    "/openapi.yaml",
+    "/healthz",
+    "/readyz",
+];
+
 /// The whole HTTP application: the API, `/openapi.json`, `/openapi.yaml` and
 /// Swagger UI at `/docs` (its assets are compiled in: it works offline).
 pub fn app(
@@ -57,6 +67,10 @@ pub fn app(
 ) -> impl Endpoint<Output = Response> {
     let service = openapi_service(McpServersApi::new(repository.clone(), &settings));
     let guard = Arc::new(guard::Guard::new(settings.access, settings.guard));
+    let allowed = Arc::new(allow::AllowedMethods::new(
+        &service.spec(),
+        &PLAIN_GET_ROUTES,
+    ));
     let docs = service.swagger_ui();
     let spec_json = service.spec_endpoint();
     let spec_yaml = service.spec_endpoint_yaml();
@@ -72,7 +86,10 @@ pub fn app(
             let guard = guard.clone();
             async move { guard.call(next, req).await }
         })
-        .around(middleware::json_errors)
+        .around(move |next, req| {
+            let allowed = allowed.clone();
+            async move { middleware::json_errors(next, req, &allowed).await }
+        })
         .around(middleware::request_telemetry)
 }
 

@@ -48,10 +48,19 @@ impl<T: DeserializeOwned + Send> ParsePayload for JsonPayload<T> {
 poem_openapi::impl_apirequest_for_payload!(JsonPayload<T>, T: DeserializeOwned + Type + Send);
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::MalformedBody(
-            "the request body is empty; expected a JSON object".into(),
-        ));
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => {
+            return Err(ApiError::MalformedBody(
+                "the request body is empty; expected a JSON object".into(),
+            ));
+        }
+        // serde would also read a struct from an array, by position.
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(ApiError::MalformedBody(
+                "invalid JSON body: expected a JSON object".into(),
+            ));
+        }
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
