@@ -51,6 +51,14 @@ pub enum Command {
     /// Re-seal every stored secret with MCP_REGISTRY_SECRET_KEY, opening old ones
     /// with MCP_REGISTRY_SECRET_KEY_PREVIOUS; then the previous keys can go.
     RotateSecrets(ServeSettings),
+    /// Apply or list the database migrations, for deployments that run them
+    /// apart from the server.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
     /// Print the SHA-256 of a token read from standard input, for the tokens file.
     HashToken,
     /// Print the OpenAPI document and exit, without starting the server.
@@ -58,6 +66,27 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = DocumentFormat::Json)]
         format: DocumentFormat,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseSettings {
+    /// sqlite://FILE (created if missing), postgres://USER:PASSWORD@HOST/DB or
+    /// mysql://USER:PASSWORD@HOST/DB (MySQL or MariaDB).
+    #[arg(
+        long = "database-url",
+        env = "DATABASE_URL",
+        default_value = DEFAULT_DATABASE_URL,
+        hide_env_values = true
+    )]
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// List the migrations, applied or pending.
+    Status,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -71,14 +100,12 @@ pub struct ServeSettings {
     /// Address and port to listen on.
     #[arg(long, env = "MCP_REGISTRY_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
-    /// sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = DEFAULT_DATABASE_URL,
-        hide_env_values = true
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    /// Do not apply migrations at start (run `mcp-registry migrate up` instead);
+    /// the server then refuses to start on a schema that is behind.
+    #[arg(long, env = "MCP_REGISTRY_SKIP_MIGRATIONS")]
+    pub skip_migrations: bool,
     /// How long an Idempotency-Key is remembered, in seconds.
     #[arg(long, env = "MCP_REGISTRY_IDEMPOTENCY_TTL_SECS", default_value_t = 24 * 60 * 60)]
     pub idempotency_ttl_secs: u64,

@@ -5,6 +5,7 @@ pub mod access;
 pub mod api;
 pub mod config;
 pub mod domain;
+pub mod metrics;
 pub mod outbound;
 pub mod secrets;
 pub mod storage;
@@ -18,7 +19,7 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, Server};
 
 use access::{AccessError, AccessPolicy};
-use config::ServeSettings;
+use config::{DatabaseSettings, MigrateAction, ServeSettings};
 use secrets::{SecretBoxer, SecretKey, SecretKeyError};
 use storage::{Database, DatabaseError, McpServerRepository, ResealReport, StorageError};
 
@@ -126,7 +127,7 @@ impl Application {
 /// Connects to the database (migrating it) and loads the secret keys: what the
 /// server and the maintenance commands share.
 pub async fn open_storage(settings: &ServeSettings) -> Result<McpServerRepository, StartupError> {
-    let database = Database::from_url(&settings.database_url)?;
+    let database = Database::from_url(&settings.database.url)?;
     let key = match (ServeSettings::secret_key_from_env(), database.key_file()) {
         (Some(text), _) => SecretKey::from_base64(&text)?,
         (None, Some(path)) => SecretKey::load_or_create_file(&path)?,
@@ -136,7 +137,7 @@ pub async fn open_storage(settings: &ServeSettings) -> Result<McpServerRepositor
         .iter()
         .map(|text| SecretKey::from_base64(text))
         .collect::<Result<Vec<_>, _>>()?;
-    let db = database.connect().await?;
+    let db = database.connect(!settings.skip_migrations).await?;
     tracing::info!(
         database = database.kind(),
         key_id = key.id(),
@@ -147,6 +148,25 @@ pub async fn open_storage(settings: &ServeSettings) -> Result<McpServerRepositor
         db,
         SecretBoxer::with_previous(&key, &previous),
     ))
+}
+
+/// `mcp-registry migrate up|status`: for deployments that migrate apart from
+/// serving. Answers what to print.
+pub async fn migrate(
+    action: MigrateAction,
+    settings: &DatabaseSettings,
+) -> Result<String, StartupError> {
+    let database = Database::from_url(&settings.url)?;
+    if let MigrateAction::Up = action {
+        database.connect(true).await?;
+    }
+    let lines: Vec<String> = database
+        .migration_status()
+        .await?
+        .into_iter()
+        .map(|(name, applied)| format!("{} {name}", if applied { "applied" } else { "pending" }))
+        .collect();
+    Ok(lines.join("\n"))
 }
 
 /// `mcp-registry rotate-secrets`: re-seals every stored secret with the current

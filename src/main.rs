@@ -28,6 +28,19 @@ async fn main() -> ExitCode {
             );
             return ExitCode::SUCCESS;
         }
+        Some(Command::Migrate { action, database }) => {
+            telemetry::init(telemetry::LogFormat::Text);
+            return match mcp_registry::migrate(action, &database).await {
+                Ok(status) => {
+                    println!("{status}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Some(Command::RotateSecrets(settings)) => {
             telemetry::init(settings.log_format);
             return match mcp_registry::rotate_secrets(&settings).await {

@@ -2,6 +2,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261124_000001_create_mcp_servers;
 mod m20261124_000002_versions_and_idempotency_keys;
 

@@ -1,5 +1,7 @@
 use sea_orm_migration::prelude::*;
 
+use crate::columns::{exact_string, timestamp};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -12,19 +14,10 @@ impl MigrationTrait for Migration {
                     .table(McpServers::Table)
                     .if_not_exists()
                     // `mcp_` + 32 hex digits of a UUIDv7: sorts by creation time.
-                    .col(
-                        ColumnDef::new(McpServers::Id)
-                            .string_len(36)
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(exact_string(manager, McpServers::Id, 36).primary_key())
                     .col(ColumnDef::new(McpServers::Name).string_len(255).not_null())
                     // The lowercased name; lowercasing can lengthen a name up to threefold.
-                    .col(
-                        ColumnDef::new(McpServers::NameKey)
-                            .string_len(765)
-                            .not_null(),
-                    )
+                    .col(exact_string(manager, McpServers::NameKey, 765))
                     .col(ColumnDef::new(McpServers::Description).text().null())
                     .col(ColumnDef::new(McpServers::Url).string_len(2048).not_null())
                     .col(
@@ -36,16 +29,8 @@ impl MigrationTrait for Migration {
                     // Sealed envelopes (see src/secrets.rs); never plaintext.
                     .col(ColumnDef::new(McpServers::ApiKeySealed).text().null())
                     .col(ColumnDef::new(McpServers::HeadersSealed).text().null())
-                    .col(
-                        ColumnDef::new(McpServers::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(McpServers::UpdatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(timestamp(manager, McpServers::CreatedAt))
+                    .col(timestamp(manager, McpServers::UpdatedAt))
                     .to_owned(),
             )
             .await?;

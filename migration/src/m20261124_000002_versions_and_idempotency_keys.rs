@@ -1,5 +1,7 @@
 use sea_orm_migration::prelude::*;
 
+use crate::columns::{exact_string, timestamp};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -47,12 +49,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(IdempotencyKeys::Table)
                     .if_not_exists()
-                    .col(
-                        ColumnDef::new(IdempotencyKeys::Key)
-                            .string_len(255)
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(exact_string(manager, IdempotencyKeys::Key, 255).primary_key())
                     // A keyed hash of the request body: equal bodies, equal hashes,
                     // and no way back to the secrets in the body.
                     .col(
@@ -66,11 +63,7 @@ impl MigrationTrait for Migration {
                             .text()
                             .not_null(),
                     )
-                    .col(
-                        ColumnDef::new(IdempotencyKeys::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(timestamp(manager, IdempotencyKeys::CreatedAt))
                     .to_owned(),
             )
             .await?;

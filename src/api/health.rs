@@ -1,4 +1,4 @@
-//! Probes for orchestrators: open (no token), outside the API contract.
+//! Probes and metrics for operators: open (no token), outside the API contract.
 
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use poem::{IntoResponse, Response, handler};
 
 use super::error::ApiError;
 use super::payload::JsonPayload;
+use crate::metrics::Metrics;
 use crate::storage::McpServerRepository;
 
 /// Alive: the process answers.
@@ -30,4 +31,15 @@ pub async fn readyz(repository: Data<&Arc<McpServerRepository>>) -> Response {
             .into_response()
         }
     }
+}
+
+/// Prometheus metrics (OpenMetrics text).
+#[handler]
+pub fn metrics(
+    repository: Data<&Arc<McpServerRepository>>,
+    metrics: Data<&Arc<Metrics>>,
+) -> Response {
+    Response::builder()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(metrics.render(repository.pool_figures()))
 }

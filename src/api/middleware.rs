@@ -13,8 +13,9 @@ use poem_openapi::error::{
 use tokio::io::AsyncReadExt;
 use tracing::Instrument;
 
-use super::allow::AllowedMethods;
 use super::error::ApiError;
+use super::routes::RouteTable;
+use crate::metrics::Metrics;
 use crate::telemetry::RequestId;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -24,6 +25,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub async fn request_telemetry<E: Endpoint>(
     next: Arc<E>,
     mut req: Request,
+    routes: &RouteTable,
+    metrics: &Metrics,
 ) -> poem::Result<Response> {
     let request_id = RequestId::from_header_or_new(req.headers().get(RequestId::HEADER));
     req.extensions_mut().insert(request_id.clone());
@@ -36,7 +39,14 @@ pub async fn request_telemetry<E: Endpoint>(
         Ok(response) => response.into_response(),
         Err(err) => err.into_response(),
     };
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    let latency_ms = elapsed * 1000.0;
+    metrics.observe(
+        method.as_str(),
+        &routes.template_for(&path),
+        response.status().as_u16(),
+        elapsed,
+    );
     span.in_scope(|| {
         tracing::info!(
             method = %method,
@@ -57,7 +67,7 @@ pub async fn request_telemetry<E: Endpoint>(
 pub async fn json_errors<E: Endpoint>(
     next: Arc<E>,
     req: Request,
-    allowed: &AllowedMethods,
+    routes: &RouteTable,
 ) -> poem::Result<Response> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -81,7 +91,7 @@ pub async fn json_errors<E: Endpoint>(
     } else if err.is::<MethodNotAllowedError>() {
         ApiError::MethodNotAllowed {
             message: format!("method {method} is not allowed on {path}"),
-            allow: allowed.for_path(&path).map(str::to_owned),
+            allow: routes.methods_for(&path).map(str::to_owned),
         }
     } else if let Some(content_type) = err.downcast_ref::<ContentTypeError>() {
         let got = match content_type {

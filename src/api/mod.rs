@@ -1,7 +1,6 @@
 //! The HTTP layer: poem-openapi types and thin handlers, the emitted OpenAPI
 //! document and Swagger UI, and the middleware around them.
 
-mod allow;
 mod caller;
 mod conditional;
 mod cursor;
@@ -11,6 +10,7 @@ mod health;
 mod mcp_servers;
 mod middleware;
 mod payload;
+mod routes;
 pub mod schemas;
 
 use std::sync::Arc;
@@ -28,6 +28,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::access::AccessPolicy;
 use crate::domain::NetworkPolicy;
+use crate::metrics::Metrics;
 use crate::secrets::{SecretBoxer, SecretKey};
 use crate::storage::McpServerRepository;
 
@@ -51,12 +52,13 @@ fn openapi_service(api: McpServersApi) -> OpenApiService<McpServersApi, ()> {
 }
 
 /// Routes outside the OpenAPI document, each answering GET only.
-const PLAIN_GET_ROUTES: [&str; 5] = [
+const PLAIN_GET_ROUTES: [&str; 6] = [
     "/docs",
     "/openapi.json",
     "/openapi.yaml",
     "/healthz",
     "/readyz",
+    "/metrics",
 ];
 
 /// The whole HTTP application: the API, `/openapi.json`, `/openapi.yaml` and
@@ -67,10 +69,9 @@ pub fn app(
 ) -> impl Endpoint<Output = Response> {
     let service = openapi_service(McpServersApi::new(repository.clone(), &settings));
     let guard = Arc::new(guard::Guard::new(settings.access, settings.guard));
-    let allowed = Arc::new(allow::AllowedMethods::new(
-        &service.spec(),
-        &PLAIN_GET_ROUTES,
-    ));
+    let routes = Arc::new(routes::RouteTable::new(&service.spec(), &PLAIN_GET_ROUTES));
+    let metrics = Arc::new(Metrics::default());
+    let (telemetry_routes, metrics_for_requests) = (routes.clone(), metrics.clone());
     let docs = service.swagger_ui();
     let spec_json = service.spec_endpoint();
     let spec_yaml = service.spec_endpoint_yaml();
@@ -80,17 +81,29 @@ pub fn app(
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)
         .at("/healthz", poem::get(health::healthz))
-        .at("/readyz", poem::get(health::readyz).data(repository))
+        .at(
+            "/readyz",
+            poem::get(health::readyz).data(repository.clone()),
+        )
+        .at(
+            "/metrics",
+            poem::get(health::metrics)
+                .data(repository)
+                .data(metrics.clone()),
+        )
         .around(middleware::limit_body)
         .around(move |next, req| {
             let guard = guard.clone();
             async move { guard.call(next, req).await }
         })
         .around(move |next, req| {
-            let allowed = allowed.clone();
-            async move { middleware::json_errors(next, req, &allowed).await }
+            let routes = routes.clone();
+            async move { middleware::json_errors(next, req, &routes).await }
         })
-        .around(middleware::request_telemetry)
+        .around(move |next, req| {
+            let (routes, metrics) = (telemetry_routes.clone(), metrics_for_requests.clone());
+            async move { middleware::request_telemetry(next, req, &routes, &metrics).await }
+        })
 }
 
 /// The OpenAPI document without starting the server, for SDK generators.

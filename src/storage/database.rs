@@ -8,7 +8,7 @@ use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
-    #[error("DATABASE_URL must start with sqlite:// or postgres://")]
+    #[error("DATABASE_URL must start with sqlite://, postgres:// or mysql://")]
     UnsupportedUrl,
     #[error("DATABASE_URL is not a valid SQLite URL: {0}")]
     InvalidSqliteUrl(String),
@@ -16,6 +16,10 @@ pub enum DatabaseError {
     Connect(DbErr),
     #[error("cannot apply the database migrations: {0}")]
     Migrate(DbErr),
+    #[error(
+        "the database schema is behind ({0} pending migrations): run `mcp-registry migrate up`"
+    )]
+    SchemaBehind(usize),
 }
 
 /// Which database a `DATABASE_URL` names.
@@ -27,6 +31,10 @@ pub enum Database {
         file: Option<PathBuf>,
     },
     Postgres {
+        url: String,
+    },
+    /// MySQL or MariaDB.
+    MySql {
         url: String,
     },
 }
@@ -46,6 +54,10 @@ impl Database {
             Ok(Self::Postgres {
                 url: url.to_owned(),
             })
+        } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+            Ok(Self::MySql {
+                url: url.replacen("mariadb://", "mysql://", 1),
+            })
         } else {
             Err(DatabaseError::UnsupportedUrl)
         }
@@ -61,8 +73,45 @@ impl Database {
         }
     }
 
-    /// Connects and brings the schema up to date.
-    pub async fn connect(&self) -> Result<DatabaseConnection, DatabaseError> {
+    /// Connects; then brings the schema up to date, or with `migrate` false
+    /// only checks that it is.
+    pub async fn connect(&self, migrate: bool) -> Result<DatabaseConnection, DatabaseError> {
+        let db = self.connect_only().await?;
+        if migrate {
+            Migrator::up(&db, None)
+                .await
+                .map_err(DatabaseError::Migrate)?;
+        } else {
+            let pending = Migrator::get_pending_migrations(&db)
+                .await
+                .map_err(DatabaseError::Migrate)?;
+            if !pending.is_empty() {
+                return Err(DatabaseError::SchemaBehind(pending.len()));
+            }
+        }
+        Ok(db)
+    }
+
+    /// Every migration, in order, and whether it is applied.
+    pub async fn migration_status(&self) -> Result<Vec<(String, bool)>, DatabaseError> {
+        let db = self.connect_only().await?;
+        let pending: Vec<String> = Migrator::get_pending_migrations(&db)
+            .await
+            .map_err(DatabaseError::Migrate)?
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect();
+        Ok(Migrator::migrations()
+            .iter()
+            .map(|m| {
+                let name = m.name().to_owned();
+                let applied = !pending.contains(&name);
+                (name, applied)
+            })
+            .collect())
+    }
+
+    async fn connect_only(&self) -> Result<DatabaseConnection, DatabaseError> {
         let mut options = match self {
             Self::Sqlite { url, .. } => {
                 let mut options = ConnectOptions::new(url);
@@ -79,7 +128,7 @@ impl Database {
                     });
                 options
             }
-            Self::Postgres { url } => {
+            Self::Postgres { url } | Self::MySql { url } => {
                 let mut options = ConnectOptions::new(url);
                 options.max_connections(16);
                 options
@@ -91,13 +140,9 @@ impl Database {
             .acquire_timeout(Duration::from_secs(10))
             // sqlx would log every statement; request logging already covers it.
             .sqlx_logging(false);
-        let db = sea_orm::Database::connect(options)
+        sea_orm::Database::connect(options)
             .await
-            .map_err(DatabaseError::Connect)?;
-        Migrator::up(&db, None)
-            .await
-            .map_err(DatabaseError::Migrate)?;
-        Ok(db)
+            .map_err(DatabaseError::Connect)
     }
 }
 
@@ -107,6 +152,7 @@ impl Database {
         match self {
             Self::Sqlite { .. } => "sqlite",
             Self::Postgres { .. } => "postgres",
+            Self::MySql { .. } => "mysql",
         }
     }
 }

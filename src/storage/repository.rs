@@ -3,8 +3,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 
 use super::entity::{idempotency_key, mcp_server};
@@ -12,6 +12,7 @@ use crate::domain::{
     ApiKey, Description, HttpHeaders, McpServerId, McpServerPatch, McpServerRecord, ServerName,
     ServerStatus, ServerUrl, TransportType, ValidationError, VersionCondition,
 };
+use crate::metrics::PoolFigures;
 use crate::secrets::{SecretBoxer, SecretError};
 
 /// How often an update without `If-Match` re-reads and retries when another
@@ -82,6 +83,23 @@ pub struct McpServerRepository {
 impl McpServerRepository {
     pub fn new(db: DatabaseConnection, boxer: SecretBoxer) -> Self {
         Self { db, boxer }
+    }
+
+    /// The connection pool's figures, for /metrics.
+    pub fn pool_figures(&self) -> PoolFigures {
+        fn figures<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>) -> PoolFigures {
+            PoolFigures {
+                connections: pool.size(),
+                idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                max: pool.options().get_max_connections(),
+            }
+        }
+        match self.db.get_database_backend() {
+            DbBackend::Sqlite => figures(self.db.get_sqlite_connection_pool()),
+            DbBackend::Postgres => figures(self.db.get_postgres_connection_pool()),
+            DbBackend::MySql => figures(self.db.get_mysql_connection_pool()),
+            _ => PoolFigures::default(),
+        }
     }
 
     pub async fn ping(&self) -> Result<(), StorageError> {

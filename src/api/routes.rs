@@ -1,15 +1,16 @@
-//! The `Allow` header of 405 answers, read off the API's own document (plus the
-//! plain routes) so it always matches what is routed.
+//! The routes, read off the API's own document (plus the plain routes) so they
+//! always match what is routed: for the `Allow` header of 405 answers, and the
+//! route label of metrics.
 
 use serde_json::Value;
 
-pub struct AllowedMethods {
+pub struct RouteTable {
     /// Path templates split into segments (`None` for a `{param}`), and the
     /// methods allowed there, as the header lists them.
     routes: Vec<(Vec<Option<String>>, String)>,
 }
 
-impl AllowedMethods {
+impl RouteTable {
     pub fn new(document: &str, plain_get_routes: &[&str]) -> Self {
         let document: Value = serde_json::from_str(document).unwrap_or_default();
         let mut routes = Vec::new();
@@ -29,15 +30,31 @@ impl AllowedMethods {
         Self { routes }
     }
 
-    pub fn for_path(&self, path: &str) -> Option<&str> {
+    /// The methods allowed on `path`, as the `Allow` header lists them.
+    pub fn methods_for(&self, path: &str) -> Option<&str> {
+        self.find(path).map(|(_, methods)| methods.as_str())
+    }
+
+    /// The template `path` matches (`/v1/mcp-servers/{id}`), or "unmatched".
+    pub fn template_for(&self, path: &str) -> String {
+        match self.find(path) {
+            None => "unmatched".to_owned(),
+            Some((template, _)) => template
+                .iter()
+                .map(|segment| segment.as_deref().unwrap_or("{id}"))
+                .collect::<Vec<_>>()
+                .join("/"),
+        }
+    }
+
+    fn find(&self, path: &str) -> Option<&(Vec<Option<String>>, String)> {
         let wanted: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-        self.routes.iter().find_map(|(template, methods)| {
-            let matches = template.len() == wanted.len()
+        self.routes.iter().find(|(template, _)| {
+            template.len() == wanted.len()
                 && template
                     .iter()
                     .zip(&wanted)
-                    .all(|(t, w)| t.as_deref().is_none_or(|t| t == *w));
-            matches.then_some(methods.as_str())
+                    .all(|(t, w)| t.as_deref().is_none_or(|t| t == *w))
         })
     }
 }
@@ -57,10 +74,12 @@ mod tests {
     #[test]
     fn templates_match_concrete_paths() {
         let doc = r#"{"paths": {"/v1/x": {"get": {}, "post": {}}, "/v1/x/{id}": {"delete": {}, "get": {}}}}"#;
-        let allow = AllowedMethods::new(doc, &["/healthz"]);
-        assert_eq!(allow.for_path("/v1/x"), Some("GET, POST"));
-        assert_eq!(allow.for_path("/v1/x/abc"), Some("DELETE, GET"));
-        assert_eq!(allow.for_path("/healthz"), Some("GET"));
-        assert_eq!(allow.for_path("/v1/y"), None);
+        let allow = RouteTable::new(doc, &["/healthz"]);
+        assert_eq!(allow.methods_for("/v1/x"), Some("GET, POST"));
+        assert_eq!(allow.methods_for("/v1/x/abc"), Some("DELETE, GET"));
+        assert_eq!(allow.template_for("/v1/x/abc"), "/v1/x/{id}");
+        assert_eq!(allow.methods_for("/healthz"), Some("GET"));
+        assert_eq!(allow.methods_for("/v1/y"), None);
+        assert_eq!(allow.template_for("/v1/y"), "unmatched");
     }
 }
