@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use poem::{Endpoint, EndpointExt, Response, Route};
-use poem_openapi::OpenApiService;
+use poem_openapi::{LicenseObject, OpenApiService};
 
 pub use error::ApiError;
 pub use guard::GuardSettings;
@@ -48,7 +48,13 @@ pub struct ApiSettings {
 }
 
 fn openapi_service(api: McpServersApi) -> OpenApiService<McpServersApi, ()> {
-    OpenApiService::new(api, TITLE, env!("CARGO_PKG_VERSION")).description(DESCRIPTION)
+    OpenApiService::new(api, TITLE, env!("CARGO_PKG_VERSION"))
+        .description(DESCRIPTION)
+        .license(
+            LicenseObject::new("Apache-2.0").url("https://www.apache.org/licenses/LICENSE-2.0"),
+        )
+        // Relative: Swagger UI and SDKs address whichever host serves the document.
+        .server("/")
 }
 
 /// Routes outside the OpenAPI document, each answering GET only.

@@ -4,7 +4,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use poem_openapi::types::{Example, MaybeUndefined};
+use std::borrow::Cow;
+
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+use poem_openapi::types::{
+    Example, MaybeUndefined, ParseError, ParseFromJSON, ParseResult, ToJSON, Type,
+};
 use poem_openapi::{Enum, NewType, Object};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +47,59 @@ example_string!(ServerNameText = "atlassian-mcp-server");
 example_string!(DescriptionText = "Atlassian MCP Server for Jira and Confluence");
 example_string!(UrlText = "https://mcp.atlassian.com/v1/mcp");
 
+/// An enum written out in each property that uses it (`type: string, enum:
+/// [...]`) rather than referenced: a described reference needs `allOf`, which
+/// SDK generators such as openapi-python-client refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Inline<T>(pub T);
+
+/// Every value of an enum, in the order the contract lists them.
+pub trait EnumValues: Sized + 'static {
+    const ALL: &'static [Self];
+}
+
+impl<T: Type + ToJSON + EnumValues + Sync> Type for Inline<T> {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        T::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            enum_items: T::ALL.iter().filter_map(ToJSON::to_json).collect(),
+            ..MetaSchema::new("string")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl<T: Type + ToJSON + ParseFromJSON + EnumValues + Sync> ParseFromJSON for Inline<T> {
+    fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
+        T::parse_from_json(value)
+            .map(Inline)
+            .map_err(ParseError::propagate)
+    }
+}
+
+impl<T: Type + ToJSON + EnumValues + Sync> ToJSON for Inline<T> {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        self.0.to_json()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize, Serialize)]
 #[oai(rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
@@ -57,6 +115,14 @@ pub enum ServerStatus {
     Disabled,
 }
 
+impl EnumValues for TransportType {
+    const ALL: &'static [Self] = &[Self::Http];
+}
+
+impl EnumValues for ServerStatus {
+    const ALL: &'static [Self] = &[Self::Active, Self::Disabled];
+}
+
 // No `Debug`: it holds the plaintext API key.
 /// Request to create a new MCP server
 #[derive(Object, Deserialize, Serialize)]
@@ -69,7 +135,7 @@ pub struct CreateMcpServerRequest {
     #[oai(nullable)]
     pub description: Option<DescriptionText>,
     /// Transport type. Currently only “http” is supported.
-    pub transport_type: Option<TransportType>,
+    pub transport_type: Option<Inline<TransportType>>,
     /// API key for authentication (optional).
     #[oai(nullable)]
     pub api_key: Option<String>,
@@ -88,7 +154,10 @@ impl CreateMcpServerRequest {
                 .description
                 .map(|d| domain::Description::parse(d.0))
                 .transpose()?,
-            transport_type: request.transport_type.map(Into::into).unwrap_or_default(),
+            transport_type: request
+                .transport_type
+                .map(|t| t.0.into())
+                .unwrap_or_default(),
             api_key: request.api_key.map(domain::ApiKey::parse).transpose()?,
             headers: domain::HttpHeaders::parse(request.headers.unwrap_or_default())?,
         })
@@ -111,10 +180,10 @@ pub struct UpdateMcpServerRequest {
     pub description: MaybeUndefined<DescriptionText>,
     /// Transport type. Currently only “http” is supported.
     #[serde(default)]
-    pub transport_type: MaybeUndefined<TransportType>,
+    pub transport_type: MaybeUndefined<Inline<TransportType>>,
     /// Lifecycle status of the MCP server.
     #[serde(default)]
-    pub status: MaybeUndefined<ServerStatus>,
+    pub status: MaybeUndefined<Inline<ServerStatus>>,
     /// API key for authentication. A string sets it; null clears it.
     #[oai(nullable)]
     #[serde(default)]
@@ -172,9 +241,9 @@ impl UpdateMcpServerRequest {
             })?,
             description: clearable(request.description, |d| domain::Description::parse(d.0))?,
             transport_type: required_if_present(request.transport_type, "transport_type", |t| {
-                Ok(t.into())
+                Ok(t.0.into())
             })?,
-            status: required_if_present(request.status, "status", |s| Ok(s.into()))?,
+            status: required_if_present(request.status, "status", |s| Ok(s.0.into()))?,
             api_key: clearable(request.api_key, domain::ApiKey::parse)?,
             headers: headers.map(Option::unwrap_or_default),
         })
@@ -204,9 +273,9 @@ pub struct McpServer {
     /// URL of the MCP server endpoint.
     pub url: UrlText,
     /// Transport type (currently only HTTP supported).
-    pub transport_type: TransportType,
+    pub transport_type: Inline<TransportType>,
     /// Current lifecycle status of the MCP server.
-    pub status: ServerStatus,
+    pub status: Inline<ServerStatus>,
     /// Whether an API key has been configured.
     pub api_key_set: bool,
     /// Additional HTTP headers for authentication. Keys are header names, values are header values.
@@ -226,8 +295,8 @@ impl From<McpServerRecord> for McpServer {
                 .description
                 .map(|d| DescriptionText(d.as_str().to_owned())),
             url: UrlText(record.url.as_str().to_owned()),
-            transport_type: record.transport_type.into(),
-            status: record.status.into(),
+            transport_type: Inline(record.transport_type.into()),
+            status: Inline(record.status.into()),
             api_key_set: record.api_key.is_some(),
             headers: Some(record.headers.masked(MASK)),
             created_at: record.created_at,
