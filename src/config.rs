@@ -79,6 +79,10 @@ pub struct DatabaseSettings {
         hide_env_values = true
     )]
     pub url: String,
+    /// Connections the server keeps to PostgreSQL or MySQL [default: 16].
+    /// SQLite always uses one: it has a single writer.
+    #[arg(long, env = "MCP_REGISTRY_DATABASE_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub database_max_connections: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]

@@ -137,7 +137,12 @@ pub async fn open_storage(settings: &ServeSettings) -> Result<McpServerRepositor
         .iter()
         .map(|text| SecretKey::from_base64(text))
         .collect::<Result<Vec<_>, _>>()?;
-    let db = database.connect(!settings.skip_migrations).await?;
+    let db = database
+        .connect(
+            !settings.skip_migrations,
+            settings.database.database_max_connections,
+        )
+        .await?;
     tracing::info!(
         database = database.kind(),
         key_id = key.id(),
@@ -158,7 +163,7 @@ pub async fn migrate(
 ) -> Result<String, StartupError> {
     let database = Database::from_url(&settings.url)?;
     if let MigrateAction::Up = action {
-        database.connect(true).await?;
+        database.connect(true, None).await?;
     }
     let lines: Vec<String> = database
         .migration_status()

@@ -4,6 +4,12 @@ use clap::Parser;
 use mcp_registry::config::{Cli, Command, DocumentFormat};
 use mcp_registry::{Application, api, telemetry};
 
+// glibc's malloc spent a fifth of a list request's CPU (sqlx hands rows across
+// threads, so blocks are freed away from where they were allocated); mimalloc
+// handles that pattern in a fraction of the time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -1,6 +1,8 @@
 //! Prometheus metrics: requests and their latency per method, route template
 //! and status, and the database pool, in the text format at `/metrics`.
 
+use std::sync::atomic::Ordering;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -23,6 +25,14 @@ pub struct PoolFigures {
     pub connections: u32,
     pub idle: u32,
     pub max: u32,
+    /// With SQLite: transactions that committed creates, and the creates.
+    pub group_commit: Option<GroupCommitTotals>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GroupCommitTotals {
+    pub commits: u64,
+    pub creates: u64,
 }
 
 pub struct Metrics {
@@ -32,6 +42,8 @@ pub struct Metrics {
     pool_connections: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
+    group_commits: Counter,
+    group_committed_creates: Counter,
 }
 
 impl Default for Metrics {
@@ -64,6 +76,17 @@ impl Default for Metrics {
             "Most database connections the pool opens",
             Gauge::clone(&pool_max),
         );
+        let (group_commits, group_committed_creates) = Default::default();
+        registry.register(
+            "db_group_commits",
+            "SQLite transactions that committed creates (those arriving together share one)",
+            Counter::clone(&group_commits),
+        );
+        registry.register(
+            "db_group_committed_creates",
+            "Creates committed by those transactions",
+            Counter::clone(&group_committed_creates),
+        );
         Self {
             registry,
             requests,
@@ -71,6 +94,8 @@ impl Default for Metrics {
             pool_connections,
             pool_idle,
             pool_max,
+            group_commits,
+            group_committed_creates,
         }
     }
 }
@@ -91,6 +116,15 @@ impl Metrics {
         self.pool_connections.set(i64::from(pool.connections));
         self.pool_idle.set(i64::from(pool.idle));
         self.pool_max.set(i64::from(pool.max));
+        if let Some(totals) = pool.group_commit {
+            // The writer keeps the totals; these counters only show them.
+            self.group_commits
+                .inner()
+                .store(totals.commits, Ordering::Relaxed);
+            self.group_committed_creates
+                .inner()
+                .store(totals.creates, Ordering::Relaxed);
+        }
         let mut text = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);

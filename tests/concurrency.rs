@@ -52,3 +52,108 @@ async fn two_hundred_concurrent_distinct_creates_all_succeed() {
     let stored = server.db.rows("SELECT * FROM mcp_servers").await;
     assert_eq!(stored.len(), 200, "every answered record is stored");
 }
+
+/// The value of a metric line `name value` in the /metrics text.
+async fn metric(server: &TestServer, name: &str) -> u64 {
+    let text = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+#[tokio::test]
+async fn a_burst_of_new_names_duplicates_and_retries_gets_the_answers_each_would_get_alone() {
+    let server = TestServer::spawn().await;
+    let retry_body = r#"{"name":"retried","url":"https://mcp.example.com/","api_key":"sk-r"}"#;
+    let new_names = (0..30).map(|i| {
+        let server = &server;
+        async move {
+            let body = json!({"name": format!("burst-{i}"), "url": "https://mcp.example.com/",
+                              "api_key": format!("sk-burst-{i}")});
+            ("new", server.create(&body).await)
+        }
+    });
+    let duplicates = (0..10).map(|_| {
+        let server = &server;
+        async move {
+            let body = json!({"name": "contested", "url": "https://mcp.example.com/"});
+            ("duplicate", server.create(&body).await)
+        }
+    });
+    let retries = (0..10).map(|_| {
+        let server = &server;
+        async move {
+            let request = server
+                .client
+                .post(server.url("/v1/mcp-servers"))
+                .header("idempotency-key", "burst-retry")
+                .header("content-type", "application/json")
+                .body(retry_body);
+            let answer = server.send(request).await;
+            ("retry", (answer.status, answer.body))
+        }
+    });
+    let mut attempts: Vec<_> = Vec::new();
+    attempts.extend(new_names.map(futures::FutureExt::boxed));
+    attempts.extend(duplicates.map(futures::FutureExt::boxed));
+    attempts.extend(retries.map(futures::FutureExt::boxed));
+    let results = join_all(attempts).await;
+
+    let of = |kind: &'static str| {
+        results
+            .iter()
+            .filter(move |(k, _)| *k == kind)
+            .map(|(_, answer)| answer)
+    };
+    assert!(of("new").all(|(status, _)| *status == 201), "{results:?}");
+    let contested: Vec<_> = of("duplicate").map(|(status, _)| status.as_u16()).collect();
+    assert_eq!(
+        contested.iter().filter(|s| **s == 201).count(),
+        1,
+        "{contested:?}"
+    );
+    assert_eq!(
+        contested.iter().filter(|s| **s == 400).count(),
+        9,
+        "{contested:?}"
+    );
+    let retried_ids: Vec<_> = of("retry")
+        .map(|(status, body)| {
+            assert_eq!(*status, 201, "{body}");
+            body["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert!(
+        retried_ids.iter().all(|id| *id == retried_ids[0]),
+        "{retried_ids:?}"
+    );
+
+    let stored = server.db.rows("SELECT * FROM mcp_servers").await;
+    assert_eq!(stored.len(), 32, "30 new, one contested, one retried");
+    let retried = server
+        .get(&format!("/v1/mcp-servers/{}", retried_ids[0]))
+        .await;
+    assert_eq!(retried.status, 200, "{}", retried.body);
+    assert_eq!(retried.body["api_key_set"], true);
+
+    if server.db.is_sqlite() {
+        // Creates that arrived together were committed together.
+        assert_eq!(
+            metric(&server, "db_group_committed_creates_total").await,
+            32
+        );
+        let commits = metric(&server, "db_group_commits_total").await;
+        assert!(
+            (1..32).contains(&commits),
+            "{commits} commits for 32 creates"
+        );
+    }
+}

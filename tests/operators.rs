@@ -85,6 +85,31 @@ async fn metrics_count_requests_per_route_and_status_and_show_the_pool() {
     }
 }
 
+async fn metrics_text(server: &TestServer) -> String {
+    let response = server.client.get(server.url("/metrics")).send().await;
+    response.unwrap().text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_pool_size_is_a_setting_for_database_servers() {
+    let server = TestServer::spawn_with_args(&["--database-max-connections", "3"]).await;
+    let expected = if server.db.is_sqlite() {
+        // One writer: SQLite keeps a single connection whatever is asked.
+        "db_pool_max_connections 1"
+    } else {
+        "db_pool_max_connections 3"
+    };
+    let text = metrics_text(&server).await;
+    assert!(
+        text.lines().any(|line| line == expected),
+        "{expected} in {text}"
+    );
+
+    let (started, output) = registry(&["serve", "--database-max-connections", "0"], &server.db);
+    assert!(!started);
+    assert!(output.contains("--database-max-connections"), "{output}");
+}
+
 #[test]
 fn every_setting_is_a_flag_and_an_environment_variable_in_help() {
     let output = Command::new(env!("CARGO_BIN_EXE_mcp-registry"))
@@ -95,6 +120,10 @@ fn every_setting_is_a_flag_and_an_environment_variable_in_help() {
     for (flag, env) in [
         ("--bind", "MCP_REGISTRY_BIND"),
         ("--database-url", "DATABASE_URL"),
+        (
+            "--database-max-connections",
+            "MCP_REGISTRY_DATABASE_MAX_CONNECTIONS",
+        ),
         ("--skip-migrations", "MCP_REGISTRY_SKIP_MIGRATIONS"),
         (
             "--idempotency-ttl-secs",

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use poem::http::StatusCode;
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::types::{ParseFromJSON, ToJSON};
+use poem_openapi::types::ParseFromJSON;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 
 use super::ApiSettings;
@@ -310,7 +310,6 @@ impl McpServersApi {
     async fn get_mcp_server(
         &self,
         _caller: Authenticated,
-        _source: &RemoteAddr,
         request_id: Data<&RequestId>,
         /// Unique identifier for the MCP server.
         #[oai(validator(pattern = r"^mcp_[0-9a-f]{32}$"))]
@@ -601,7 +600,7 @@ impl McpServersApi {
             Some((key, fingerprint, _, _)) => {
                 let remembered = RememberedResponse {
                     request_hash: fingerprint.clone(),
-                    response: serde_json::to_vec(&server.to_json()).map_err(|_| internal())?,
+                    response: serde_json::to_vec(&server).map_err(|_| internal())?,
                 };
                 self.repository
                     .insert(&record, Some((key, remembered)))

@@ -24,12 +24,9 @@ pub use guard::GuardSettings;
 pub use mcp_servers::McpServersApi;
 pub use middleware::MAX_BODY_BYTES;
 
-use sea_orm::DatabaseConnection;
-
 use crate::access::AccessPolicy;
 use crate::domain::NetworkPolicy;
 use crate::metrics::Metrics;
-use crate::secrets::{SecretBoxer, SecretKey};
 use crate::storage::McpServerRepository;
 
 const TITLE: &str = "mcp-registry";
@@ -116,12 +113,8 @@ pub fn app(
 /// Describing the API needs its types, not a database: the repository here is
 /// never called, so it is left disconnected.
 pub fn openapi_document() -> OpenApiService<McpServersApi, ()> {
-    let repository = McpServerRepository::new(
-        DatabaseConnection::default(),
-        SecretBoxer::new(&SecretKey::generate()),
-    );
     openapi_service(McpServersApi::new(
-        Arc::new(repository),
+        Arc::new(McpServerRepository::disconnected()),
         &ApiSettings::default(),
     ))
 }

@@ -8,7 +8,8 @@ use poem::http::{StatusCode, header};
 use poem::{IntoResponse, Request, RequestBody, Response};
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchemaRef, Registry};
-use poem_openapi::types::{ToJSON, Type};
+use poem_openapi::types::Type;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -80,12 +81,21 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-impl<T: ToJSON + Send> IntoResponse for JsonPayload<T> {
+impl<T: Serialize + Send> IntoResponse for JsonPayload<T> {
     fn into_response(self) -> Response {
-        let body = self.0.to_json().unwrap_or_default().to_string();
-        Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, JSON)
-            .body(body)
+        match serde_json::to_vec(&self.0) {
+            Ok(body) => Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, JSON)
+                .body(body),
+            // Only a map with non-string keys fails, and no response has one.
+            Err(err) => {
+                tracing::error!(error = %err, "a response could not be written as JSON");
+                Response::builder()
+                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                    .header(header::CONTENT_TYPE, JSON)
+                    .body(r#"{"error":"internal server error"}"#)
+            }
+        }
     }
 }

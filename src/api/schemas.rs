@@ -251,7 +251,10 @@ impl UpdateMcpServerRequest {
 }
 
 /// A page of MCP servers, newest first.
-#[derive(Debug, Object)]
+// Responses are written with serde rather than through poem-openapi's
+// `ToJSON`, which builds a `serde_json::Value` tree first; a test keeps the two
+// identical.
+#[derive(Debug, Object, Serialize)]
 pub struct McpServerList {
     /// The MCP servers on this page.
     pub data: Vec<McpServer>,
@@ -261,7 +264,7 @@ pub struct McpServerList {
 }
 
 /// MCP Server configuration. Represents a remote MCP server that can provide tools and resources.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct McpServer {
     /// Unique identifier for the MCP server.
     pub id: ServerIdText,
@@ -281,9 +284,17 @@ pub struct McpServer {
     /// Additional HTTP headers for authentication. Keys are header names, values are header values.
     pub headers: Option<BTreeMap<String, String>>,
     /// Timestamp when the MCP server was created.
+    #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
     /// Timestamp when the MCP server was last updated.
+    #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
+}
+
+/// Timestamps as the document's examples and earlier responses write them
+/// (`+00:00`), not chrono's serde default (`Z`).
+fn rfc3339<S: serde::Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&time.to_rfc3339())
 }
 
 impl From<McpServerRecord> for McpServer {
@@ -306,7 +317,7 @@ impl From<McpServerRecord> for McpServer {
 }
 
 /// Standard error response for API endpoints.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct ErrorResponse {
     /// Error message describing what went wrong.
     pub error: String,
@@ -343,5 +354,64 @@ impl From<domain::ServerStatus> for ServerStatus {
             domain::ServerStatus::Active => Self::Active,
             domain::ServerStatus::Disabled => Self::Disabled,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(description: Option<&str>, headers: &[(&str, &str)]) -> McpServer {
+        let at = DateTime::parse_from_rfc3339("2026-11-24T19:48:24.623989+00:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        McpServer {
+            id: ServerIdText("mcp_01933b5a000070008000000000000001".into()),
+            name: ServerNameText("atlassian \"mcp\" ✓".into()),
+            description: description.map(|d| DescriptionText(d.into())),
+            url: UrlText("https://mcp.example.com/mcp".into()),
+            transport_type: Inline(TransportType::Http),
+            status: Inline(ServerStatus::Disabled),
+            api_key_set: true,
+            headers: Some(
+                headers
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            ),
+            created_at: at,
+            updated_at: at + chrono::Duration::seconds(1),
+        }
+    }
+
+    #[test]
+    fn responses_written_with_serde_match_the_documented_schema_serializer() {
+        for server in [
+            server(None, &[]),
+            server(
+                Some("line\nbreak"),
+                &[("X-Team", "core"), ("Authorization", MASK)],
+            ),
+        ] {
+            assert_eq!(
+                serde_json::to_value(&server).unwrap(),
+                server.to_json().unwrap()
+            );
+            let list = McpServerList {
+                data: vec![server],
+                next_cursor: Some("djE6bWNw".into()),
+            };
+            assert_eq!(
+                serde_json::to_value(&list).unwrap(),
+                list.to_json().unwrap()
+            );
+        }
+        let error = ErrorResponse {
+            error: "name is required".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&error).unwrap(),
+            error.to_json().unwrap()
+        );
     }
 }

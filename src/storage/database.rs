@@ -6,6 +6,11 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
 
+/// Pool size for PostgreSQL and MySQL unless configured: enough that creates
+/// at the benchmark's concurrency wait on the database's commits, not for a
+/// connection (see bench/RESULTS.md).
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
     #[error("DATABASE_URL must start with sqlite://, postgres:// or mysql://")]
@@ -74,9 +79,14 @@ impl Database {
     }
 
     /// Connects; then brings the schema up to date, or with `migrate` false
-    /// only checks that it is.
-    pub async fn connect(&self, migrate: bool) -> Result<DatabaseConnection, DatabaseError> {
-        let db = self.connect_only().await?;
+    /// only checks that it is. `max_connections` sizes the pool of a database
+    /// server (SQLite keeps one connection).
+    pub async fn connect(
+        &self,
+        migrate: bool,
+        max_connections: Option<u32>,
+    ) -> Result<DatabaseConnection, DatabaseError> {
+        let db = self.connect_only(max_connections).await?;
         if migrate {
             Migrator::up(&db, None)
                 .await
@@ -94,7 +104,7 @@ impl Database {
 
     /// Every migration, in order, and whether it is applied.
     pub async fn migration_status(&self) -> Result<Vec<(String, bool)>, DatabaseError> {
-        let db = self.connect_only().await?;
+        let db = self.connect_only(Some(1)).await?;
         let pending: Vec<String> = Migrator::get_pending_migrations(&db)
             .await
             .map_err(DatabaseError::Migrate)?
@@ -111,7 +121,10 @@ impl Database {
             .collect())
     }
 
-    async fn connect_only(&self) -> Result<DatabaseConnection, DatabaseError> {
+    async fn connect_only(
+        &self,
+        max_connections: Option<u32>,
+    ) -> Result<DatabaseConnection, DatabaseError> {
         let mut options = match self {
             Self::Sqlite { url, .. } => {
                 let mut options = ConnectOptions::new(url);
@@ -130,7 +143,7 @@ impl Database {
             }
             Self::Postgres { url } | Self::MySql { url } => {
                 let mut options = ConnectOptions::new(url);
-                options.max_connections(16);
+                options.max_connections(max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS));
                 options
             }
         };
@@ -138,6 +151,10 @@ impl Database {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
+            // A ping on every checkout is a round trip per request (sqlx already
+            // pings once on every release); only a connection idle long enough
+            // for a proxy or a restart to have dropped it is tested first.
+            .test_before_acquire_if_idle_for(Duration::from_secs(10))
             // sqlx would log every statement; request logging already covers it.
             .sqlx_logging(false);
         sea_orm::Database::connect(options)

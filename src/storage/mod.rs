@@ -3,6 +3,7 @@
 
 mod database;
 pub mod entity;
+mod group_commit;
 mod repository;
 
 pub use database::{Database, DatabaseError};

@@ -4,16 +4,18 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionSession,
+    TransactionTrait,
 };
 
 use super::entity::{idempotency_key, mcp_server};
+use super::group_commit::GroupCommit;
 use crate::domain::{
     ApiKey, Description, HttpHeaders, McpServerId, McpServerPatch, McpServerRecord, ServerName,
     ServerStatus, ServerUrl, TransportType, ValidationError, VersionCondition,
 };
 use crate::metrics::PoolFigures;
-use crate::secrets::{SecretBoxer, SecretError};
+use crate::secrets::{SecretBoxer, SecretError, SecretKey};
 
 /// How often an update without `If-Match` re-reads and retries when another
 /// writer got there first, before giving up.
@@ -78,11 +80,29 @@ fn idempotency_context(key: &str) -> String {
 pub struct McpServerRepository {
     db: DatabaseConnection,
     boxer: SecretBoxer,
+    /// SQLite's creates go through one writer that commits them in groups.
+    group_commit: Option<GroupCommit>,
 }
 
 impl McpServerRepository {
+    /// A repository with no database, for describing the API (the OpenAPI
+    /// document) without serving it; any query on it fails.
+    pub fn disconnected() -> Self {
+        Self {
+            db: DatabaseConnection::default(),
+            boxer: SecretBoxer::new(&SecretKey::generate()),
+            group_commit: None,
+        }
+    }
+
     pub fn new(db: DatabaseConnection, boxer: SecretBoxer) -> Self {
-        Self { db, boxer }
+        let group_commit = (db.get_database_backend() == DbBackend::Sqlite)
+            .then(|| GroupCommit::start(db.clone()));
+        Self {
+            db,
+            boxer,
+            group_commit,
+        }
     }
 
     /// The connection pool's figures, for /metrics.
@@ -92,13 +112,18 @@ impl McpServerRepository {
                 connections: pool.size(),
                 idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
                 max: pool.options().get_max_connections(),
+                group_commit: None,
             }
         }
-        match self.db.get_database_backend() {
+        let pool = match self.db.get_database_backend() {
             DbBackend::Sqlite => figures(self.db.get_sqlite_connection_pool()),
             DbBackend::Postgres => figures(self.db.get_postgres_connection_pool()),
             DbBackend::MySql => figures(self.db.get_mysql_connection_pool()),
             _ => PoolFigures::default(),
+        };
+        PoolFigures {
+            group_commit: self.group_commit.as_ref().map(|group| group.totals()),
+            ..pool
         }
     }
 
@@ -119,50 +144,26 @@ impl McpServerRepository {
         record: &McpServerRecord,
         remember: Option<(&str, RememberedResponse)>,
     ) -> Result<(), IdempotentInsertError> {
-        let row = self.seal_row(record)?;
-        let Some((key, remembered)) = remember else {
-            return self
-                .insert_row(&self.db, record, row)
-                .await
-                .map_err(Into::into);
+        let key_row = match remember {
+            None => None,
+            Some((key, remembered)) => Some(idempotency_key::ActiveModel {
+                key: Set(key.to_owned()),
+                request_hash: Set(remembered.request_hash),
+                response_sealed: Set(self
+                    .boxer
+                    .seal(&remembered.response, &idempotency_context(key))?),
+                created_at: Set(record.created_at),
+            }),
         };
-        let txn = self.db.begin().await.map_err(StorageError::from)?;
-        // The key first: a concurrent request with the same key waits here for
-        // ours to commit or roll back, then sees the key or takes it.
-        let key_row = idempotency_key::ActiveModel {
-            key: Set(key.to_owned()),
-            request_hash: Set(remembered.request_hash),
-            response_sealed: Set(self
-                .boxer
-                .seal(&remembered.response, &idempotency_context(key))?),
-            created_at: Set(record.created_at),
+        let create = PendingCreate {
+            key_row,
+            row: self.seal_row(record)?,
+            name: record.name.clone(),
         };
-        if let Err(err) = idempotency_key::Entity::insert(key_row)
-            .exec_without_returning(&txn)
-            .await
-        {
-            txn.rollback().await.ok();
-            return Err(match err.sql_err() {
-                Some(SqlErr::UniqueConstraintViolation(_)) => IdempotentInsertError::KeyTaken,
-                _ => StorageError::Database(err).into(),
-            });
+        match &self.group_commit {
+            Some(group) => group.insert(create).await,
+            None => write_create(&self.db, &create).await,
         }
-        self.insert_row(&txn, record, row).await?;
-        txn.commit().await.map_err(StorageError::from)?;
-        Ok(())
-    }
-
-    async fn insert_row(
-        &self,
-        db: &impl ConnectionTrait,
-        record: &McpServerRecord,
-        row: mcp_server::ActiveModel,
-    ) -> Result<(), StorageError> {
-        mcp_server::Entity::insert(row)
-            .exec_without_returning(db)
-            .await
-            .map(|_| ())
-            .map_err(|err| unique_name_violation(err, &record.name))
     }
 
     /// The answer remembered under `key`, unless it is older than `not_before`
@@ -425,6 +426,57 @@ impl McpServerRepository {
             version: row.version,
         })
     }
+}
+
+/// A create, sealed and ready to write.
+pub(super) struct PendingCreate {
+    key_row: Option<idempotency_key::ActiveModel>,
+    row: mcp_server::ActiveModel,
+    name: ServerName,
+}
+
+/// Writes one create on `db`, a connection or a transaction. The idempotency
+/// key goes first: a concurrent request with the same key waits there for ours
+/// to commit or roll back, then sees the key or takes it. With a key, both rows
+/// are written in a (nested) transaction, so neither exists without the other.
+pub(super) async fn write_create<C>(
+    db: &C,
+    create: &PendingCreate,
+) -> Result<(), IdempotentInsertError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let Some(key_row) = &create.key_row else {
+        return insert_server_row(db, create).await.map_err(Into::into);
+    };
+    let txn = db.begin().await.map_err(StorageError::from)?;
+    if let Err(err) = idempotency_key::Entity::insert(key_row.clone())
+        .exec_without_returning(&txn)
+        .await
+    {
+        txn.rollback().await.ok();
+        return Err(match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => IdempotentInsertError::KeyTaken,
+            _ => StorageError::Database(err).into(),
+        });
+    }
+    if let Err(err) = insert_server_row(&txn, create).await {
+        txn.rollback().await.ok();
+        return Err(err.into());
+    }
+    txn.commit().await.map_err(StorageError::from)?;
+    Ok(())
+}
+
+async fn insert_server_row(
+    db: &impl ConnectionTrait,
+    create: &PendingCreate,
+) -> Result<(), StorageError> {
+    mcp_server::Entity::insert(create.row.clone())
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+        .map_err(|err| unique_name_violation(err, &create.name))
 }
 
 /// Why an insert under an idempotency key did not happen.
