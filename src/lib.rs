@@ -143,6 +143,7 @@ pub async fn open_storage(settings: &ServeSettings) -> Result<McpServerRepositor
             settings.database.database_max_connections,
         )
         .await?;
+    let reads = database.connect_reader(&db).await?;
     tracing::info!(
         database = database.kind(),
         key_id = key.id(),
@@ -151,6 +152,7 @@ pub async fn open_storage(settings: &ServeSettings) -> Result<McpServerRepositor
     );
     Ok(McpServerRepository::new(
         db,
+        reads,
         SecretBoxer::with_previous(&key, &previous),
     ))
 }

@@ -157,3 +157,34 @@ async fn a_burst_of_new_names_duplicates_and_retries_gets_the_answers_each_would
         );
     }
 }
+
+#[tokio::test]
+async fn every_answered_create_is_readable_at_once_while_others_are_written() {
+    let server = TestServer::spawn().await;
+    let clients = (0..40).map(|i| {
+        let server = &server;
+        async move {
+            let name = format!("read-back-{i}");
+            let created = server
+                .created(
+                    &json!({"name": name, "url": "https://mcp.example.com/", "api_key": "sk-rb"}),
+                )
+                .await;
+            let id = created["id"].as_str().unwrap().to_owned();
+            let read = server.get(&format!("/v1/mcp-servers/{id}")).await;
+            assert_eq!(read.status, 200, "{}", read.body);
+            assert_eq!(read.body, created);
+            let listed = server.get(&format!("/v1/mcp-servers?q={name}")).await;
+            assert!(
+                listed.body["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s["id"] == id.as_str()),
+                "{}",
+                listed.body
+            );
+        }
+    });
+    join_all(clients).await;
+}

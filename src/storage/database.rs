@@ -125,7 +125,7 @@ impl Database {
         &self,
         max_connections: Option<u32>,
     ) -> Result<DatabaseConnection, DatabaseError> {
-        let mut options = match self {
+        let options = match self {
             Self::Sqlite { url, .. } => {
                 let mut options = ConnectOptions::new(url);
                 options
@@ -147,20 +147,52 @@ impl Database {
                 options
             }
         };
-        options
-            .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(10))
-            // A ping on every checkout is a round trip per request (sqlx already
-            // pings once on every release); only a connection idle long enough
-            // for a proxy or a restart to have dropped it is tested first.
-            .test_before_acquire_if_idle_for(Duration::from_secs(10))
-            // sqlx would log every statement; request logging already covers it.
-            .sqlx_logging(false);
-        sea_orm::Database::connect(options)
-            .await
-            .map_err(DatabaseError::Connect)
+        open_pool(options).await
     }
+
+    /// Connections for reads. SQLite in WAL mode lets readers run beside its one
+    /// writer, so a SQLite file gets a few read-only connections of its own:
+    /// reads then neither queue behind each other on the writer's connection nor
+    /// wait for a commit's disk flush, and each sees every commit answered
+    /// before it started. Other databases read through the shared pool.
+    pub async fn connect_reader(
+        &self,
+        writer: &DatabaseConnection,
+    ) -> Result<DatabaseConnection, DatabaseError> {
+        let Self::Sqlite {
+            url, file: Some(_), ..
+        } = self
+        else {
+            // An in-memory database exists only on the writer's connection.
+            return Ok(writer.clone());
+        };
+        let mut options = ConnectOptions::new(url);
+        options
+            .max_connections(SQLITE_READERS)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.read_only(true).busy_timeout(Duration::from_secs(10))
+            });
+        open_pool(options).await
+    }
+}
+
+/// Read-only connections to a SQLite file, beside its writer.
+const SQLITE_READERS: u32 = 4;
+
+async fn open_pool(mut options: ConnectOptions) -> Result<DatabaseConnection, DatabaseError> {
+    options
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        // A ping on every checkout is a round trip per request (sqlx already
+        // pings once on every release); only a connection idle long enough
+        // for a proxy or a restart to have dropped it is tested first.
+        .test_before_acquire_if_idle_for(Duration::from_secs(10))
+        // sqlx would log every statement; request logging already covers it.
+        .sqlx_logging(false);
+    sea_orm::Database::connect(options)
+        .await
+        .map_err(DatabaseError::Connect)
 }
 
 impl Database {

@@ -79,6 +79,8 @@ fn idempotency_context(key: &str) -> String {
 /// opening them on the way out.
 pub struct McpServerRepository {
     db: DatabaseConnection,
+    /// For reads outside a write: SQLite's readers, elsewhere the same pool.
+    reads: DatabaseConnection,
     boxer: SecretBoxer,
     /// SQLite's creates go through one writer that commits them in groups.
     group_commit: Option<GroupCommit>,
@@ -90,16 +92,20 @@ impl McpServerRepository {
     pub fn disconnected() -> Self {
         Self {
             db: DatabaseConnection::default(),
+            reads: DatabaseConnection::default(),
             boxer: SecretBoxer::new(&SecretKey::generate()),
             group_commit: None,
         }
     }
 
-    pub fn new(db: DatabaseConnection, boxer: SecretBoxer) -> Self {
+    /// `db` takes every write; `reads` (the same pool, or SQLite's readers)
+    /// serves lookups and lists.
+    pub fn new(db: DatabaseConnection, reads: DatabaseConnection, boxer: SecretBoxer) -> Self {
         let group_commit = (db.get_database_backend() == DbBackend::Sqlite)
             .then(|| GroupCommit::start(db.clone()));
         Self {
             db,
+            reads,
             boxer,
             group_commit,
         }
@@ -259,7 +265,7 @@ impl McpServerRepository {
 
     pub async fn find(&self, id: McpServerId) -> Result<Option<McpServerRecord>, StorageError> {
         let row = mcp_server::Entity::find_by_id(id.to_string())
-            .one(&self.db)
+            .one(&self.reads)
             .await?;
         row.map(|row| self.open_row(row)).transpose()
     }
@@ -293,7 +299,7 @@ impl McpServerRepository {
                     ),
             );
         }
-        let rows = select.all(&self.db).await?;
+        let rows = select.all(&self.reads).await?;
         rows.into_iter().map(|row| self.open_row(row)).collect()
     }
 
