@@ -55,15 +55,7 @@ async fn two_hundred_concurrent_distinct_creates_all_succeed() {
 
 /// The value of a metric line `name value` in the /metrics text.
 async fn metric(server: &TestServer, name: &str) -> u64 {
-    let text = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.metrics_text().await;
     text.lines()
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or_else(|| panic!("no {name} in {text}"))

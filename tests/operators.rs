@@ -85,11 +85,6 @@ async fn metrics_count_requests_per_route_and_status_and_show_the_pool() {
     }
 }
 
-async fn metrics_text(server: &TestServer) -> String {
-    let response = server.client.get(server.url("/metrics")).send().await;
-    response.unwrap().text().await.unwrap()
-}
-
 #[tokio::test]
 async fn the_pool_size_is_a_setting_for_database_servers() {
     let server = TestServer::spawn_with_args(&["--database-max-connections", "3"]).await;
@@ -99,7 +94,7 @@ async fn the_pool_size_is_a_setting_for_database_servers() {
     } else {
         "db_pool_max_connections 3"
     };
-    let text = metrics_text(&server).await;
+    let text = server.metrics_text().await;
     assert!(
         text.lines().any(|line| line == expected),
         "{expected} in {text}"

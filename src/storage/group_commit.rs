@@ -99,32 +99,30 @@ async fn write_together(
     db: &DatabaseConnection,
     jobs: &[Job],
 ) -> Vec<Result<(), IdempotentInsertError>> {
-    let everyone = |err: DbErr| {
-        let reason = err.to_string();
+    // Each create gets its own error; the cause is told once, as the database told it.
+    let everyone = |cause: &dyn std::fmt::Display| {
+        let reason = cause.to_string();
         jobs.iter()
             .map(|_| Err(StorageError::Database(DbErr::Custom(reason.clone())).into()))
             .collect()
     };
     let txn = match db.begin().await {
         Ok(txn) => txn,
-        Err(err) => return everyone(err),
+        Err(err) => return everyone(&err),
     };
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
         let outcome = write_create(&txn, &job.create).await;
-        if let Err(IdempotentInsertError::Storage(
-            StorageError::Database(_) | StorageError::Secret(_),
-        )) = &outcome
-        {
+        if let Err(IdempotentInsertError::Storage(StorageError::Database(err))) = &outcome {
             // The transaction may be gone with the statement; trust none of it.
-            let reason = outcome.err().map(|e| e.to_string()).unwrap_or_default();
+            let failed = everyone(err);
             txn.rollback().await.ok();
-            return everyone(DbErr::Custom(reason));
+            return failed;
         }
         outcomes.push(outcome);
     }
     match txn.commit().await {
         Ok(()) => outcomes,
-        Err(err) => everyone(err),
+        Err(err) => everyone(&err),
     }
 }

@@ -304,6 +304,12 @@ impl TestServer {
         }
     }
 
+    /// The text at /metrics.
+    pub async fn metrics_text(&self) -> String {
+        let response = self.client.get(self.url("/metrics")).send().await;
+        response.unwrap().text().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> Answer {
         self.send(self.client.get(self.url(path))).await
     }
