@@ -1,18 +1,12 @@
 //! Settings, from command-line flags or the environment (flags win).
 
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use ipnet::IpNet;
 
-use crate::access::AccessPolicy;
-use crate::api::{ApiSettings, GuardSettings};
-use crate::domain::NetworkPolicy;
 use crate::telemetry::LogFormat;
 
 /// The embedded default: a SQLite file in the working directory.
@@ -150,21 +144,6 @@ pub struct ServeSettings {
 }
 
 impl ServeSettings {
-    pub fn api(&self, access: Arc<AccessPolicy>) -> ApiSettings {
-        ApiSettings {
-            idempotency_ttl: Duration::from_secs(self.idempotency_ttl_secs),
-            network_policy: NetworkPolicy::new(self.allowed_networks.clone()),
-            access,
-            guard: GuardSettings {
-                max_header_bytes: self.max_header_bytes,
-                max_concurrent_requests: self.max_concurrent_requests.max(1),
-                request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
-                rate_per_second: NonZeroU32::new(self.rate_limit),
-                rate_burst: NonZeroU32::new(self.rate_limit_burst).unwrap_or(NonZeroU32::MIN),
-            },
-        }
-    }
-
     /// Keys rotated out but still needed to open what they sealed (comma-separated).
     pub fn previous_secret_keys_from_env() -> Vec<String> {
         std::env::var(PREVIOUS_SECRET_KEYS_ENV)

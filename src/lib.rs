@@ -1,10 +1,13 @@
-//! mcp-registry: a registry of remote MCP servers. `Application` builds the same
-//! server for the binary and for the tests.
+//! mcp-registry: a registry of remote MCP servers. This is where the parts are
+//! wired together: `main.rs` parses the command line and calls `Application`
+//! (serve), `migrate` or `rotate_secrets`. The integration tests start the
+//! binary itself, as an operator would, and talk HTTP to it.
 
 pub mod access;
 pub mod api;
 pub mod config;
 pub mod domain;
+pub mod idempotency;
 pub mod metrics;
 pub mod outbound;
 pub mod secrets;
@@ -12,6 +15,7 @@ pub mod storage;
 pub mod telemetry;
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +23,9 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, Server};
 
 use access::{AccessError, AccessPolicy};
+use api::{ApiSettings, GuardSettings};
 use config::{DatabaseSettings, MigrateAction, ServeSettings};
+use domain::NetworkPolicy;
 use secrets::{SecretBoxer, SecretKey, SecretKeyError};
 use storage::{Database, DatabaseError, McpServerRepository, ResealReport, StorageError};
 
@@ -85,8 +91,8 @@ impl Application {
             );
         }
         let repository = Arc::new(open_storage(settings).await?);
-        let api_settings = settings.api(Arc::new(access));
-        tokio::spawn(forget_expired_idempotency_keys(
+        let api_settings = api_settings(settings, Arc::new(access));
+        tokio::spawn(idempotency::forget_expired_keys(
             repository.clone(),
             api_settings.idempotency_ttl,
         ));
@@ -121,6 +127,22 @@ impl Application {
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.app, shutdown_signal(), Some(GRACEFUL_SHUTDOWN))
             .await
+    }
+}
+
+/// What the HTTP layer takes from the settings.
+fn api_settings(settings: &ServeSettings, access: Arc<AccessPolicy>) -> ApiSettings {
+    ApiSettings {
+        idempotency_ttl: Duration::from_secs(settings.idempotency_ttl_secs),
+        network_policy: NetworkPolicy::new(settings.allowed_networks.clone()),
+        access,
+        guard: GuardSettings {
+            max_header_bytes: settings.max_header_bytes,
+            max_concurrent_requests: settings.max_concurrent_requests.max(1),
+            request_timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
+            rate_per_second: NonZeroU32::new(settings.rate_limit),
+            rate_burst: NonZeroU32::new(settings.rate_limit_burst).unwrap_or(NonZeroU32::MIN),
+        },
     }
 }
 
@@ -181,20 +203,6 @@ pub async fn migrate(
 pub async fn rotate_secrets(settings: &ServeSettings) -> Result<ResealReport, StartupError> {
     let repository = open_storage(settings).await?;
     repository.reseal_all().await.map_err(StartupError::Rotate)
-}
-
-/// Lookups ignore expired keys already; this keeps the table from growing.
-async fn forget_expired_idempotency_keys(repository: Arc<McpServerRepository>, ttl: Duration) {
-    let mut ticks = tokio::time::interval(Duration::from_secs(10 * 60));
-    loop {
-        ticks.tick().await;
-        let not_before = chrono::Utc::now() - ttl;
-        match repository.forget_idempotency_keys(not_before).await {
-            Ok(0) => {}
-            Ok(forgotten) => tracing::info!(forgotten, "forgot expired idempotency keys"),
-            Err(err) => tracing::warn!(error = %err, "could not forget expired idempotency keys"),
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -2,6 +2,7 @@
 //! request's log lines and its error answers together.
 
 use std::fmt;
+use std::future::Future;
 use std::io::IsTerminal;
 
 use poem::http::HeaderValue;
@@ -26,6 +27,10 @@ pub fn init(format: LogFormat) {
     };
 }
 
+tokio::task_local! {
+    static CURRENT_REQUEST: RequestId;
+}
+
 /// Identifies one request in logs, in the `X-Request-Id` header and in 500 bodies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(String);
@@ -48,6 +53,17 @@ impl RequestId {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Runs `request` with this id as the current one, so whatever it reports
+    /// (an error body, say) can name it without the id being passed along.
+    pub fn scope<F: Future>(self, request: F) -> impl Future<Output = F::Output> {
+        CURRENT_REQUEST.scope(self, request)
+    }
+
+    /// The id of the request being served; a fresh one outside any request.
+    pub fn current() -> Self {
+        CURRENT_REQUEST.try_with(Clone::clone).unwrap_or_default()
     }
 }
 

@@ -4,9 +4,10 @@ use poem::error::ResponseError;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Response};
 
-use super::payload::JsonPayload;
+use super::payload::{JsonPayload, MalformedBody};
 use super::schemas::ErrorResponse;
-use crate::domain::ValidationError;
+use crate::domain::{McpServerId, ServerName, ValidationError};
+use crate::idempotency::IdempotencyError;
 use crate::storage::StorageError;
 use crate::telemetry::RequestId;
 
@@ -14,24 +15,26 @@ use crate::telemetry::RequestId;
 pub enum ApiError {
     #[error("{0}")]
     Invalid(#[from] ValidationError),
-    #[error("name: {0}")]
-    DuplicateName(String),
+    #[error("name: an MCP server named {:?} already exists", .0.as_str())]
+    DuplicateName(ServerName),
     #[error("{0}")]
-    MalformedBody(String),
+    MalformedBody(#[from] MalformedBody),
     #[error("the request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("no MCP server with id {0}")]
+    NoSuchServer(McpServerId),
     #[error("{message}")]
     MethodNotAllowed {
         message: String,
         /// The methods the path does allow, for the `Allow` header.
         allow: Option<String>,
     },
-    #[error("{0}")]
-    PreconditionFailed(String),
+    #[error("the MCP server has changed since the version given in If-Match")]
+    VersionChanged,
     #[error(
         "Idempotency-Key: this key was used with a different request body; use a new key for a new request"
     )]
@@ -56,22 +59,43 @@ pub enum ApiError {
     Other { status: StatusCode, message: String },
 }
 
-impl ApiError {
-    /// Maps a storage failure, logging what the caller must not see.
-    pub fn from_storage(err: StorageError, request_id: &RequestId) -> Self {
+/// A storage failure as the caller sees it; what the caller must not see is
+/// logged (with the request's id, which the answer quotes).
+impl From<StorageError> for ApiError {
+    fn from(err: StorageError) -> Self {
         match err {
-            StorageError::DuplicateName(_) => Self::DuplicateName(err.to_string()),
-            StorageError::NotFound(_) => Self::NotFound(err.to_string()),
-            StorageError::VersionMismatch => Self::PreconditionFailed(err.to_string()),
+            StorageError::DuplicateName(name) => Self::DuplicateName(name),
+            StorageError::NotFound(id) => Self::NoSuchServer(id),
+            StorageError::VersionMismatch => Self::VersionChanged,
             StorageError::Invalid(invalid) => Self::Invalid(invalid),
             StorageError::CorruptRow { .. }
-            | StorageError::Contended(_)
+            | StorageError::Contended { .. }
             | StorageError::Database(_)
             | StorageError::Secret(_) => {
                 tracing::error!(error = %err, "storage failed");
-                Self::Internal(request_id.clone())
+                Self::internal()
             }
         }
+    }
+}
+
+impl From<IdempotencyError> for ApiError {
+    fn from(err: IdempotencyError) -> Self {
+        match err {
+            IdempotencyError::KeyReused => Self::IdempotencyKeyReused,
+            IdempotencyError::Storage(err) => err.into(),
+            IdempotencyError::Json(_) | IdempotencyError::AnswerMissing => {
+                tracing::error!(error = %err, "an idempotent create failed");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl ApiError {
+    /// A failure of ours: the details belong in the log, not the answer.
+    pub fn internal() -> Self {
+        Self::Internal(RequestId::current())
     }
 
     pub fn body(&self) -> ErrorResponse {
@@ -89,9 +113,9 @@ impl ResponseError for ApiError {
             }
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::NoSuchServer(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::VersionChanged => StatusCode::PRECONDITION_FAILED,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -1,11 +1,9 @@
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use poem::http::StatusCode;
-use poem::web::{Data, RemoteAddr};
+use poem::web::RemoteAddr;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::types::ParseFromJSON;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 
 use super::ApiSettings;
@@ -15,15 +13,13 @@ use super::cursor;
 use super::error::ApiError;
 use super::payload::JsonPayload;
 use super::schemas::{
-    CreateMcpServerRequest, ErrorResponse, McpServer, McpServerList, ServerStatus,
-    UpdateMcpServerRequest,
+    CreateMcpServerRequest, ErrorResponse, McpServer, McpServerList, UpdateMcpServerRequest,
 };
-use crate::domain::{McpServerId, McpServerRecord, NetworkPolicy, ValidationError};
-use crate::storage::{IdempotentInsertError, ListQuery, McpServerRepository, RememberedResponse};
-use crate::telemetry::RequestId;
+use crate::domain::{IdempotencyKey, McpServerId, McpServerRecord, NetworkPolicy, ServerStatus};
+use crate::idempotency::{Idempotency, Processing, Saved};
+use crate::storage::{ListQuery, McpServerRepository};
 
 const DEFAULT_PAGE: u32 = 50;
-const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 #[derive(Tags)]
 enum ApiTags {
@@ -33,15 +29,26 @@ enum ApiTags {
 }
 
 /// Builds an operation's response from an `ApiError`, picking the variant that
-/// documents the error's status.
+/// documents the error's status. A status the operation does not document is
+/// a bug of ours: it is logged and answered as a 500.
 macro_rules! error_responses {
     ($ty:ty { $($status:ident => $variant:ident),+ $(,)? }) => {
         impl From<ApiError> for $ty {
             fn from(err: ApiError) -> Self {
-                let body = JsonPayload(err.body());
                 match poem::error::ResponseError::status(&err) {
-                    $(StatusCode::$status => Self::$variant(body),)+
-                    _ => Self::InternalServerError(body),
+                    $(StatusCode::$status => Self::$variant(JsonPayload(err.body())),)+
+                    StatusCode::INTERNAL_SERVER_ERROR => {
+                        Self::InternalServerError(JsonPayload(err.body()))
+                    }
+                    status => {
+                        tracing::error!(
+                            status = status.as_u16(),
+                            error = %err,
+                            operation = stringify!($ty),
+                            "an error with a status the operation does not document"
+                        );
+                        Self::InternalServerError(JsonPayload(ApiError::internal().body()))
+                    }
                 }
             }
         }
@@ -254,22 +261,22 @@ error_responses!(DeleteMcpServerResponse {
 
 pub struct McpServersApi {
     repository: Arc<McpServerRepository>,
-    idempotency_ttl: Duration,
+    idempotency: Idempotency,
     network_policy: NetworkPolicy,
 }
 
 impl McpServersApi {
     pub fn new(repository: Arc<McpServerRepository>, settings: &ApiSettings) -> Self {
         Self {
+            idempotency: Idempotency::new(repository.clone(), settings.idempotency_ttl),
             repository,
-            idempotency_ttl: settings.idempotency_ttl,
             network_policy: settings.network_policy.clone(),
         }
     }
 }
 
 fn parse_id(id: &str) -> Result<McpServerId, ApiError> {
-    id.parse().map_err(ApiError::Invalid)
+    Ok(id.parse()?)
 }
 
 fn created(server: McpServer) -> CreateMcpServerResponse {
@@ -289,14 +296,13 @@ impl McpServersApi {
         &self,
         caller: Authenticated,
         source: &RemoteAddr,
-        request_id: Data<&RequestId>,
         /// Makes retries safe: a repeat with the same key and body answers the first response instead of creating again. Keys are remembered for 24 hours.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         body: JsonPayload<CreateMcpServerRequest>,
     ) -> CreateMcpServerResponse {
         let actor = Actor::new(caller, source);
-        self.create(&actor, &request_id, idempotency_key.0, body.0)
+        self.create(&actor, idempotency_key.0, body.0)
             .await
             .unwrap_or_else(Into::into)
     }
@@ -310,7 +316,6 @@ impl McpServersApi {
     async fn get_mcp_server(
         &self,
         _caller: Authenticated,
-        request_id: Data<&RequestId>,
         /// Unique identifier for the MCP server.
         #[oai(validator(pattern = r"^mcp_[0-9a-f]{32}$"))]
         id: Path<String>,
@@ -318,7 +323,7 @@ impl McpServersApi {
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
     ) -> GetMcpServerResponse {
-        self.get(&request_id, &id, if_none_match.0.as_deref())
+        self.get(&id, if_none_match.0.as_deref())
             .await
             .unwrap_or_else(Into::into)
     }
@@ -333,7 +338,6 @@ impl McpServersApi {
     async fn list_mcp_servers(
         &self,
         _caller: Authenticated,
-        request_id: Data<&RequestId>,
         /// Page size, 1 to 200 (default 50).
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u32>>,
@@ -354,9 +358,7 @@ impl McpServersApi {
             q: q.0,
             updated_since: updated_since.0,
         };
-        self.list(&request_id, filters)
-            .await
-            .unwrap_or_else(Into::into)
+        self.list(filters).await.unwrap_or_else(Into::into)
     }
 
     /// Update an MCP server
@@ -369,7 +371,6 @@ impl McpServersApi {
         &self,
         caller: Authenticated,
         source: &RemoteAddr,
-        request_id: Data<&RequestId>,
         /// Unique identifier for the MCP server.
         #[oai(validator(pattern = r"^mcp_[0-9a-f]{32}$"))]
         id: Path<String>,
@@ -379,15 +380,9 @@ impl McpServersApi {
         body: JsonPayload<UpdateMcpServerRequest>,
     ) -> UpdateMcpServerResponse {
         let actor = Actor::new(caller, source);
-        self.update(
-            &actor,
-            &request_id,
-            &id,
-            if_match_header.0.as_deref(),
-            body.0,
-        )
-        .await
-        .unwrap_or_else(Into::into)
+        self.update(&actor, &id, if_match_header.0.as_deref(), body.0)
+            .await
+            .unwrap_or_else(Into::into)
     }
 
     /// Delete an MCP server
@@ -400,7 +395,6 @@ impl McpServersApi {
         &self,
         caller: Authenticated,
         source: &RemoteAddr,
-        request_id: Data<&RequestId>,
         /// Unique identifier for the MCP server.
         #[oai(validator(pattern = r"^mcp_[0-9a-f]{32}$"))]
         id: Path<String>,
@@ -409,7 +403,7 @@ impl McpServersApi {
         if_match_header: Header<Option<String>>,
     ) -> DeleteMcpServerResponse {
         let actor = Actor::new(caller, source);
-        self.delete(&actor, &request_id, &id, if_match_header.0.as_deref())
+        self.delete(&actor, &id, if_match_header.0.as_deref())
             .await
             .unwrap_or_else(Into::into)
     }
@@ -425,13 +419,41 @@ struct ListFilters {
 }
 
 impl McpServersApi {
+    async fn create(
+        &self,
+        actor: &Actor,
+        idempotency_key: Option<String>,
+        request: CreateMcpServerRequest,
+    ) -> Result<CreateMcpServerResponse, ApiError> {
+        let key = idempotency_key.map(IdempotencyKey::parse).transpose()?;
+        let claim = match self.idempotency.try_processing(key, &request).await? {
+            Processing::Start(claim) => claim,
+            Processing::ReturnSaved(first) => return Ok(created(first)),
+        };
+        let new = request.parse(&self.network_policy)?;
+        let fields = new.field_names();
+        let record = McpServerRecord::create(new);
+        let answer = McpServer::from(record.clone());
+        match self.idempotency.save(claim, &record, answer).await? {
+            Saved::Created(server) => {
+                actor.audit("create", &record.id, &fields);
+                Ok(created(server))
+            }
+            Saved::ReturnSaved(first) => Ok(created(first)),
+        }
+    }
+
     async fn get(
         &self,
-        request_id: &RequestId,
         id: &str,
         if_none_match: Option<&str>,
     ) -> Result<GetMcpServerResponse, ApiError> {
-        let record = self.find(request_id, parse_id(id)?).await?;
+        let id = parse_id(id)?;
+        let record = self
+            .repository
+            .find(id)
+            .await?
+            .ok_or(ApiError::NoSuchServer(id))?;
         let tag = etag(record.version);
         if if_none_match.is_some_and(|h| none_match_names(h, record.version)) {
             return Ok(GetMcpServerResponse::NotModified(tag));
@@ -439,26 +461,18 @@ impl McpServersApi {
         Ok(GetMcpServerResponse::Ok(JsonPayload(record.into()), tag))
     }
 
-    async fn list(
-        &self,
-        request_id: &RequestId,
-        filters: ListFilters,
-    ) -> Result<ListMcpServersResponse, ApiError> {
+    async fn list(&self, filters: ListFilters) -> Result<ListMcpServersResponse, ApiError> {
         let limit = filters.limit.unwrap_or(DEFAULT_PAGE);
         // The range (1 to 200) is checked by the parameter's validator.
         let query = ListQuery {
             before: filters.cursor.as_deref().map(cursor::decode).transpose()?,
             // One more than asked tells whether another page follows.
             limit: u64::from(limit) + 1,
-            status: filters.status.map(Into::into),
+            status: filters.status,
             text: filters.q,
             updated_since: filters.updated_since,
         };
-        let mut records = self
-            .repository
-            .list(&query)
-            .await
-            .map_err(|err| ApiError::from_storage(err, request_id))?;
+        let mut records = self.repository.list(&query).await?;
         let page = limit as usize;
         let next_cursor = if records.len() > page {
             records.truncate(page);
@@ -476,7 +490,6 @@ impl McpServersApi {
     async fn update(
         &self,
         actor: &Actor,
-        request_id: &RequestId,
         id: &str,
         if_match_header: Option<&str>,
         request: UpdateMcpServerRequest,
@@ -487,8 +500,7 @@ impl McpServersApi {
         let record = self
             .repository
             .update(id, &patch, condition.as_ref())
-            .await
-            .map_err(|err| ApiError::from_storage(err, request_id))?;
+            .await?;
         actor.audit("update", &record.id, &patch.field_names());
         let tag = etag(record.version);
         Ok(UpdateMcpServerResponse::Ok(JsonPayload(record.into()), tag))
@@ -497,136 +509,14 @@ impl McpServersApi {
     async fn delete(
         &self,
         actor: &Actor,
-        request_id: &RequestId,
         id: &str,
         if_match_header: Option<&str>,
     ) -> Result<DeleteMcpServerResponse, ApiError> {
         let id = parse_id(id)?;
         let condition = if_match_header.map(if_match);
-        self.repository
-            .delete(id, condition.as_ref())
-            .await
-            .map_err(|err| ApiError::from_storage(err, request_id))?;
+        self.repository.delete(id, condition.as_ref()).await?;
         actor.audit("delete", &id, &[]);
         Ok(DeleteMcpServerResponse::NoContent)
-    }
-
-    /// The first answer given under an idempotency key, if the request is the
-    /// same (its fingerprint may have been made with a key rotated out since).
-    fn replay(
-        &self,
-        first: RememberedResponse,
-        canonical: &[u8],
-        request_id: &RequestId,
-    ) -> Result<CreateMcpServerResponse, ApiError> {
-        let same = self
-            .repository
-            .boxer()
-            .fingerprint_matches(canonical, &first.request_hash)
-            .map_err(|err| ApiError::from_storage(err.into(), request_id))?;
-        if !same {
-            return Err(ApiError::IdempotencyKeyReused);
-        }
-        let value = serde_json::from_slice(&first.response).ok();
-        let server = McpServer::parse_from_json(value).map_err(|err| {
-            tracing::error!(error = err.message(), "a remembered response is unreadable");
-            ApiError::Internal(request_id.clone())
-        })?;
-        Ok(created(server))
-    }
-
-    async fn find(
-        &self,
-        request_id: &RequestId,
-        id: McpServerId,
-    ) -> Result<McpServerRecord, ApiError> {
-        match self.repository.find(id).await {
-            Ok(Some(record)) => Ok(record),
-            Ok(None) => Err(ApiError::NotFound(format!("no MCP server with id {id}"))),
-            Err(err) => Err(ApiError::from_storage(err, request_id)),
-        }
-    }
-
-    async fn create(
-        &self,
-        actor: &Actor,
-        request_id: &RequestId,
-        idempotency_key: Option<String>,
-        request: CreateMcpServerRequest,
-    ) -> Result<CreateMcpServerResponse, ApiError> {
-        let storage = |err| ApiError::from_storage(err, request_id);
-        let internal = || ApiError::Internal(request_id.clone());
-        let idempotency = match idempotency_key {
-            None => None,
-            Some(key) => {
-                if key.is_empty()
-                    || key.len() > MAX_IDEMPOTENCY_KEY
-                    || !key.bytes().all(|b| b.is_ascii_graphic())
-                {
-                    return Err(ValidationError::new(
-                        "Idempotency-Key",
-                        format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
-                    )
-                    .into());
-                }
-                // Equal requests (after parsing: key order and spacing do not
-                // matter) have equal fingerprints; the keyed hash reveals nothing
-                // of the api_key.
-                let canonical = serde_json::to_vec(&request).map_err(|_| internal())?;
-                let fingerprint = self
-                    .repository
-                    .boxer()
-                    .fingerprint(&canonical)
-                    .map_err(|err| storage(err.into()))?;
-                let not_before = Utc::now() - self.idempotency_ttl;
-                if let Some(first) = self
-                    .repository
-                    .recall(&key, not_before)
-                    .await
-                    .map_err(storage)?
-                {
-                    return self.replay(first, &canonical, request_id);
-                }
-                Some((key, fingerprint, canonical, not_before))
-            }
-        };
-
-        let new = request.parse(&self.network_policy)?;
-        let fields = new.field_names();
-        let record = McpServerRecord::create(new);
-        let server = McpServer::from(record.clone());
-        let inserted = match &idempotency {
-            None => self.repository.insert(&record, None).await,
-            Some((key, fingerprint, _, _)) => {
-                let remembered = RememberedResponse {
-                    request_hash: fingerprint.clone(),
-                    response: serde_json::to_vec(&server).map_err(|_| internal())?,
-                };
-                self.repository
-                    .insert(&record, Some((key, remembered)))
-                    .await
-            }
-        };
-        match (inserted, idempotency) {
-            (Ok(()), _) => {
-                actor.audit("create", &record.id, &fields);
-                Ok(created(server))
-            }
-            // The same key won a race with us: answer as it was answered.
-            (Err(IdempotentInsertError::KeyTaken), Some((key, _, canonical, not_before))) => {
-                match self
-                    .repository
-                    .recall(&key, not_before)
-                    .await
-                    .map_err(storage)?
-                {
-                    Some(first) => self.replay(first, &canonical, request_id),
-                    None => Err(internal()),
-                }
-            }
-            (Err(IdempotentInsertError::KeyTaken), None) => Err(internal()),
-            (Err(IdempotentInsertError::Storage(err)), _) => Err(storage(err)),
-        }
     }
 }
 
@@ -656,6 +546,34 @@ impl Actor {
             id = %id,
             fields = %fields.join(","),
             "audit"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_answers_with_the_status_its_operation_documents() {
+        let answer = DeleteMcpServerResponse::from(ApiError::VersionChanged);
+        assert!(matches!(
+            answer,
+            DeleteMcpServerResponse::PreconditionFailed(_)
+        ));
+    }
+
+    #[test]
+    fn a_status_the_operation_does_not_document_is_a_500_that_reveals_nothing() {
+        // GET never answers 412: if it tried, the caller learns only the request id.
+        let answer = GetMcpServerResponse::from(ApiError::VersionChanged);
+        let GetMcpServerResponse::InternalServerError(JsonPayload(body)) = answer else {
+            panic!("expected a 500");
+        };
+        assert!(
+            body.error.starts_with("internal server error (request id "),
+            "{}",
+            body.error
         );
     }
 }

@@ -14,6 +14,7 @@ use tokio::io::AsyncReadExt;
 use tracing::Instrument;
 
 use super::error::ApiError;
+use super::payload::MalformedBody;
 use super::routes::RouteTable;
 use crate::metrics::Metrics;
 use crate::telemetry::RequestId;
@@ -24,18 +25,21 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// span carrying that id, and logs one line when it completes.
 pub async fn request_telemetry<E: Endpoint>(
     next: Arc<E>,
-    mut req: Request,
+    req: Request,
     routes: &RouteTable,
     metrics: &Metrics,
 ) -> poem::Result<Response> {
     let request_id = RequestId::from_header_or_new(req.headers().get(RequestId::HEADER));
-    req.extensions_mut().insert(request_id.clone());
     let method = req.method().clone();
     // The path only: a query string may carry anything.
     let path = req.uri().path().to_owned();
     let span = tracing::info_span!("request", request_id = %request_id);
     let started = Instant::now();
-    let mut response = match next.call(req).instrument(span.clone()).await {
+    let answered = request_id
+        .clone()
+        .scope(next.call(req).instrument(span.clone()))
+        .await;
+    let mut response = match answered {
         Ok(response) => response.into_response(),
         Err(err) => err.into_response(),
     };
@@ -71,16 +75,14 @@ pub async fn json_errors<E: Endpoint>(
 ) -> poem::Result<Response> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .cloned()
-        .unwrap_or_default();
     let err = match next.call(req).await {
         Ok(response) => return Ok(response.into_response()),
         Err(err) => err,
     };
-    let api_error = if err.is::<ApiError>() {
+    let api_error = if err.is::<MalformedBody>() {
+        err.downcast::<MalformedBody>()
+            .map_or_else(|_| ApiError::internal(), ApiError::from)
+    } else if err.is::<ApiError>() {
         err.downcast::<ApiError>()
             .unwrap_or_else(|err| ApiError::Other {
                 status: err.status(),
@@ -110,10 +112,10 @@ pub async fn json_errors<E: Endpoint>(
             message: format!("{}: {}", path.name, path.reason),
         }
     } else if let Some(parse) = err.downcast_ref::<ParseRequestPayloadError>() {
-        ApiError::MalformedBody(format!("invalid request body: {parse}"))
+        MalformedBody(format!("invalid request body: {parse}")).into()
     } else if err.status().is_server_error() {
         tracing::error!(error = %err, "request failed");
-        ApiError::Internal(request_id)
+        ApiError::internal()
     } else {
         ApiError::Other {
             status: err.status(),
@@ -144,7 +146,9 @@ pub async fn limit_body<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Re
         .read_to_end(&mut body)
         .await
         .map_err(|err| {
-            ApiError::MalformedBody(format!("the request body could not be read: {err}"))
+            ApiError::from(MalformedBody(format!(
+                "the request body could not be read: {err}"
+            )))
         })?;
     if body.len() > MAX_BODY_BYTES {
         return Err(too_large().into());

@@ -12,11 +12,21 @@ use poem_openapi::types::Type;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
-
 pub const JSON: &str = "application/json";
 
 pub struct JsonPayload<T>(pub T);
+
+/// A body that is not the JSON object the operation takes; the message says
+/// where and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct MalformedBody(pub String);
+
+impl poem::error::ResponseError for MalformedBody {
+    fn status(&self) -> StatusCode {
+        StatusCode::BAD_REQUEST
+    }
+}
 
 impl<T: Type> Payload for JsonPayload<T> {
     const CONTENT_TYPE: &'static str = JSON;
@@ -48,17 +58,17 @@ impl<T: DeserializeOwned + Send> ParsePayload for JsonPayload<T> {
 
 poem_openapi::impl_apirequest_for_payload!(JsonPayload<T>, T: DeserializeOwned + Type + Send);
 
-fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, MalformedBody> {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         None => {
-            return Err(ApiError::MalformedBody(
+            return Err(MalformedBody(
                 "the request body is empty; expected a JSON object".into(),
             ));
         }
         // serde would also read a struct from an array, by position.
         Some(b'{') => {}
         Some(_) => {
-            return Err(ApiError::MalformedBody(
+            return Err(MalformedBody(
                 "invalid JSON body: expected a JSON object".into(),
             ));
         }
@@ -69,7 +79,7 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let reason = err.into_inner();
         // "." is the whole body and "?" a place serde could not name (bad syntax):
         // only a real path leads the message, as validation errors do.
-        ApiError::MalformedBody(if path == "." || path == "?" {
+        MalformedBody(if path == "." || path == "?" {
             format!("invalid JSON body: {reason}")
         } else {
             format!("{path}: {reason}")
@@ -77,7 +87,7 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })?;
     deserializer
         .end()
-        .map_err(|err| ApiError::MalformedBody(format!("invalid JSON body: {err}")))?;
+        .map_err(|err| MalformedBody(format!("invalid JSON body: {err}")))?;
     Ok(value)
 }
 

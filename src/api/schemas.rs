@@ -6,15 +6,17 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 
-use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::{
-    Example, MaybeUndefined, ParseError, ParseFromJSON, ParseResult, ToJSON, Type,
+    Example, MaybeUndefined, ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON,
+    Type,
 };
-use poem_openapi::{Enum, NewType, Object};
+use poem_openapi::{NewType, Object};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    self, HeaderUpdate, McpServerPatch, McpServerRecord, NetworkPolicy, ValidationError,
+    self, HeaderUpdate, McpServerPatch, McpServerRecord, NetworkPolicy, ServerStatus,
+    TransportType, ValidationError,
 };
 
 /// What responses show in place of a credential's value.
@@ -47,6 +49,96 @@ example_string!(ServerNameText = "atlassian-mcp-server");
 example_string!(DescriptionText = "Atlassian MCP Server for Jira and Confluence");
 example_string!(UrlText = "https://mcp.atlassian.com/v1/mcp");
 
+/// The domain's enums as the contract shows them: strings from a fixed list,
+/// for poem-openapi (schema, parameters) and for serde (bodies) alike.
+macro_rules! contract_enum {
+    ($ty:ty as $name:literal) => {
+        impl ContractEnum for $ty {
+            const TEXTS: &'static [&'static str] = Self::TEXTS;
+        }
+
+        impl Type for $ty {
+            const IS_REQUIRED: bool = true;
+            type RawValueType = Self;
+            type RawElementValueType = Self;
+
+            fn name() -> Cow<'static, str> {
+                $name.into()
+            }
+
+            fn schema_ref() -> MetaSchemaRef {
+                MetaSchemaRef::Reference($name.into())
+            }
+
+            fn register(registry: &mut Registry) {
+                registry.create_schema::<Self, _>($name.into(), |_| enum_schema::<Self>());
+            }
+
+            fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+                Some(self)
+            }
+
+            fn raw_element_iter<'a>(
+                &'a self,
+            ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+                Box::new(self.as_raw_value().into_iter())
+            }
+        }
+
+        impl ParseFromJSON for $ty {
+            fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
+                let value = value.unwrap_or_default();
+                value
+                    .as_str()
+                    .and_then(Self::from_stored)
+                    .ok_or_else(|| ParseError::expected_type(value))
+            }
+        }
+
+        impl ParseFromParameter for $ty {
+            fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+                Self::from_stored(value)
+                    .ok_or_else(|| ParseError::custom("Expect a valid enumeration value."))
+            }
+        }
+
+        impl ToJSON for $ty {
+            fn to_json(&self) -> Option<serde_json::Value> {
+                Some(self.as_str().into())
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = Cow::<'de, str>::deserialize(deserializer)?;
+                Self::from_stored(&text)
+                    .ok_or_else(|| serde::de::Error::unknown_variant(&text, Self::TEXTS))
+            }
+        }
+    };
+}
+
+/// An enum of the contract: the texts of its values.
+pub trait ContractEnum {
+    const TEXTS: &'static [&'static str];
+}
+
+fn enum_schema<T: ContractEnum>() -> MetaSchema {
+    MetaSchema {
+        enum_items: T::TEXTS.iter().map(|text| (*text).into()).collect(),
+        ..MetaSchema::new("string")
+    }
+}
+
+contract_enum!(TransportType as "TransportType");
+contract_enum!(ServerStatus as "McpServerStatus");
+
 /// An enum written out in each property that uses it (`type: string, enum:
 /// [...]`) rather than referenced: a described reference needs `allOf`, which
 /// SDK generators such as openapi-python-client refuse.
@@ -54,12 +146,7 @@ example_string!(UrlText = "https://mcp.atlassian.com/v1/mcp");
 #[serde(transparent)]
 pub struct Inline<T>(pub T);
 
-/// Every value of an enum, in the order the contract lists them.
-pub trait EnumValues: Sized + 'static {
-    const ALL: &'static [Self];
-}
-
-impl<T: Type + ToJSON + EnumValues + Sync> Type for Inline<T> {
+impl<T: ContractEnum + Type + ToJSON + Sync> Type for Inline<T> {
     const IS_REQUIRED: bool = true;
     type RawValueType = Self;
     type RawElementValueType = Self;
@@ -69,10 +156,7 @@ impl<T: Type + ToJSON + EnumValues + Sync> Type for Inline<T> {
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
-            enum_items: T::ALL.iter().filter_map(ToJSON::to_json).collect(),
-            ..MetaSchema::new("string")
-        }))
+        MetaSchemaRef::Inline(Box::new(enum_schema::<T>()))
     }
 
     fn as_raw_value(&self) -> Option<&Self::RawValueType> {
@@ -86,7 +170,7 @@ impl<T: Type + ToJSON + EnumValues + Sync> Type for Inline<T> {
     }
 }
 
-impl<T: Type + ToJSON + ParseFromJSON + EnumValues + Sync> ParseFromJSON for Inline<T> {
+impl<T: ContractEnum + Type + ToJSON + ParseFromJSON + Sync> ParseFromJSON for Inline<T> {
     fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
         T::parse_from_json(value)
             .map(Inline)
@@ -94,33 +178,10 @@ impl<T: Type + ToJSON + ParseFromJSON + EnumValues + Sync> ParseFromJSON for Inl
     }
 }
 
-impl<T: Type + ToJSON + EnumValues + Sync> ToJSON for Inline<T> {
+impl<T: ContractEnum + Type + ToJSON + Sync> ToJSON for Inline<T> {
     fn to_json(&self) -> Option<serde_json::Value> {
         self.0.to_json()
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize, Serialize)]
-#[oai(rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
-pub enum TransportType {
-    Http,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize, Serialize)]
-#[oai(rename = "McpServerStatus", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
-pub enum ServerStatus {
-    Active,
-    Disabled,
-}
-
-impl EnumValues for TransportType {
-    const ALL: &'static [Self] = &[Self::Http];
-}
-
-impl EnumValues for ServerStatus {
-    const ALL: &'static [Self] = &[Self::Active, Self::Disabled];
 }
 
 // No `Debug`: it holds the plaintext API key.
@@ -154,10 +215,7 @@ impl CreateMcpServerRequest {
                 .description
                 .map(|d| domain::Description::parse(d.0))
                 .transpose()?,
-            transport_type: request
-                .transport_type
-                .map(|t| t.0.into())
-                .unwrap_or_default(),
+            transport_type: request.transport_type.map(|t| t.0).unwrap_or_default(),
             api_key: request.api_key.map(domain::ApiKey::parse).transpose()?,
             headers: domain::HttpHeaders::parse(request.headers.unwrap_or_default())?,
         })
@@ -241,9 +299,9 @@ impl UpdateMcpServerRequest {
             })?,
             description: clearable(request.description, |d| domain::Description::parse(d.0))?,
             transport_type: required_if_present(request.transport_type, "transport_type", |t| {
-                Ok(t.0.into())
+                Ok(t.0)
             })?,
-            status: required_if_present(request.status, "status", |s| Ok(s.0.into()))?,
+            status: required_if_present(request.status, "status", |s| Ok(s.0))?,
             api_key: clearable(request.api_key, domain::ApiKey::parse)?,
             headers: headers.map(Option::unwrap_or_default),
         })
@@ -264,7 +322,8 @@ pub struct McpServerList {
 }
 
 /// MCP Server configuration. Represents a remote MCP server that can provide tools and resources.
-#[derive(Debug, Object, Serialize)]
+// Deserialize: idempotent creates replay an answer saved as JSON.
+#[derive(Debug, Object, Serialize, Deserialize)]
 pub struct McpServer {
     /// Unique identifier for the MCP server.
     pub id: ServerIdText,
@@ -306,8 +365,8 @@ impl From<McpServerRecord> for McpServer {
                 .description
                 .map(|d| DescriptionText(d.as_str().to_owned())),
             url: UrlText(record.url.as_str().to_owned()),
-            transport_type: Inline(record.transport_type.into()),
-            status: Inline(record.status.into()),
+            transport_type: Inline(record.transport_type),
+            status: Inline(record.status),
             api_key_set: record.api_key.is_some(),
             headers: Some(record.headers.masked(MASK)),
             created_at: record.created_at,
@@ -321,40 +380,6 @@ impl From<McpServerRecord> for McpServer {
 pub struct ErrorResponse {
     /// Error message describing what went wrong.
     pub error: String,
-}
-
-impl From<TransportType> for domain::TransportType {
-    fn from(value: TransportType) -> Self {
-        match value {
-            TransportType::Http => Self::Http,
-        }
-    }
-}
-
-impl From<domain::TransportType> for TransportType {
-    fn from(value: domain::TransportType) -> Self {
-        match value {
-            domain::TransportType::Http => Self::Http,
-        }
-    }
-}
-
-impl From<ServerStatus> for domain::ServerStatus {
-    fn from(value: ServerStatus) -> Self {
-        match value {
-            ServerStatus::Active => Self::Active,
-            ServerStatus::Disabled => Self::Disabled,
-        }
-    }
-}
-
-impl From<domain::ServerStatus> for ServerStatus {
-    fn from(value: domain::ServerStatus) -> Self {
-        match value {
-            domain::ServerStatus::Active => Self::Active,
-            domain::ServerStatus::Disabled => Self::Disabled,
-        }
-    }
 }
 
 #[cfg(test)]

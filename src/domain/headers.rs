@@ -1,7 +1,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
-use poem::http::HeaderName;
+use http::HeaderName;
 
 use super::ValidationError;
 

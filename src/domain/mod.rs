@@ -6,6 +6,7 @@ mod description;
 mod error;
 mod headers;
 mod id;
+mod idempotency_key;
 mod name;
 mod network;
 mod server;
@@ -16,6 +17,7 @@ pub use description::Description;
 pub use error::ValidationError;
 pub use headers::{HttpHeaders, is_credential_header};
 pub use id::McpServerId;
+pub use idempotency_key::IdempotencyKey;
 pub use name::ServerName;
 pub use network::NetworkPolicy;
 pub use server::{

@@ -20,9 +20,13 @@ pub enum ServerStatus {
     Disabled,
 }
 
+/// Each value's text, the same in storage and in the API.
 macro_rules! text_enum {
     ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
         impl $ty {
+            /// Every value's text, in the order the contract lists them.
+            pub const TEXTS: &'static [&'static str] = &[$($text),+];
+
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }
             }

@@ -14,7 +14,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::GroupCommitTotals;
 
-use super::repository::{IdempotentInsertError, PendingCreate, StorageError, write_create};
+use super::create::{PendingCreate, write_create};
+use super::error::{IdempotentInsertError, StorageError};
 
 /// Most creates written by one transaction.
 const MAX_BATCH: usize = 256;

@@ -1,13 +1,15 @@
 //! Persistence: the sea-orm entities, the connection, and the queries, mapping
 //! database errors (a unique violation) to what they mean in the domain.
 
+mod create;
 mod database;
 pub mod entity;
+mod error;
 mod group_commit;
 mod repository;
 
 pub use database::{Database, DatabaseError};
+pub use error::{IdempotentInsertError, StorageError};
 pub use repository::{
-    IdempotentInsertError, ListQuery, McpServerRepository, RememberedResponse, ResealReport,
-    StorageError,
+    ListQuery, McpServerRepository, Recalled, Remember, ResealReport, sealing_context,
 };

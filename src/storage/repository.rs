@@ -3,16 +3,17 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionSession,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::create::{PendingCreate, unique_name_violation, write_create};
 use super::entity::{idempotency_key, mcp_server};
+use super::error::{IdempotentInsertError, StorageError};
 use super::group_commit::GroupCommit;
 use crate::domain::{
-    ApiKey, Description, HttpHeaders, McpServerId, McpServerPatch, McpServerRecord, ServerName,
-    ServerStatus, ServerUrl, TransportType, ValidationError, VersionCondition,
+    ApiKey, Description, HttpHeaders, IdempotencyKey, McpServerId, McpServerPatch, McpServerRecord,
+    ServerName, ServerStatus, ServerUrl, TransportType, VersionCondition,
 };
 use crate::metrics::PoolFigures;
 use crate::secrets::{SecretBoxer, SecretError, SecretKey};
@@ -20,26 +21,6 @@ use crate::secrets::{SecretBoxer, SecretError, SecretKey};
 /// How often an update without `If-Match` re-reads and retries when another
 /// writer got there first, before giving up.
 const MAX_UPDATE_ATTEMPTS: usize = 100;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    #[error("an MCP server named {:?} already exists", .0.as_str())]
-    DuplicateName(ServerName),
-    #[error("no MCP server with id {0}")]
-    NotFound(McpServerId),
-    #[error("the MCP server has changed since the version given in If-Match")]
-    VersionMismatch,
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
-    #[error("the stored row {id} is unreadable: {reason}")]
-    CorruptRow { id: String, reason: String },
-    #[error("gave up updating {0} after {MAX_UPDATE_ATTEMPTS} concurrent changes")]
-    Contended(McpServerId),
-    #[error("database error: {0}")]
-    Database(#[from] DbErr),
-    #[error("secret error: {0}")]
-    Secret(#[from] SecretError),
-}
 
 /// Which records a list answers, newest first.
 #[derive(Debug, Clone, Default)]
@@ -60,14 +41,24 @@ pub struct ResealReport {
     pub idempotency_keys: u64,
 }
 
-/// An answer remembered under an idempotency key.
-pub struct RememberedResponse {
-    pub request_hash: String,
-    pub response: Vec<u8>,
+/// A create's answer to remember under its idempotency key, with the request
+/// that it answers (kept only as a keyed fingerprint).
+pub struct Remember<'a> {
+    pub key: &'a IdempotencyKey,
+    pub request: &'a [u8],
+    pub response: &'a [u8],
+}
+
+/// What an idempotency key was used for before.
+pub enum Recalled {
+    /// The same request: here is the answer it got.
+    Answer(Vec<u8>),
+    /// A different request under the same key.
+    OtherRequest,
 }
 
 /// Where a sealed secret lives; bound into its ciphertext so it cannot be moved.
-fn secret_context(id: &McpServerId, field: &str) -> String {
+pub fn sealing_context(id: &McpServerId, field: &str) -> String {
     format!("mcp_servers/{id}/{field}")
 }
 
@@ -137,10 +128,6 @@ impl McpServerRepository {
         self.db.ping().await.map_err(Into::into)
     }
 
-    pub fn boxer(&self) -> &SecretBoxer {
-        &self.boxer
-    }
-
     /// Inserts a new record in one statement; the unique index on the lowercased
     /// name decides a duplicate, so concurrent creates of one name cannot both win.
     /// With `remember`, the answer is stored under its idempotency key in the same
@@ -148,16 +135,19 @@ impl McpServerRepository {
     pub async fn insert(
         &self,
         record: &McpServerRecord,
-        remember: Option<(&str, RememberedResponse)>,
+        remember: Option<Remember<'_>>,
     ) -> Result<(), IdempotentInsertError> {
         let key_row = match remember {
             None => None,
-            Some((key, remembered)) => Some(idempotency_key::ActiveModel {
-                key: Set(key.to_owned()),
-                request_hash: Set(remembered.request_hash),
-                response_sealed: Set(self
-                    .boxer
-                    .seal(&remembered.response, &idempotency_context(key))?),
+            // Equal requests have equal fingerprints; the keyed hash reveals
+            // nothing of the api_key.
+            Some(remember) => Some(idempotency_key::ActiveModel {
+                key: Set(remember.key.as_str().to_owned()),
+                request_hash: Set(self.boxer.fingerprint(remember.request)?),
+                response_sealed: Set(self.boxer.seal(
+                    remember.response,
+                    &idempotency_context(remember.key.as_str()),
+                )?),
                 created_at: Set(record.created_at),
             }),
         };
@@ -172,30 +162,34 @@ impl McpServerRepository {
         }
     }
 
-    /// The answer remembered under `key`, unless it is older than `not_before`
-    /// (then it is forgotten, so the key can be used again).
+    /// What `key` was used for, unless that is older than `not_before` (then it
+    /// is forgotten, so the key can be used again). `request` is compared with
+    /// the remembered request's fingerprint, which may have been made with a key
+    /// rotated out since.
     pub async fn recall(
         &self,
-        key: &str,
+        key: &IdempotencyKey,
+        request: &[u8],
         not_before: DateTime<Utc>,
-    ) -> Result<Option<RememberedResponse>, StorageError> {
+    ) -> Result<Option<Recalled>, StorageError> {
         idempotency_key::Entity::delete_many()
-            .filter(idempotency_key::Column::Key.eq(key))
+            .filter(idempotency_key::Column::Key.eq(key.as_str()))
             .filter(idempotency_key::Column::CreatedAt.lt(not_before))
             .exec(&self.db)
             .await?;
-        let Some(row) = idempotency_key::Entity::find_by_id(key.to_owned())
+        let Some(row) = idempotency_key::Entity::find_by_id(key.as_str().to_owned())
             .one(&self.db)
             .await?
         else {
             return Ok(None);
         };
-        Ok(Some(RememberedResponse {
-            request_hash: row.request_hash,
-            response: self
-                .boxer
-                .open(&row.response_sealed, &idempotency_context(key))?,
-        }))
+        if !self.boxer.fingerprint_matches(request, &row.request_hash)? {
+            return Ok(Some(Recalled::OtherRequest));
+        }
+        let answer = self
+            .boxer
+            .open(&row.response_sealed, &idempotency_context(key.as_str()))?;
+        Ok(Some(Recalled::Answer(answer)))
     }
 
     /// Forgets idempotency keys older than `not_before`; answers how many.
@@ -332,7 +326,10 @@ impl McpServerRepository {
                 return Err(StorageError::VersionMismatch);
             }
         }
-        Err(StorageError::Contended(id))
+        Err(StorageError::Contended {
+            id,
+            attempts: MAX_UPDATE_ATTEMPTS,
+        })
     }
 
     /// Deletes a record, if it still matches `condition`.
@@ -363,7 +360,7 @@ impl McpServerRepository {
             .map(|key| {
                 self.boxer.seal(
                     key.expose().as_bytes(),
-                    &secret_context(&record.id, "api_key"),
+                    &sealing_context(&record.id, "api_key"),
                 )
             })
             .transpose()?;
@@ -374,7 +371,7 @@ impl McpServerRepository {
                 serde_json::to_vec(record.headers.expose()).map_err(|_| SecretError::Seal)?;
             Some(
                 self.boxer
-                    .seal(&plaintext, &secret_context(&record.id, "headers"))?,
+                    .seal(&plaintext, &sealing_context(&record.id, "headers"))?,
             )
         };
         Ok(mcp_server::ActiveModel {
@@ -403,7 +400,7 @@ impl McpServerRepository {
             .api_key_sealed
             .as_deref()
             .map(|sealed| {
-                let bytes = self.boxer.open(sealed, &secret_context(&id, "api_key"))?;
+                let bytes = self.boxer.open(sealed, &sealing_context(&id, "api_key"))?;
                 String::from_utf8(bytes).map_err(|_| corrupt("api_key"))
             })
             .transpose()?
@@ -411,7 +408,7 @@ impl McpServerRepository {
         let headers = match row.headers_sealed.as_deref() {
             None => HttpHeaders::default(),
             Some(sealed) => {
-                let bytes = self.boxer.open(sealed, &secret_context(&id, "headers"))?;
+                let bytes = self.boxer.open(sealed, &sealing_context(&id, "headers"))?;
                 let map: BTreeMap<String, String> =
                     serde_json::from_slice(&bytes).map_err(|_| corrupt("headers"))?;
                 HttpHeaders::from_stored(map)
@@ -431,79 +428,6 @@ impl McpServerRepository {
             updated_at: row.updated_at,
             version: row.version,
         })
-    }
-}
-
-/// A create, sealed and ready to write.
-pub(super) struct PendingCreate {
-    key_row: Option<idempotency_key::ActiveModel>,
-    row: mcp_server::ActiveModel,
-    name: ServerName,
-}
-
-/// Writes one create on `db`, a connection or a transaction. The idempotency
-/// key goes first: a concurrent request with the same key waits there for ours
-/// to commit or roll back, then sees the key or takes it. With a key, both rows
-/// are written in a (nested) transaction, so neither exists without the other.
-pub(super) async fn write_create<C>(
-    db: &C,
-    create: &PendingCreate,
-) -> Result<(), IdempotentInsertError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let Some(key_row) = &create.key_row else {
-        return insert_server_row(db, create).await.map_err(Into::into);
-    };
-    let txn = db.begin().await.map_err(StorageError::from)?;
-    if let Err(err) = idempotency_key::Entity::insert(key_row.clone())
-        .exec_without_returning(&txn)
-        .await
-    {
-        txn.rollback().await.ok();
-        return Err(match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => IdempotentInsertError::KeyTaken,
-            _ => StorageError::Database(err).into(),
-        });
-    }
-    if let Err(err) = insert_server_row(&txn, create).await {
-        txn.rollback().await.ok();
-        return Err(err.into());
-    }
-    txn.commit().await.map_err(StorageError::from)?;
-    Ok(())
-}
-
-async fn insert_server_row(
-    db: &impl ConnectionTrait,
-    create: &PendingCreate,
-) -> Result<(), StorageError> {
-    mcp_server::Entity::insert(create.row.clone())
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
-        .map_err(|err| unique_name_violation(err, &create.name))
-}
-
-/// Why an insert under an idempotency key did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum IdempotentInsertError {
-    #[error("the idempotency key is already taken")]
-    KeyTaken,
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-}
-
-impl From<SecretError> for IdempotentInsertError {
-    fn from(err: SecretError) -> Self {
-        Self::Storage(err.into())
-    }
-}
-
-fn unique_name_violation(err: DbErr, name: &ServerName) -> StorageError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => StorageError::DuplicateName(name.clone()),
-        _ => StorageError::Database(err),
     }
 }
 
