@@ -6,7 +6,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{TestDatabase, TestServer, error_message, json_of};
+use common::{Answer, TestDatabase, TestServer, error_message, json_of};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -26,7 +26,7 @@ fn tokens_file(dir: &std::path::Path, tokens: &[(&str, &str, &str)]) -> String {
 
 #[tokio::test]
 async fn a_missing_or_wrong_token_is_401_with_www_authenticate() {
-    let server = TestServer::spawn_with_token(ADMIN, &[], &[]).await;
+    let server = TestServer::builder().api_token(ADMIN).spawn().await;
     let bare = reqwest::Client::new();
     let url = server.url("/v1/mcp-servers");
     for request in [
@@ -40,11 +40,11 @@ async fn a_missing_or_wrong_token_is_401_with_www_authenticate() {
     ] {
         let response = request.send().await.unwrap();
         assert_eq!(response.headers()["www-authenticate"], "Bearer");
-        let (status, body) = json_of(response).await;
+        let Answer { status, body, .. } = json_of(response).await;
         assert_eq!(status, 401);
         assert!(error_message(&body).contains("bearer token"));
     }
-    let (status, _) = server
+    let Answer { status, .. } = server
         .create(&json!({"name": "ok", "url": "https://a.example/"}))
         .await;
     assert_eq!(status, 201, "the admin token writes");
@@ -65,8 +65,12 @@ async fn read_tokens_read_and_write_tokens_write() {
             ("deployer", "write", "write-tok-1"),
         ],
     );
-    let server =
-        TestServer::spawn_full(db, &["--api-tokens-file", &file], &[], Some("write-tok-1")).await;
+    let server = TestServer::builder()
+        .database(db)
+        .args(&["--api-tokens-file", &file])
+        .client_token("write-tok-1")
+        .spawn()
+        .await;
     let created = server
         .created(&json!({"name": "scoped", "url": "https://a.example/"}))
         .await;
@@ -91,7 +95,8 @@ async fn read_tokens_read_and_write_tokens_write() {
             .json(&json!({"name": "no"})),
         reader.delete(server.url(&format!("/v1/mcp-servers/{id}"))),
     ] {
-        let (status, body) = json_of(request.bearer_auth("read-tok-1").send().await.unwrap()).await;
+        let Answer { status, body, .. } =
+            json_of(request.bearer_auth("read-tok-1").send().await.unwrap()).await;
         assert_eq!(status, 403);
         assert!(error_message(&body).contains("read scope"), "{body}");
     }
@@ -103,7 +108,7 @@ async fn read_tokens_read_and_write_tokens_write() {
 
 #[tokio::test]
 async fn docs_contract_and_probes_stay_open() {
-    let server = TestServer::spawn_with_token(ADMIN, &[], &[]).await;
+    let server = TestServer::builder().api_token(ADMIN).spawn().await;
     let bare = reqwest::Client::new();
     for path in [
         "/docs",
@@ -166,10 +171,16 @@ async fn without_a_token_it_serves_loopback_only_and_warns() {
 
 #[tokio::test]
 async fn a_non_loopback_address_needs_a_token_or_an_explicit_opt_out() {
-    let opted_out =
-        TestServer::spawn_with_args(&["--bind", "0.0.0.0:0", "--allow-unauthenticated"]).await;
+    let opted_out = TestServer::builder()
+        .args(&["--bind", "0.0.0.0:0", "--allow-unauthenticated"])
+        .spawn()
+        .await;
     assert!(opted_out.address.starts_with("0.0.0.0:"));
-    let with_token = TestServer::spawn_with_token(ADMIN, &["--bind", "0.0.0.0:0"], &[]).await;
+    let with_token = TestServer::builder()
+        .api_token(ADMIN)
+        .args(&["--bind", "0.0.0.0:0"])
+        .spawn()
+        .await;
     assert!(!with_token.logs().contains("no API token configured"));
 }
 
@@ -180,20 +191,18 @@ async fn each_token_has_its_own_rate_limit_answered_with_429_and_retry_after() {
         db.dir.path(),
         &[("busy", "read", "busy-tok"), ("calm", "read", "calm-tok")],
     );
-    let server = TestServer::spawn_full(
-        db,
-        &[
+    let server = TestServer::builder()
+        .database(db)
+        .args(&[
             "--api-tokens-file",
             &file,
             "--rate-limit",
             "1",
             "--rate-limit-burst",
             "3",
-        ],
-        &[],
-        None,
-    )
-    .await;
+        ])
+        .spawn()
+        .await;
     let client = reqwest::Client::new();
     let mut limited = None;
     for _ in 0..6 {
@@ -215,7 +224,7 @@ async fn each_token_has_its_own_rate_limit_answered_with_429_and_retry_after() {
         .parse()
         .unwrap();
     assert!((1..=2).contains(&retry_after), "{retry_after}");
-    let (_, body) = json_of(limited).await;
+    let Answer { body, .. } = json_of(limited).await;
     assert!(error_message(&body).contains("too many requests"));
     let calm = client
         .get(server.url("/v1/mcp-servers"))
@@ -236,7 +245,7 @@ async fn oversized_headers_are_431() {
         .send()
         .await
         .unwrap();
-    let (status, body) = json_of(response).await;
+    let Answer { status, body, .. } = json_of(response).await;
     assert_eq!(status, 431);
     assert!(error_message(&body).contains("headers"));
 }
@@ -251,7 +260,10 @@ async fn stalled_create(address: &str) -> tokio::net::TcpStream {
 
 #[tokio::test]
 async fn a_request_over_the_time_limit_is_503() {
-    let server = TestServer::spawn_with_args(&["--request-timeout-secs", "1"]).await;
+    let server = TestServer::builder()
+        .args(&["--request-timeout-secs", "1"])
+        .spawn()
+        .await;
     let mut stream = stalled_create(&server.address).await;
     let mut answer = vec![0; 4096];
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer)).await;
@@ -265,7 +277,10 @@ async fn a_request_over_the_time_limit_is_503() {
 
 #[tokio::test]
 async fn requests_over_the_concurrency_cap_are_refused_with_503() {
-    let server = TestServer::spawn_with_args(&["--max-concurrent-requests", "1"]).await;
+    let server = TestServer::builder()
+        .args(&["--max-concurrent-requests", "1"])
+        .spawn()
+        .await;
     let _held = stalled_create(&server.address).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let response = server
@@ -275,7 +290,7 @@ async fn requests_over_the_concurrency_cap_are_refused_with_503() {
         .await
         .unwrap();
     assert_eq!(response.headers()["retry-after"], "1");
-    let (status, body) = json_of(response).await;
+    let Answer { status, body, .. } = json_of(response).await;
     assert_eq!(status, 503);
     assert!(error_message(&body).contains("limit of requests in flight"));
 }

@@ -8,8 +8,11 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn create_update_and_delete_are_audited_without_secret_values() {
-    let server =
-        TestServer::spawn_with_token("audit-admin-token", &["--log-format", "json"], &[]).await;
+    let server = TestServer::builder()
+        .api_token("audit-admin-token")
+        .args(&["--log-format", "json"])
+        .spawn()
+        .await;
     let created = server
         .created(&json!({"name": "audited", "url": "https://a.example/", "api_key": "sk-audit-secret", "headers": {"Authorization": "Bearer audit-hdr"}}))
         .await;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TestServer, error_message};
+use common::{Answer, TestServer, error_message};
 use futures::future::join_all;
 use serde_json::json;
 
@@ -17,9 +17,9 @@ async fn forty_clients_racing_for_one_name_get_one_201_and_thirty_nine_400() {
         async move { server.create(&body).await }
     });
     let results = join_all(attempts).await;
-    let created = results.iter().filter(|(status, _)| *status == 201).count();
+    let created = results.iter().filter(|answer| answer.status == 201).count();
     assert_eq!(created, 1, "{results:?}");
-    for (status, body) in results.iter().filter(|(status, _)| *status != 201) {
+    for Answer { status, body, .. } in results.iter().filter(|answer| answer.status != 201) {
         assert_eq!(*status, 400, "{body}");
         assert!(error_message(body).contains("already exists"), "{body}");
     }
@@ -41,7 +41,7 @@ async fn two_hundred_concurrent_distinct_creates_all_succeed() {
     let results = join_all(attempts).await;
     let mut ids: Vec<&str> = results
         .iter()
-        .map(|(status, body)| {
+        .map(|Answer { status, body, .. }| {
             assert_eq!(*status, 201, "{body}");
             body["id"].as_str().unwrap()
         })
@@ -89,8 +89,7 @@ async fn a_burst_of_new_names_duplicates_and_retries_gets_the_answers_each_would
                 .header("idempotency-key", "burst-retry")
                 .header("content-type", "application/json")
                 .body(retry_body);
-            let answer = server.send(request).await;
-            ("retry", (answer.status, answer.body))
+            ("retry", server.send(request).await)
         }
     });
     let mut attempts: Vec<_> = Vec::new();
@@ -105,8 +104,10 @@ async fn a_burst_of_new_names_duplicates_and_retries_gets_the_answers_each_would
             .filter(move |(k, _)| *k == kind)
             .map(|(_, answer)| answer)
     };
-    assert!(of("new").all(|(status, _)| *status == 201), "{results:?}");
-    let contested: Vec<_> = of("duplicate").map(|(status, _)| status.as_u16()).collect();
+    assert!(of("new").all(|answer| answer.status == 201), "{results:?}");
+    let contested: Vec<_> = of("duplicate")
+        .map(|answer| answer.status.as_u16())
+        .collect();
     assert_eq!(
         contested.iter().filter(|s| **s == 201).count(),
         1,
@@ -118,7 +119,7 @@ async fn a_burst_of_new_names_duplicates_and_retries_gets_the_answers_each_would
         "{contested:?}"
     );
     let retried_ids: Vec<_> = of("retry")
-        .map(|(status, body)| {
+        .map(|Answer { status, body, .. }| {
             assert_eq!(*status, 201, "{body}");
             body["id"].as_str().unwrap().to_owned()
         })

@@ -3,7 +3,7 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use common::{TestServer, error_message};
+use common::{Answer, TestServer, error_message};
 use serde_json::{Value, json};
 
 fn assert_id(id: &str) {
@@ -90,7 +90,7 @@ async fn created_server_is_answered_with_201_location_and_the_full_record() {
 #[tokio::test]
 async fn minimal_request_gets_the_defaults() {
     let server = TestServer::spawn().await;
-    let (status, body) = server
+    let Answer { status, body, .. } = server
         .create(&json!({"name": "minimal", "url": "https://mcp.example.com/mcp"}))
         .await;
     assert_eq!(status, 201);
@@ -104,7 +104,7 @@ async fn minimal_request_gets_the_defaults() {
 #[tokio::test]
 async fn explicit_nulls_mean_none() {
     let server = TestServer::spawn().await;
-    let (status, body) = server
+    let Answer { status, body, .. } = server
         .create(&json!({
             "name": "nulls", "url": "https://mcp.example.com/",
             "description": null, "api_key": null, "headers": null
@@ -125,7 +125,7 @@ async fn credential_header_values_are_masked_and_others_returned_as_given() {
         "X-Session-Id": "s2", "X-Credential": "c1",
         "X-Tenant": "acme", "Accept-Language": "en"
     });
-    let (status, body) = server
+    let Answer { status, body, .. } = server
         .create(&json!({"name": "masked", "url": "https://mcp.example.com/", "headers": headers}))
         .await;
     assert_eq!(status, 201);
@@ -144,12 +144,12 @@ async fn credential_header_values_are_masked_and_others_returned_as_given() {
 #[tokio::test]
 async fn names_are_unique_regardless_of_case() {
     let server = TestServer::spawn().await;
-    let (status, _) = server
+    let Answer { status, .. } = server
         .create(&json!({"name": "GitHub", "url": "https://a.example/"}))
         .await;
     assert_eq!(status, 201);
     for name in ["GitHub", "github", "GITHUB"] {
-        let (status, body) = server
+        let Answer { status, body, .. } = server
             .create(&json!({"name": name, "url": "https://b.example/"}))
             .await;
         assert_eq!(status, 400, "{name}");
@@ -166,7 +166,7 @@ async fn ids_sort_by_creation_time() {
     let server = TestServer::spawn().await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        let (status, body) = server
+        let Answer { status, body, .. } = server
             .create(&json!({"name": format!("sorted-{i}"), "url": "https://a.example/"}))
             .await;
         assert_eq!(status, 201);
@@ -181,7 +181,7 @@ async fn ids_sort_by_creation_time() {
 #[tokio::test]
 async fn url_is_answered_in_normalised_form() {
     let server = TestServer::spawn().await;
-    let (status, body) = server
+    let Answer { status, body, .. } = server
         .create(&json!({"name": "normalised", "url": "HTTPS://MCP.Example.COM"}))
         .await;
     assert_eq!(status, 201);

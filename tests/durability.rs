@@ -2,11 +2,11 @@
 
 mod common;
 
-use common::TestServer;
+use common::{Answer, TestServer};
 use serde_json::json;
 
 async fn assert_name_taken(server: &TestServer, name: &str) {
-    let (status, body) = server
+    let Answer { status, body, .. } = server
         .create(&json!({"name": name, "url": "https://a.example/"}))
         .await;
     assert_eq!(status, 400, "{name} should already exist: {body}");
@@ -15,7 +15,7 @@ async fn assert_name_taken(server: &TestServer, name: &str) {
 #[tokio::test]
 async fn a_created_record_survives_a_graceful_restart() {
     let mut server = TestServer::spawn().await;
-    let (status, body) = server
+    let Answer { status, body, .. } = server
         .create(&json!({"name": "kept", "url": "https://a.example/"}))
         .await;
     assert_eq!(status, 201);
@@ -32,7 +32,7 @@ async fn a_created_record_survives_sigkill_right_after_the_answer() {
     let mut server = TestServer::spawn().await;
     let mut ids = Vec::new();
     for i in 0..20 {
-        let (status, body) = server
+        let Answer { status, body, .. } = server
             .create(&json!({"name": format!("durable-{i}"), "url": "https://a.example/"}))
             .await;
         assert_eq!(status, 201);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestServer, error_message, json_of};
+use common::{Answer, TestServer, error_message, json_of};
 use serde_json::{Value, json};
 
 const VALID: &str = r#"{"name":"shape","url":"https://mcp.example.com/"}"#;
@@ -13,7 +13,7 @@ async fn post_raw(server: &TestServer, content_type: Option<&str>, body: Vec<u8>
     if let Some(content_type) = content_type {
         request = request.header("content-type", content_type);
     }
-    let (status, body) = json_of(request.send().await.unwrap()).await;
+    let Answer { status, body, .. } = json_of(request.send().await.unwrap()).await;
     (status.as_u16(), body)
 }
 
@@ -133,7 +133,7 @@ async fn chunked_body_over_1_mib_is_413() {
 #[tokio::test]
 async fn unknown_route_is_404_and_wrong_method_is_405() {
     let server = TestServer::spawn().await;
-    let (status, body) = json_of(
+    let Answer { status, body, .. } = json_of(
         server
             .client
             .get(server.url("/v1/nope"))
@@ -168,7 +168,7 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
                 "GET, POST"
             }
         );
-        let (status, body) = json_of(response).await;
+        let Answer { status, body, .. } = json_of(response).await;
         assert_eq!(status, 405, "{method} {path}");
         assert!(error_message(&body).contains("not allowed"), "{body}");
     }
@@ -177,7 +177,7 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
 #[tokio::test]
 async fn wrong_types_name_the_field() {
     let server = TestServer::spawn().await;
-    let (status, body) = server
+    let Answer { status, body, .. } = server
         .create(
             &json!({"name": "a", "url": "https://a.example/", "headers": {"X-A": {"nested": 1}}}),
         )
@@ -203,7 +203,7 @@ async fn server_error_is_500_with_a_request_id_and_nothing_internal() {
         .await
         .unwrap();
     assert_eq!(response.headers()["x-request-id"], "trace-me-123");
-    let (status, body) = json_of(response).await;
+    let Answer { status, body, .. } = json_of(response).await;
     assert_eq!(status, 500);
     let message = error_message(&body);
     assert_eq!(message, "internal server error (request id trace-me-123)");

@@ -77,7 +77,10 @@ async fn a_retry_racing_itself_creates_one_record() {
 
 #[tokio::test]
 async fn keys_are_forgotten_after_their_time_to_live() {
-    let server = TestServer::spawn_with_args(&["--idempotency-ttl-secs", "1"]).await;
+    let server = TestServer::builder()
+        .args(&["--idempotency-ttl-secs", "1"])
+        .spawn()
+        .await;
     assert_eq!(post_with_key(&server, "key-ttl", BODY).await.status, 201);
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     // Forgotten: the key is free for a new request.

@@ -6,6 +6,7 @@ mod common;
 use std::process::Command;
 
 use common::{TestDatabase, TestServer, random_key};
+use mcp_registry::config::{PREVIOUS_SECRET_KEYS_ENV, SECRET_KEY_ENV};
 use serde_json::json;
 
 async fn post_with_key(server: &TestServer, key: &str, body: &serde_json::Value) -> common::Answer {
@@ -32,18 +33,22 @@ async fn rotation_keeps_every_secret_readable_and_retires_the_old_key() {
     let mut db = TestDatabase::fresh().await;
     db.secret_key = Some(old_key.clone());
     let body = json!({"name": "rotated", "url": "https://a.example/", "api_key": "sk-rot", "headers": {"Authorization": "Bearer rot", "X-T": "t"}});
-    let mut server = TestServer::spawn_on(db, &[]).await;
+    let mut server = TestServer::builder().database(db).spawn().await;
     let first = post_with_key(&server, "idem-rot", &body).await;
     assert_eq!(first.status, 201);
     let id = first.body["id"].as_str().unwrap().to_owned();
     server.kill_hard();
 
     // New key, old one as previous: everything still reads, retries still replay.
-    let previous = [("MCP_REGISTRY_SECRET_KEY_PREVIOUS", old_key.as_str())];
+    let previous = [(PREVIOUS_SECRET_KEYS_ENV, old_key.as_str())];
     let mut db = std::mem::replace(&mut server.db, TestDatabase::fresh().await);
     db.secret_key = Some(new_key.clone());
     drop(server);
-    let server = TestServer::spawn_full(db, &[], &previous, None).await;
+    let server = TestServer::builder()
+        .database(db)
+        .env(&previous)
+        .spawn()
+        .await;
     let read = server.get(&format!("/v1/mcp-servers/{id}")).await;
     assert_eq!(read.status, 200);
     assert_eq!(
@@ -59,8 +64,8 @@ async fn rotation_keeps_every_secret_readable_and_retires_the_old_key() {
     let output = Command::new(env!("CARGO_BIN_EXE_mcp-registry"))
         .arg("rotate-secrets")
         .env("DATABASE_URL", &server.db.url)
-        .env("MCP_REGISTRY_SECRET_KEY", &new_key)
-        .env("MCP_REGISTRY_SECRET_KEY_PREVIOUS", &old_key)
+        .env(SECRET_KEY_ENV, &new_key)
+        .env(PREVIOUS_SECRET_KEYS_ENV, &old_key)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -86,7 +91,7 @@ async fn rotation_keeps_every_secret_readable_and_retires_the_old_key() {
     let mut db = std::mem::replace(&mut server.db, TestDatabase::fresh().await);
     db.secret_key = Some(new_key.clone());
     drop(server);
-    let server = TestServer::spawn_on(db, &[]).await;
+    let server = TestServer::builder().database(db).spawn().await;
     let (api_key, headers) = server.db.stored_secrets(&id).await;
     assert_eq!(api_key.as_deref(), Some("sk-rot"));
     assert_eq!(headers["Authorization"], "Bearer rot");
@@ -100,7 +105,7 @@ async fn rotation_keeps_every_secret_readable_and_retires_the_old_key() {
     let again = Command::new(env!("CARGO_BIN_EXE_mcp-registry"))
         .arg("rotate-secrets")
         .env("DATABASE_URL", &server.db.url)
-        .env("MCP_REGISTRY_SECRET_KEY", &new_key)
+        .env(SECRET_KEY_ENV, &new_key)
         .output()
         .unwrap();
     assert!(

@@ -6,7 +6,8 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{TestDatabase, TestServer};
+use common::{Answer, TestDatabase, TestServer};
+use mcp_registry::config::SECRET_KEY_ENV;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -48,8 +49,11 @@ async fn each_request_is_logged_once_with_method_path_status_latency_and_id() {
 
 #[tokio::test]
 async fn json_log_format_writes_one_json_object_per_line() {
-    let server = TestServer::spawn_with_args(&["--log-format", "json"]).await;
-    let (status, _) = server
+    let server = TestServer::builder()
+        .args(&["--log-format", "json"])
+        .spawn()
+        .await;
+    let Answer { status, .. } = server
         .create(&json!({"name": "json-logged", "url": "https://a.example/"}))
         .await;
     assert_eq!(status, 201);
@@ -135,7 +139,7 @@ async fn postgres_without_a_secret_key_refuses_to_start() {
             "DATABASE_URL",
             "postgres://postgres@127.0.0.1:5432/postgres",
         )
-        .env_remove(common::SECRET_KEY_ENV)
+        .env_remove(SECRET_KEY_ENV)
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -152,7 +156,7 @@ async fn a_malformed_secret_key_refuses_to_start_without_echoing_it() {
     let output = Command::new(env!("CARGO_BIN_EXE_mcp-registry"))
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env("DATABASE_URL", &db.url)
-        .env(common::SECRET_KEY_ENV, "c2hvcnQta2V5LXNlY3JldA==")
+        .env(SECRET_KEY_ENV, "c2hvcnQta2V5LXNlY3JldA==")
         .output()
         .unwrap();
     assert!(!output.status.success());

@@ -13,7 +13,7 @@ fn registry(args: &[&str], db: &TestDatabase) -> (bool, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mcp-registry"));
     command.args(args).env("DATABASE_URL", &db.url);
     if let Some(key) = &db.secret_key {
-        command.env(common::SECRET_KEY_ENV, key);
+        command.env(mcp_registry::config::SECRET_KEY_ENV, key);
     }
     let output = command.output().unwrap();
     let text = format!(
@@ -87,7 +87,10 @@ async fn metrics_count_requests_per_route_and_status_and_show_the_pool() {
 
 #[tokio::test]
 async fn the_pool_size_is_a_setting_for_database_servers() {
-    let server = TestServer::spawn_with_args(&["--database-max-connections", "3"]).await;
+    let server = TestServer::builder()
+        .args(&["--database-max-connections", "3"])
+        .spawn()
+        .await;
     let expected = if server.db.is_sqlite() {
         // One writer: SQLite keeps a single connection whatever is asked.
         "db_pool_max_connections 1"
@@ -200,7 +203,11 @@ async fn migrations_can_run_apart_from_serving() {
     );
     assert!(!up.lines().any(|l| l.starts_with("pending ")), "{up}");
 
-    let server = TestServer::spawn_on(db, &["--skip-migrations"]).await;
+    let server = TestServer::builder()
+        .database(db)
+        .args(&["--skip-migrations"])
+        .spawn()
+        .await;
     server
         .created(&json!({"name": "premigrated", "url": "https://a.example/"}))
         .await;
@@ -219,9 +226,9 @@ async fn two_instances_on_one_database_let_one_of_a_racing_name_win() {
         let key = std::fs::read_to_string(first.db.key_file()).unwrap();
         let mut shared = shared;
         shared.secret_key = Some(key.trim().to_owned());
-        TestServer::spawn_on(shared, &[]).await
+        TestServer::builder().database(shared).spawn().await
     } else {
-        TestServer::spawn_on(shared, &[]).await
+        TestServer::builder().database(shared).spawn().await
     };
     let attempts = (0..20).map(|i| {
         let server = if i % 2 == 0 { &first } else { &second };
@@ -229,7 +236,7 @@ async fn two_instances_on_one_database_let_one_of_a_racing_name_win() {
             server
                 .create(&json!({"name": "across-instances", "url": "https://a.example/"}))
                 .await
-                .0
+                .status
         }
     });
     let statuses = join_all(attempts).await;

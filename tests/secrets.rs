@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestDatabase, TestServer, contains, sqlite_bytes};
+use common::{Answer, TestDatabase, TestServer, contains, sealed_field, sqlite_bytes};
 use mcp_registry::secrets::{SecretBoxer, SecretKey};
 use serde_json::{Value, json};
 
@@ -13,7 +13,7 @@ const COOKIE: &str = "sid=PLAINTEXT-cookie-0003";
 const TENANT: &str = "tenant-visible-0004";
 
 async fn create_with_secrets(server: &TestServer, name: &str) -> Value {
-    let (status, body) = server
+    let Answer { status, body, .. } = server
         .create(&json!({
             "name": name,
             "url": "https://mcp.example.com/",
@@ -69,7 +69,7 @@ async fn secrets_never_appear_in_the_logs() {
     let server = TestServer::spawn().await;
     create_with_secrets(&server, "quiet").await;
     // A rejected request carrying secrets must not echo them either.
-    let (status, _) = server
+    let Answer { status, .. } = server
         .create(&json!({"name": " bad", "url": "https://a.example/", "api_key": API_KEY, "headers": {"Authorization": BEARER}}))
         .await;
     assert_eq!(status, 400);
@@ -93,13 +93,13 @@ async fn sealed_secrets_open_only_with_the_key_and_in_their_own_row() {
     assert_eq!(rows[0]["id"], first_id);
 
     let opened = boxer
-        .open(sealed, &format!("mcp_servers/{first_id}/api_key"))
+        .open(sealed, &sealed_field(first_id, "api_key"))
         .unwrap();
     assert_eq!(opened, API_KEY.as_bytes());
     let headers = boxer
         .open(
             rows[0]["headers_sealed"].as_str().unwrap(),
-            &format!("mcp_servers/{first_id}/headers"),
+            &sealed_field(first_id, "headers"),
         )
         .unwrap();
     let headers: Value = serde_json::from_slice(&headers).unwrap();
@@ -108,13 +108,13 @@ async fn sealed_secrets_open_only_with_the_key_and_in_their_own_row() {
     // Copied into the other row, the same ciphertext does not open.
     assert!(
         boxer
-            .open(sealed, &format!("mcp_servers/{second_id}/api_key"))
+            .open(sealed, &sealed_field(second_id, "api_key"))
             .is_err()
     );
     // Nor with another key.
     assert!(
         SecretBoxer::new(&SecretKey::generate())
-            .open(sealed, &format!("mcp_servers/{first_id}/api_key"))
+            .open(sealed, &sealed_field(first_id, "api_key"))
             .is_err()
     );
 }
@@ -147,7 +147,7 @@ async fn embedded_database_gets_a_private_key_file_that_is_reused() {
         boxer
             .open(
                 rows[0]["api_key_sealed"].as_str().unwrap(),
-                &format!("mcp_servers/{id}/api_key")
+                &sealed_field(id, "api_key")
             )
             .is_ok()
     );
@@ -158,7 +158,7 @@ async fn an_environment_key_takes_precedence_and_no_key_file_is_written() {
     let mut db = TestDatabase::fresh().await;
     let key = common::random_key();
     db.secret_key = Some(key.clone());
-    let server = TestServer::spawn_on(db, &[]).await;
+    let server = TestServer::builder().database(db).spawn().await;
     let body = create_with_secrets(&server, "env-key").await;
     if server.db.is_sqlite() {
         assert!(
@@ -168,7 +168,7 @@ async fn an_environment_key_takes_precedence_and_no_key_file_is_written() {
     }
     let rows = server.db.rows("SELECT * FROM mcp_servers").await;
     let boxer = SecretBoxer::new(&SecretKey::from_base64(&key).unwrap());
-    let context = format!("mcp_servers/{}/api_key", body["id"].as_str().unwrap());
+    let context = sealed_field(body["id"].as_str().unwrap(), "api_key");
     assert!(
         boxer
             .open(rows[0]["api_key_sealed"].as_str().unwrap(), &context)

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestServer, error_message};
+use common::{Answer, TestServer, error_message};
 use serde_json::json;
 
 const REFUSED: [&str; 24] = [
@@ -37,7 +37,7 @@ const REFUSED: [&str; 24] = [
 async fn local_private_and_metadata_hosts_are_refused_on_create() {
     let server = TestServer::spawn().await;
     for (i, url) in REFUSED.iter().enumerate() {
-        let (status, body) = server
+        let Answer { status, body, .. } = server
             .create(&json!({"name": format!("ssrf-{i}"), "url": url}))
             .await;
         assert_eq!(status, 400, "{url} must be refused");
@@ -80,7 +80,7 @@ async fn public_hosts_are_accepted() {
     .iter()
     .enumerate()
     {
-        let (status, body) = server
+        let Answer { status, body, .. } = server
             .create(&json!({"name": format!("public-{i}"), "url": url}))
             .await;
         assert_eq!(status, 201, "{url}: {body}");
@@ -89,8 +89,10 @@ async fn public_hosts_are_accepted() {
 
 #[tokio::test]
 async fn the_operator_allowlist_opens_chosen_ranges() {
-    let server =
-        TestServer::spawn_with_args(&["--allowed-networks", "10.20.0.0/16,fd00::/8"]).await;
+    let server = TestServer::builder()
+        .args(&["--allowed-networks", "10.20.0.0/16,fd00::/8"])
+        .spawn()
+        .await;
     for (i, url) in [
         "http://10.20.1.2:8080/mcp",
         "http://[fd00::5]/",
@@ -99,7 +101,7 @@ async fn the_operator_allowlist_opens_chosen_ranges() {
     .iter()
     .enumerate()
     {
-        let (status, body) = server
+        let Answer { status, body, .. } = server
             .create(&json!({"name": format!("inside-{i}"), "url": url}))
             .await;
         assert_eq!(status, 201, "{url}: {body}");
@@ -109,7 +111,7 @@ async fn the_operator_allowlist_opens_chosen_ranges() {
         "http://127.0.0.1/",
         "http://169.254.169.254/",
     ] {
-        let (status, _) = server.create(&json!({"name": "outside", "url": url})).await;
+        let Answer { status, .. } = server.create(&json!({"name": "outside", "url": url})).await;
         assert_eq!(status, 400, "{url}");
     }
 }

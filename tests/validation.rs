@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TestServer, error_message};
+use common::{Answer, TestServer, error_message};
 use serde_json::{Map, Value, json};
 
 fn request(extra: Value) -> Value {
@@ -14,13 +14,13 @@ fn request(extra: Value) -> Value {
 }
 
 async fn assert_accepted(server: &TestServer, extra: Value) -> Value {
-    let (status, body) = server.create(&request(extra.clone())).await;
+    let Answer { status, body, .. } = server.create(&request(extra.clone())).await;
     assert_eq!(status, 201, "{extra} -> {body}");
     body
 }
 
 async fn assert_rejected(server: &TestServer, extra: Value, field: &str, rule: &str) {
-    let (status, body) = server.create(&request(extra.clone())).await;
+    let Answer { status, body, .. } = server.create(&request(extra.clone())).await;
     assert_eq!(status, 400, "{extra} -> {body}");
     let message = error_message(&body);
     assert!(message.starts_with(field), "{message} should name {field}");
@@ -65,7 +65,11 @@ async fn name_and_url_are_required_strings() {
         (json!({"name": "a", "url": 7}), "url"),
         (json!({"name": ["a"], "url": "https://a.example/"}), "name"),
     ] {
-        let (status, response) = server.create(&body).await;
+        let Answer {
+            status,
+            body: response,
+            ..
+        } = server.create(&body).await;
         assert_eq!(status, 400, "{body}");
         assert!(
             error_message(&response).contains(field),

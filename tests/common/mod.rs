@@ -1,6 +1,6 @@
 //! The shared harness: each test runs the real `mcp-registry` binary on a random
 //! port against a fresh database, the SQLite file by default or a new PostgreSQL
-//! database when `TEST_DATABASE_URL` names a server (any database on it).
+//! or MariaDB database when `TEST_DATABASE_URL` names a server (any database on it).
 
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
@@ -11,12 +11,13 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use base64::Engine;
+use mcp_registry::config::{API_TOKEN_ENV, SECRET_KEY_ENV};
+use mcp_registry::domain::McpServerId;
+use mcp_registry::storage::sealing_context;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-pub const SECRET_KEY_ENV: &str = "MCP_REGISTRY_SECRET_KEY";
 
 /// A database of the test's own, dropped with it (PostgreSQL databases are
 /// removed by `.ci/run` before each run).
@@ -101,7 +102,7 @@ impl TestDatabase {
         let boxer = self.boxer();
         let api_key = row["api_key_sealed"].as_str().map(|sealed| {
             let bytes = boxer
-                .open(sealed, &format!("mcp_servers/{id}/api_key"))
+                .open(sealed, &sealed_field(id, "api_key"))
                 .expect("open api_key");
             String::from_utf8(bytes).expect("utf-8")
         });
@@ -110,7 +111,7 @@ impl TestDatabase {
                 .as_str()
                 .map_or(Value::Object(Default::default()), |sealed| {
                     let bytes = boxer
-                        .open(sealed, &format!("mcp_servers/{id}/headers"))
+                        .open(sealed, &sealed_field(id, "headers"))
                         .expect("open headers");
                     serde_json::from_slice(&bytes).expect("headers JSON")
                 });
@@ -148,6 +149,12 @@ impl TestDatabase {
     }
 }
 
+/// The context a record's secret field is sealed under, as the server binds it.
+pub fn sealed_field(id: &str, field: &str) -> String {
+    let id: McpServerId = id.parse().expect("an MCP server id");
+    sealing_context(&id, field)
+}
+
 pub fn random_key() -> String {
     let bytes: Vec<u8> = (0..2)
         .flat_map(|_| *uuid::Uuid::new_v4().as_bytes())
@@ -167,47 +174,61 @@ pub struct TestServer {
     extra_env: Vec<(String, String)>,
 }
 
-impl TestServer {
-    pub async fn spawn() -> Self {
-        Self::spawn_on(TestDatabase::fresh().await, &[]).await
+/// How a test server starts: `TestServer::builder()`, then what differs from
+/// the default (a fresh database, no token, no extra flags), then `spawn()`.
+#[derive(Default)]
+pub struct TestServerBuilder {
+    db: Option<TestDatabase>,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    client_token: Option<String>,
+}
+
+impl TestServerBuilder {
+    /// Serve this database instead of a fresh one.
+    pub fn database(mut self, db: TestDatabase) -> Self {
+        self.db = Some(db);
+        self
     }
 
-    pub async fn spawn_with_args(args: &[&str]) -> Self {
-        Self::spawn_on(TestDatabase::fresh().await, args).await
+    /// Flags after `serve`.
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
     }
 
-    pub async fn spawn_on(db: TestDatabase, args: &[&str]) -> Self {
-        Self::spawn_full(db, args, &[], None).await
+    pub fn env(mut self, vars: &[(&str, &str)]) -> Self {
+        self.env
+            .extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self
     }
 
-    /// With `MCP_REGISTRY_API_TOKEN` set; the test client sends that token.
-    pub async fn spawn_with_token(token: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut env = env.to_vec();
-        env.push(("MCP_REGISTRY_API_TOKEN", token));
-        Self::spawn_full(TestDatabase::fresh().await, args, &env, Some(token)).await
+    /// Sets `MCP_REGISTRY_API_TOKEN`; the test client sends that token.
+    pub fn api_token(self, token: &str) -> Self {
+        self.env(&[(API_TOKEN_ENV, token)]).client_token(token)
     }
 
-    pub async fn spawn_full(
-        db: TestDatabase,
-        args: &[&str],
-        env: &[(&str, &str)],
-        client_token: Option<&str>,
-    ) -> Self {
-        let extra_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        let extra_env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+    /// The token the test client sends (one of a tokens file, say).
+    pub fn client_token(mut self, token: &str) -> Self {
+        self.client_token = Some(token.to_owned());
+        self
+    }
+
+    pub async fn spawn(self) -> TestServer {
+        let db = match self.db {
+            Some(db) => db,
+            None => TestDatabase::fresh().await,
+        };
         let logs = Arc::new(Mutex::new(Vec::new()));
-        let (child, address) = start(&db, &extra_args, &extra_env, logs.clone());
+        let (child, address) = start(&db, &self.args, &self.env, logs.clone());
         let mut headers = reqwest::header::HeaderMap::new();
-        if let Some(token) = client_token {
+        if let Some(token) = &self.client_token {
             headers.insert(
                 "authorization",
                 format!("Bearer {token}").parse().expect("header value"),
             );
         }
-        Self {
+        TestServer {
             db,
             base_url: format!("http://{address}"),
             address,
@@ -217,9 +238,20 @@ impl TestServer {
                 .expect("client"),
             child,
             logs,
-            extra_args,
-            extra_env,
+            extra_args: self.args,
+            extra_env: self.env,
         }
+    }
+}
+
+impl TestServer {
+    pub fn builder() -> TestServerBuilder {
+        TestServerBuilder::default()
+    }
+
+    /// The default server: a fresh database, no token.
+    pub async fn spawn() -> Self {
+        Self::builder().spawn().await
     }
 
     /// Stops the server with SIGKILL: no chance to flush or clean up.
@@ -273,35 +305,15 @@ impl TestServer {
         format!("{}{path}", self.base_url)
     }
 
-    /// POST /v1/mcp-servers with a JSON body; answers the status and JSON body.
-    pub async fn create(&self, body: &Value) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .post(self.url("/v1/mcp-servers"))
-            .json(body)
-            .send()
+    /// POST /v1/mcp-servers with a JSON body.
+    pub async fn create(&self, body: &Value) -> Answer {
+        self.send(self.client.post(self.url("/v1/mcp-servers")).json(body))
             .await
-            .expect("send create");
-        json_of(response).await
     }
 
-    /// Any request; answers status, headers and the JSON body (Null when empty).
+    /// Any request.
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
-        let response = request.send().await.expect("send");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("read body");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            assert_eq!(headers["content-type"], "application/json", "{text}");
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
-        };
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        json_of(request.send().await.expect("send")).await
     }
 
     /// The text at /metrics.
@@ -333,9 +345,9 @@ impl TestServer {
 
     /// Creates a server that must succeed; answers its JSON.
     pub async fn created(&self, body: &Value) -> Value {
-        let (status, answer) = self.create(body).await;
-        assert_eq!(status, 201, "{answer}");
-        answer
+        let answer = self.create(body).await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        answer.body
     }
 
     /// Sends raw bytes and reads the raw answer: for what an HTTP client library
@@ -361,6 +373,7 @@ impl TestServer {
     }
 }
 
+#[derive(Debug)]
 pub struct Answer {
     pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
@@ -379,19 +392,26 @@ impl Drop for TestServer {
     }
 }
 
-pub async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
+/// What every request helper answers: the status, the headers and the body,
+/// which must be JSON when there is one (Null when empty).
+pub async fn json_of(response: reqwest::Response) -> Answer {
     let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap_or("").to_owned())
-        .unwrap_or_default();
+    let headers = response.headers().clone();
     let text = response.text().await.expect("read body");
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| {
-        panic!("expected a JSON body with status {status} (content-type {content_type:?}), got {text:?}")
-    });
-    assert_eq!(content_type, "application/json", "{text}");
-    (status, body)
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        let content_type = headers
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or(""));
+        assert_eq!(content_type, Some("application/json"), "{status}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"))
+    };
+    Answer {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// Asserts the `{"error": "..."}` shape and answers the message.
@@ -422,7 +442,7 @@ fn start(
         .env("DATABASE_URL", &db.url)
         .env("RUST_LOG", "info")
         .env_remove(SECRET_KEY_ENV)
-        .env_remove("MCP_REGISTRY_API_TOKEN")
+        .env_remove(API_TOKEN_ENV)
         .envs(extra_env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
