@@ -6,7 +6,6 @@ use poem::web::RemoteAddr;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 
-use super::ApiSettings;
 use super::caller::Authenticated;
 use super::conditional::{etag, if_match, none_match_names};
 use super::cursor;
@@ -15,6 +14,7 @@ use super::payload::JsonPayload;
 use super::schemas::{
     CreateMcpServerRequest, ErrorResponse, McpServer, McpServerList, UpdateMcpServerRequest,
 };
+use super::settings::ApiSettings;
 use crate::domain::{IdempotencyKey, McpServerId, McpServerRecord, NetworkPolicy, ServerStatus};
 use crate::idempotency::{Idempotency, Processing, Saved};
 use crate::storage::{ListQuery, McpServerRepository};

@@ -12,9 +12,9 @@ mod middleware;
 mod payload;
 mod routes;
 pub mod schemas;
+mod settings;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use poem::{Endpoint, EndpointExt, Response, Route};
 use poem_openapi::{LicenseObject, OpenApiService};
@@ -23,26 +23,13 @@ pub use error::ApiError;
 pub use guard::GuardSettings;
 pub use mcp_servers::McpServersApi;
 pub use middleware::MAX_BODY_BYTES;
+pub use settings::ApiSettings;
 
-use crate::access::AccessPolicy;
-use crate::domain::NetworkPolicy;
 use crate::metrics::Metrics;
 use crate::storage::McpServerRepository;
 
 const TITLE: &str = "mcp-registry";
 const DESCRIPTION: &str = "A registry of remote MCP (Model Context Protocol) servers, their URL, credentials and headers, so that agents can later use their tools. Secrets (api_key and credential header values) are write-only and encrypted at rest.";
-
-/// What the HTTP layer needs from the configuration.
-#[derive(Debug, Clone, Default)]
-pub struct ApiSettings {
-    /// How long an Idempotency-Key is remembered.
-    pub idempotency_ttl: Duration,
-    /// Which hosts registered URLs may point at.
-    pub network_policy: NetworkPolicy,
-    /// Who may call `/v1`.
-    pub access: Arc<AccessPolicy>,
-    pub guard: GuardSettings,
-}
 
 fn openapi_service(api: McpServersApi) -> OpenApiService<McpServersApi, ()> {
     OpenApiService::new(api, TITLE, env!("CARGO_PKG_VERSION"))

@@ -1,6 +1,6 @@
 use secrecy::{ExposeSecret, SecretString};
 
-use super::ValidationError;
+use super::error::ValidationError;
 
 const MAX_BYTES: usize = 4 * 1024;
 

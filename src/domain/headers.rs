@@ -3,7 +3,7 @@ use std::fmt;
 
 use http::HeaderName;
 
-use super::ValidationError;
+use super::error::ValidationError;
 
 const MAX_ENTRIES: usize = 100;
 const MAX_VALUE_BYTES: usize = 8 * 1024;

@@ -3,7 +3,7 @@ use std::str::FromStr;
 
 use uuid::Uuid;
 
-use super::ValidationError;
+use super::error::ValidationError;
 
 const PREFIX: &str = "mcp_";
 

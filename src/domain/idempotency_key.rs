@@ -1,4 +1,4 @@
-use super::ValidationError;
+use super::error::ValidationError;
 
 const MAX_BYTES: usize = 255;
 

@@ -1,4 +1,4 @@
-use super::ValidationError;
+use super::error::ValidationError;
 
 const MAX_CHARS: usize = 255;
 

@@ -2,10 +2,13 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
-use super::{
-    ApiKey, Description, HttpHeaders, McpServerId, ServerName, ServerUrl, ValidationError,
-    is_credential_header,
-};
+use super::api_key::ApiKey;
+use super::description::Description;
+use super::error::ValidationError;
+use super::headers::{HttpHeaders, is_credential_header};
+use super::id::McpServerId;
+use super::name::ServerName;
+use super::url::ServerUrl;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TransportType {

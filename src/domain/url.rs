@@ -1,6 +1,7 @@
 use url::Url;
 
-use super::{NetworkPolicy, ValidationError};
+use super::error::ValidationError;
+use super::network::NetworkPolicy;
 
 const MAX_CHARS: usize = 2048;
 

@@ -1,0 +1,20 @@
+//! What the HTTP layer takes from the configuration (lib.rs fills it in).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::guard::GuardSettings;
+use crate::access::AccessPolicy;
+use crate::domain::NetworkPolicy;
+
+/// What the HTTP layer needs from the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ApiSettings {
+    /// How long an Idempotency-Key is remembered.
+    pub idempotency_ttl: Duration,
+    /// Which hosts registered URLs may point at.
+    pub network_policy: NetworkPolicy,
+    /// Who may call `/v1`.
+    pub access: Arc<AccessPolicy>,
+    pub guard: GuardSettings,
+}
