@@ -138,6 +138,30 @@ pub struct ServeSettings {
     /// Requests a token may send at once above its rate.
     #[arg(long, env = "MCP_REGISTRY_RATE_LIMIT_BURST", default_value_t = 400)]
     pub rate_limit_burst: u32,
+    /// Seconds to wait for a registered server to accept a connection.
+    #[arg(
+        long,
+        env = "MCP_REGISTRY_OUTBOUND_CONNECT_TIMEOUT_SECS",
+        default_value_t = 5
+    )]
+    pub outbound_connect_timeout_secs: u64,
+    /// Seconds a whole probe (initialize and every page of every list) may take.
+    #[arg(long, env = "MCP_REGISTRY_PROBE_TIMEOUT_SECS", default_value_t = 20)]
+    pub probe_timeout_secs: u64,
+    /// A PEM file of certificate authorities to trust, beside the webpki roots,
+    /// when connecting to registered servers (for internal CAs).
+    #[arg(long, env = "MCP_REGISTRY_OUTBOUND_CA_FILE")]
+    pub outbound_ca_file: Option<PathBuf>,
+    /// Seconds between health checks of each active server (0: no checks).
+    #[arg(long, env = "MCP_REGISTRY_HEALTH_INTERVAL_SECS", default_value_t = 300)]
+    pub health_interval_secs: u64,
+    /// Probes in flight at once (health checks and scheduled probes).
+    #[arg(long, env = "MCP_REGISTRY_HEALTH_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..))]
+    pub health_concurrency: u64,
+    /// Network failures (unreachable, timeout) in a row before a working
+    /// server's health shows them.
+    #[arg(long, env = "MCP_REGISTRY_HEALTH_FAILURE_THRESHOLD", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub health_failure_threshold: u32,
     /// Log line format.
     #[arg(long, env = "MCP_REGISTRY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

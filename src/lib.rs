@@ -8,6 +8,7 @@ pub mod api;
 pub mod config;
 pub mod domain;
 pub mod idempotency;
+pub mod mcp;
 pub mod metrics;
 pub mod outbound;
 pub mod secrets;
@@ -49,6 +50,8 @@ pub enum StartupError {
     MissingSecretKey,
     #[error(transparent)]
     Access(#[from] AccessError),
+    #[error("--outbound-ca-file: {0}")]
+    TlsRoots(#[from] outbound::TlsRootsError),
     #[error("re-sealing the stored secrets failed: {0}")]
     Rotate(StorageError),
     #[error(
@@ -90,8 +93,11 @@ impl Application {
                  the registry (set MCP_REGISTRY_API_TOKEN)"
             );
         }
+        let prober = mcp::Prober::new(probe_settings(settings)?);
         let repository = Arc::new(open_storage(settings).await?);
         let api_settings = api_settings(settings, Arc::new(access));
+        let probes = mcp::ProbeService::new(repository.clone(), prober, health_settings(settings));
+        probes.start();
         tokio::spawn(idempotency::forget_expired_keys(
             repository.clone(),
             api_settings.idempotency_ttl,
@@ -113,7 +119,7 @@ impl Application {
         Ok(Self {
             acceptor,
             address,
-            app: api::app(repository, api_settings).boxed(),
+            app: api::app(repository, probes, api_settings).boxed(),
         })
     }
 
@@ -143,6 +149,26 @@ fn api_settings(settings: &ServeSettings, access: Arc<AccessPolicy>) -> ApiSetti
             rate_per_second: NonZeroU32::new(settings.rate_limit),
             rate_burst: NonZeroU32::new(settings.rate_limit_burst).unwrap_or(NonZeroU32::MIN),
         },
+    }
+}
+
+/// How the registry reaches registered servers.
+fn probe_settings(settings: &ServeSettings) -> Result<mcp::ProbeSettings, StartupError> {
+    Ok(mcp::ProbeSettings {
+        outbound: outbound::OutboundSettings {
+            connect_timeout: Duration::from_secs(settings.outbound_connect_timeout_secs.max(1)),
+            policy: NetworkPolicy::new(settings.allowed_networks.clone()),
+            roots: outbound::TlsRoots::load(settings.outbound_ca_file.as_deref())?,
+        },
+        timeout: Duration::from_secs(settings.probe_timeout_secs.max(1)),
+    })
+}
+
+fn health_settings(settings: &ServeSettings) -> mcp::HealthSettings {
+    mcp::HealthSettings {
+        interval: Duration::from_secs(settings.health_interval_secs),
+        concurrency: usize::try_from(settings.health_concurrency).unwrap_or(usize::MAX),
+        failure_threshold: settings.health_failure_threshold,
     }
 }
 

@@ -14,9 +14,22 @@ pub enum LogFormat {
     Json,
 }
 
+/// Libraries whose log lines may quote what a registered server answered (and
+/// a server may echo the credentials it was sent): silent unless `RUST_LOG`
+/// names them.
+const QUOTING_TARGETS: [&str; 1] = ["rmcp"];
+
 /// Installs the global subscriber; `RUST_LOG` sets the level (default `info`).
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let directives = std::env::var(EnvFilter::DEFAULT_ENV).unwrap_or_else(|_| "info".to_owned());
+    let mut filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info"));
+    for target in QUOTING_TARGETS {
+        if !directives.contains(target)
+            && let Ok(directive) = format!("{target}=off").parse()
+        {
+            filter = filter.add_directive(directive);
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stdout().is_terminal());

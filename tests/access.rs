@@ -27,7 +27,7 @@ fn tokens_file(dir: &std::path::Path, tokens: &[(&str, &str, &str)]) -> String {
 #[tokio::test]
 async fn a_missing_or_wrong_token_is_401_with_www_authenticate() {
     let server = TestServer::builder().api_token(ADMIN).spawn().await;
-    let bare = reqwest::Client::new();
+    let bare = common::http_client().build().unwrap();
     let url = server.url("/v1/mcp-servers");
     for request in [
         bare.get(&url),
@@ -75,7 +75,7 @@ async fn read_tokens_read_and_write_tokens_write() {
         .created(&json!({"name": "scoped", "url": "https://a.example/"}))
         .await;
     let id = created["id"].as_str().unwrap();
-    let reader = reqwest::Client::new();
+    let reader = common::http_client().build().unwrap();
     let read = |path: &str| reader.get(server.url(path)).bearer_auth("read-tok-1");
     assert_eq!(read("/v1/mcp-servers").send().await.unwrap().status(), 200);
     assert_eq!(
@@ -109,7 +109,7 @@ async fn read_tokens_read_and_write_tokens_write() {
 #[tokio::test]
 async fn docs_contract_and_probes_stay_open() {
     let server = TestServer::builder().api_token(ADMIN).spawn().await;
-    let bare = reqwest::Client::new();
+    let bare = common::http_client().build().unwrap();
     for path in [
         "/docs",
         "/openapi.json",
@@ -203,7 +203,7 @@ async fn each_token_has_its_own_rate_limit_answered_with_429_and_retry_after() {
         ])
         .spawn()
         .await;
-    let client = reqwest::Client::new();
+    let client = common::http_client().build().unwrap();
     let mut limited = None;
     for _ in 0..6 {
         let response = client

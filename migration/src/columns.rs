@@ -26,3 +26,14 @@ pub fn exact_string<T: IntoIden>(manager: &SchemaManager, name: T, len: u32) -> 
     };
     column.not_null().to_owned()
 }
+
+/// Text of any length. MySQL/MariaDB's TEXT stops at 64 KiB, which one tool's
+/// schema can pass: LONGTEXT there.
+pub fn long_text<T: IntoIden>(manager: &SchemaManager, name: T) -> ColumnDef {
+    let mut column = ColumnDef::new(name);
+    match manager.get_database_backend() {
+        DatabaseBackend::MySql => column.custom(Alias::new("LONGTEXT")),
+        _ => column.text(),
+    };
+    column.to_owned()
+}

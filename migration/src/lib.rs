@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m20261124_000001_create_mcp_servers;
 mod m20261124_000002_versions_and_idempotency_keys;
+mod m20261125_000003_probes_and_catalog;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_mcp_servers::Migration),
             Box::new(m20261124_000002_versions_and_idempotency_keys::Migration),
+            Box::new(m20261125_000003_probes_and_catalog::Migration),
         ]
     }
 }

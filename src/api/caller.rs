@@ -2,12 +2,14 @@
 //! also declares the bearer scheme in the OpenAPI document, so Swagger UI shows
 //! Authorize and generated SDKs take a token.
 
+use poem::web::RemoteAddr;
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaSecurityScheme, Registry};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
 use super::error::ApiError;
 use crate::access::Caller;
+use crate::domain::McpServerId;
 
 const SCHEME: &str = "bearerAuth";
 
@@ -55,5 +57,35 @@ impl<'a> ApiExtractor<'a> for Authenticated {
             .cloned()
             .map(Self)
             .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()).into())
+    }
+}
+
+/// Who did something, for the audit log: the token's name and the address.
+pub struct Actor {
+    name: String,
+    source: String,
+}
+
+impl Actor {
+    pub fn new(caller: Authenticated, source: &RemoteAddr) -> Self {
+        Self {
+            name: caller.0.name,
+            source: source
+                .as_socket_addr()
+                .map_or_else(|| source.to_string(), ToString::to_string),
+        }
+    }
+
+    /// One structured event per change: names of fields, never their values.
+    pub fn audit(&self, action: &str, id: &McpServerId, fields: &[&str]) {
+        tracing::info!(
+            target: "audit",
+            action,
+            actor = %self.name,
+            source = %self.source,
+            id = %id,
+            fields = %fields.join(","),
+            "audit"
+        );
     }
 }

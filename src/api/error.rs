@@ -35,6 +35,8 @@ pub enum ApiError {
     },
     #[error("the MCP server has changed since the version given in If-Match")]
     VersionChanged,
+    #[error("the MCP server {0} is disabled: it is not contacted until its status is active")]
+    ServerDisabled(McpServerId),
     #[error(
         "Idempotency-Key: this key was used with a different request body; use a new key for a new request"
     )]
@@ -116,6 +118,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) | Self::NoSuchServer(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::VersionChanged => StatusCode::PRECONDITION_FAILED,
+            Self::ServerDisabled(_) => StatusCode::CONFLICT,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

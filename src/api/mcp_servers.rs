@@ -1,12 +1,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use poem::http::StatusCode;
 use poem::web::RemoteAddr;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 
-use super::caller::Authenticated;
+use super::caller::{Actor, Authenticated};
 use super::conditional::{etag, if_match, none_match_names};
 use super::cursor;
 use super::error::ApiError;
@@ -17,6 +16,7 @@ use super::schemas::{
 use super::settings::ApiSettings;
 use crate::domain::{IdempotencyKey, McpServerId, McpServerRecord, NetworkPolicy, ServerStatus};
 use crate::idempotency::{Idempotency, Processing, Saved};
+use crate::mcp::ProbeService;
 use crate::storage::{ListQuery, McpServerRepository};
 
 const DEFAULT_PAGE: u32 = 50;
@@ -26,33 +26,6 @@ enum ApiTags {
     /// Remote MCP servers registered for agents to use.
     #[oai(rename = "MCP Servers")]
     McpServers,
-}
-
-/// Builds an operation's response from an `ApiError`, picking the variant that
-/// documents the error's status. A status the operation does not document is
-/// a bug of ours: it is logged and answered as a 500.
-macro_rules! error_responses {
-    ($ty:ty { $($status:ident => $variant:ident),+ $(,)? }) => {
-        impl From<ApiError> for $ty {
-            fn from(err: ApiError) -> Self {
-                match poem::error::ResponseError::status(&err) {
-                    $(StatusCode::$status => Self::$variant(JsonPayload(err.body())),)+
-                    StatusCode::INTERNAL_SERVER_ERROR => {
-                        Self::InternalServerError(JsonPayload(err.body()))
-                    }
-                    status => {
-                        tracing::error!(
-                            status = status.as_u16(),
-                            error = %err,
-                            operation = stringify!($ty),
-                            "an error with a status the operation does not document"
-                        );
-                        Self::InternalServerError(JsonPayload(ApiError::internal().body()))
-                    }
-                }
-            }
-        }
-    };
 }
 
 #[derive(ApiResponse)]
@@ -261,13 +234,19 @@ error_responses!(DeleteMcpServerResponse {
 
 pub struct McpServersApi {
     repository: Arc<McpServerRepository>,
+    probes: Arc<ProbeService>,
     idempotency: Idempotency,
     network_policy: NetworkPolicy,
 }
 
 impl McpServersApi {
-    pub fn new(repository: Arc<McpServerRepository>, settings: &ApiSettings) -> Self {
+    pub fn new(
+        repository: Arc<McpServerRepository>,
+        probes: Arc<ProbeService>,
+        settings: &ApiSettings,
+    ) -> Self {
         Self {
+            probes,
             idempotency: Idempotency::new(repository.clone(), settings.idempotency_ttl),
             repository,
             network_policy: settings.network_policy.clone(),
@@ -437,6 +416,7 @@ impl McpServersApi {
         match self.idempotency.save(claim, &record, answer).await? {
             Saved::Created(server) => {
                 actor.audit("create", &record.id, &fields);
+                self.probes.schedule(record.id);
                 Ok(created(server))
             }
             Saved::ReturnSaved(first) => Ok(created(first)),
@@ -458,7 +438,9 @@ impl McpServersApi {
         if if_none_match.is_some_and(|h| none_match_names(h, record.version)) {
             return Ok(GetMcpServerResponse::NotModified(tag));
         }
-        Ok(GetMcpServerResponse::Ok(JsonPayload(record.into()), tag))
+        let health = self.repository.probe_snapshot(id).await?.map(|s| s.health);
+        let server = McpServer::from(record).with_health(health);
+        Ok(GetMcpServerResponse::Ok(JsonPayload(server), tag))
     }
 
     async fn list(&self, filters: ListFilters) -> Result<ListMcpServersResponse, ApiError> {
@@ -480,7 +462,15 @@ impl McpServersApi {
         } else {
             None
         };
-        let data = records.into_iter().map(McpServer::from).collect();
+        let ids: Vec<McpServerId> = records.iter().map(|record| record.id).collect();
+        let mut health = self.repository.health_of(&ids).await?;
+        let data = records
+            .into_iter()
+            .map(|record| {
+                let health = health.remove(&record.id);
+                McpServer::from(record).with_health(health)
+            })
+            .collect();
         Ok(ListMcpServersResponse::Ok(JsonPayload(McpServerList {
             data,
             next_cursor,
@@ -502,8 +492,13 @@ impl McpServersApi {
             .update(id, &patch, condition.as_ref())
             .await?;
         actor.audit("update", &record.id, &patch.field_names());
+        if patch.changes_connection() {
+            self.probes.schedule(record.id);
+        }
         let tag = etag(record.version);
-        Ok(UpdateMcpServerResponse::Ok(JsonPayload(record.into()), tag))
+        let health = self.repository.probe_snapshot(id).await?.map(|s| s.health);
+        let server = McpServer::from(record).with_health(health);
+        Ok(UpdateMcpServerResponse::Ok(JsonPayload(server), tag))
     }
 
     async fn delete(
@@ -517,36 +512,6 @@ impl McpServersApi {
         self.repository.delete(id, condition.as_ref()).await?;
         actor.audit("delete", &id, &[]);
         Ok(DeleteMcpServerResponse::NoContent)
-    }
-}
-
-/// Who did something, for the audit log: the token's name and the address.
-struct Actor {
-    name: String,
-    source: String,
-}
-
-impl Actor {
-    fn new(caller: Authenticated, source: &RemoteAddr) -> Self {
-        Self {
-            name: caller.0.name,
-            source: source
-                .as_socket_addr()
-                .map_or_else(|| source.to_string(), ToString::to_string),
-        }
-    }
-
-    /// One structured event per change: names of fields, never their values.
-    fn audit(&self, action: &str, id: &McpServerId, fields: &[&str]) {
-        tracing::info!(
-            target: "audit",
-            action,
-            actor = %self.name,
-            source = %self.source,
-            id = %id,
-            fields = %fields.join(","),
-            "audit"
-        );
     }
 }
 

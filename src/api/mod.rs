@@ -1,6 +1,33 @@
 //! The HTTP layer: poem-openapi types and thin handlers, the emitted OpenAPI
 //! document and Swagger UI, and the middleware around them.
 
+/// Builds an operation's response from an `ApiError`, picking the variant that
+/// documents the error's status. A status the operation does not document is
+/// a bug of ours: it is logged and answered as a 500.
+macro_rules! error_responses {
+    ($ty:ty { $($status:ident => $variant:ident),+ $(,)? }) => {
+        impl From<crate::api::error::ApiError> for $ty {
+            fn from(err: crate::api::error::ApiError) -> Self {
+                match poem::error::ResponseError::status(&err) {
+                    $(poem::http::StatusCode::$status => Self::$variant(crate::api::payload::JsonPayload(err.body())),)+
+                    poem::http::StatusCode::INTERNAL_SERVER_ERROR => {
+                        Self::InternalServerError(crate::api::payload::JsonPayload(err.body()))
+                    }
+                    status => {
+                        tracing::error!(
+                            status = status.as_u16(),
+                            error = %err,
+                            operation = stringify!($ty),
+                            "an error with a status the operation does not document"
+                        );
+                        Self::InternalServerError(crate::api::payload::JsonPayload(crate::api::error::ApiError::internal().body()))
+                    }
+                }
+            }
+        }
+    };
+}
+
 mod caller;
 mod conditional;
 mod cursor;
@@ -10,6 +37,8 @@ mod health;
 mod mcp_servers;
 mod middleware;
 mod payload;
+mod probe_schemas;
+mod probes;
 mod routes;
 pub mod schemas;
 mod settings;
@@ -23,15 +52,19 @@ pub use error::ApiError;
 pub use guard::GuardSettings;
 pub use mcp_servers::McpServersApi;
 pub use middleware::MAX_BODY_BYTES;
+pub use probes::ProbesApi;
 pub use settings::ApiSettings;
 
+use crate::mcp::{HealthSettings, ProbeService, ProbeSettings, Prober};
 use crate::metrics::Metrics;
 use crate::storage::McpServerRepository;
 
 const TITLE: &str = "mcp-registry";
 const DESCRIPTION: &str = "A registry of remote MCP (Model Context Protocol) servers, their URL, credentials and headers, so that agents can later use their tools. Secrets (api_key and credential header values) are write-only and encrypted at rest.";
 
-fn openapi_service(api: McpServersApi) -> OpenApiService<McpServersApi, ()> {
+type Apis = (McpServersApi, ProbesApi);
+
+fn openapi_service(api: Apis) -> OpenApiService<Apis, ()> {
     OpenApiService::new(api, TITLE, env!("CARGO_PKG_VERSION"))
         .description(DESCRIPTION)
         .license(
@@ -55,9 +88,13 @@ const PLAIN_GET_ROUTES: [&str; 6] = [
 /// Swagger UI at `/docs` (its assets are compiled in: it works offline).
 pub fn app(
     repository: Arc<McpServerRepository>,
+    probes: Arc<ProbeService>,
     settings: ApiSettings,
 ) -> impl Endpoint<Output = Response> {
-    let service = openapi_service(McpServersApi::new(repository.clone(), &settings));
+    let service = openapi_service((
+        McpServersApi::new(repository.clone(), probes.clone(), &settings),
+        ProbesApi::new(repository.clone(), probes),
+    ));
     let guard = Arc::new(guard::Guard::new(settings.access, settings.guard));
     let routes = Arc::new(routes::RouteTable::new(&service.spec(), &PLAIN_GET_ROUTES));
     let metrics = Arc::new(Metrics::default());
@@ -99,9 +136,15 @@ pub fn app(
 /// The OpenAPI document without starting the server, for SDK generators.
 /// Describing the API needs its types, not a database: the repository here is
 /// never called, so it is left disconnected.
-pub fn openapi_document() -> OpenApiService<McpServersApi, ()> {
-    openapi_service(McpServersApi::new(
-        Arc::new(McpServerRepository::disconnected()),
-        &ApiSettings::default(),
+pub fn openapi_document() -> OpenApiService<Apis, ()> {
+    let repository = Arc::new(McpServerRepository::disconnected());
+    let probes = ProbeService::new(
+        repository.clone(),
+        Prober::new(ProbeSettings::default()),
+        HealthSettings::default(),
+    );
+    openapi_service((
+        McpServersApi::new(repository.clone(), probes.clone(), &ApiSettings::default()),
+        ProbesApi::new(repository, probes),
     ))
 }

@@ -15,9 +15,11 @@ use poem_openapi::{NewType, Object};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    self, HeaderUpdate, McpServerPatch, McpServerRecord, NetworkPolicy, ServerStatus,
+    self, HeaderUpdate, McpServerPatch, McpServerRecord, NetworkPolicy, ProbeState, ServerStatus,
     TransportType, ValidationError,
 };
+
+use super::probe_schemas::HealthSummary;
 
 /// What responses show in place of a credential's value.
 pub const MASK: &str = "********";
@@ -138,6 +140,7 @@ fn enum_schema<T: ContractEnum>() -> MetaSchema {
 
 contract_enum!(TransportType as "TransportType");
 contract_enum!(ServerStatus as "McpServerStatus");
+contract_enum!(ProbeState as "ProbeState");
 
 /// An enum written out in each property that uses it (`type: string, enum:
 /// [...]`) rather than referenced: a described reference needs `allOf`, which
@@ -348,11 +351,18 @@ pub struct McpServer {
     /// Timestamp when the MCP server was last updated.
     #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
+    /// What the registry last learned by talking to the MCP server; null until the first probe. Read-only.
+    #[oai(nullable)]
+    #[serde(default)]
+    pub health: Option<Box<HealthSummary>>,
 }
 
 /// Timestamps as the document's examples and earlier responses write them
 /// (`+00:00`), not chrono's serde default (`Z`).
-fn rfc3339<S: serde::Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+pub(super) fn rfc3339<S: serde::Serializer>(
+    time: &DateTime<Utc>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.collect_str(&time.to_rfc3339())
 }
 
@@ -371,6 +381,16 @@ impl From<McpServerRecord> for McpServer {
             headers: Some(record.headers.masked(MASK)),
             created_at: record.created_at,
             updated_at: record.updated_at,
+            health: None,
+        }
+    }
+}
+
+impl McpServer {
+    pub fn with_health(self, health: Option<domain::Health>) -> Self {
+        Self {
+            health: health.map(|health| Box::new(HealthSummary::from(health))),
+            ..self
         }
     }
 }
@@ -406,6 +426,7 @@ mod tests {
             ),
             created_at: at,
             updated_at: at + chrono::Duration::seconds(1),
+            health: None,
         }
     }
 

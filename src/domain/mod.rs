@@ -1,6 +1,24 @@
 //! Domain types: every value here was parsed and validated once, so the layers
 //! around them never re-check. No I/O.
 
+/// Each value's text, the same in storage and in the API.
+macro_rules! text_enum {
+    ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every value's text, in the order the contract lists them.
+            pub const TEXTS: &'static [&'static str] = &[$($text),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            pub fn from_stored(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
 mod api_key;
 mod description;
 mod error;
@@ -9,6 +27,7 @@ mod id;
 mod idempotency_key;
 mod name;
 mod network;
+mod probe;
 mod server;
 mod url;
 
@@ -20,6 +39,10 @@ pub use id::McpServerId;
 pub use idempotency_key::IdempotencyKey;
 pub use name::ServerName;
 pub use network::NetworkPolicy;
+pub use probe::{
+    Catalog, CatalogEntry, CatalogKind, Discovery, Health, ProbeReport, ProbeSnapshot, ProbeState,
+    ServerInfo,
+};
 pub use server::{
     HeaderUpdate, McpServerPatch, McpServerRecord, NewMcpServer, ServerStatus, TransportType,
     VersionCondition, now,

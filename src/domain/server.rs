@@ -23,24 +23,6 @@ pub enum ServerStatus {
     Disabled,
 }
 
-/// Each value's text, the same in storage and in the API.
-macro_rules! text_enum {
-    ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $ty {
-            /// Every value's text, in the order the contract lists them.
-            pub const TEXTS: &'static [&'static str] = &[$($text),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-
-            pub fn from_stored(text: &str) -> Option<Self> {
-                match text { $($text => Some(Self::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
 text_enum!(TransportType { Http => "http" });
 text_enum!(ServerStatus { Active => "active", Disabled => "disabled" });
 
@@ -246,6 +228,15 @@ impl McpServerPatch {
         .filter(|(_, touched)| *touched)
         .map(|(name, _)| *name)
         .collect()
+    }
+
+    /// Whether the update changes where or how the registry connects (or
+    /// turns the server back on): then what the server offers may change too.
+    pub fn changes_connection(&self) -> bool {
+        self.url.is_some()
+            || self.api_key.is_some()
+            || self.headers.is_some()
+            || self.status == Some(ServerStatus::Active)
     }
 }
 

@@ -6,10 +6,12 @@ mod database;
 pub mod entity;
 mod error;
 mod group_commit;
+mod probes;
 mod repository;
 
 pub use database::{Database, DatabaseError};
 pub use error::{IdempotentInsertError, StorageError};
+pub use probes::StoredEntry;
 pub use repository::{
     ListQuery, McpServerRepository, Recalled, Remember, ResealReport, sealing_context,
 };

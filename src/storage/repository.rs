@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::create::{PendingCreate, unique_name_violation, write_create};
@@ -69,9 +69,9 @@ fn idempotency_context(key: &str) -> String {
 /// Reads and writes MCP server records, sealing their secrets on the way in and
 /// opening them on the way out.
 pub struct McpServerRepository {
-    db: DatabaseConnection,
+    pub(super) db: DatabaseConnection,
     /// For reads outside a write: SQLite's readers, elsewhere the same pool.
-    reads: DatabaseConnection,
+    pub(super) reads: DatabaseConnection,
     boxer: SecretBoxer,
     /// SQLite's creates go through one writer that commits them in groups.
     group_commit: Option<GroupCommit>,
@@ -343,9 +343,13 @@ impl McpServerRepository {
         if let Some(VersionCondition::OneOf(versions)) = condition {
             delete = delete.filter(mcp_server::Column::Version.is_in(versions.iter().copied()));
         }
-        if delete.exec(&self.db).await?.rows_affected == 1 {
+        let txn = self.db.begin().await?;
+        if delete.exec(&txn).await?.rows_affected == 1 {
+            self.forget_probes(&txn, &id).await?;
+            txn.commit().await?;
             return Ok(());
         }
+        drop(txn);
         // Nothing deleted: gone already, or changed since the version given.
         match self.find(id).await? {
             None => Err(StorageError::NotFound(id)),

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod peers;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -150,6 +152,13 @@ impl TestDatabase {
 }
 
 /// The context a record's secret field is sealed under, as the server binds it.
+/// A client builder for the tests. reqwest's TLS here has no crypto provider of
+/// its own (the server brings ring), so the tests install the same one.
+pub fn http_client() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 pub fn sealed_field(id: &str, field: &str) -> String {
     let id: McpServerId = id.parse().expect("an MCP server id");
     sealing_context(&id, field)
@@ -232,7 +241,7 @@ impl TestServerBuilder {
             db,
             base_url: format!("http://{address}"),
             address,
-            client: reqwest::Client::builder()
+            client: http_client()
                 .default_headers(headers)
                 .build()
                 .expect("client"),
@@ -264,6 +273,12 @@ impl TestServer {
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         signal(&self.child, "TERM");
         self.child.wait().expect("wait for the server")
+    }
+
+    /// Starts the server again on the same database with other flags.
+    pub async fn restart_with_args(&mut self, args: &[&str]) {
+        self.extra_args = args.iter().map(|a| a.to_string()).collect();
+        self.restart().await;
     }
 
     /// Starts the server again on the same database (after a kill or terminate).

@@ -1,4 +1,6 @@
 //! sea-orm entities: the tables as the migrations in `migration/` create them.
 
+pub mod catalog_entry;
 pub mod idempotency_key;
 pub mod mcp_server;
+pub mod server_health;

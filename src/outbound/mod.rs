@@ -4,6 +4,10 @@
 //! and only checked addresses are handed back to connect to. A name that
 //! resolves to any refused address is refused whole (DNS rebinding).
 
+mod http;
+
+pub use http::{OutboundClient, OutboundSettings, Refusals, TlsRoots, TlsRootsError};
+
 use std::net::SocketAddr;
 
 use crate::domain::{NetworkPolicy, ServerUrl};
@@ -27,6 +31,16 @@ pub async fn resolve_checked(
     policy: &NetworkPolicy,
 ) -> Result<Vec<SocketAddr>, OutboundError> {
     let (host, port) = url.host_and_port();
+    resolve_host_checked(host, port, policy).await
+}
+
+/// The addresses `host` may be connected to on `port`, each checked against
+/// `policy`.
+pub async fn resolve_host_checked(
+    host: &str,
+    port: u16,
+    policy: &NetworkPolicy,
+) -> Result<Vec<SocketAddr>, OutboundError> {
     // A literal IPv6 host keeps its brackets in the URL, not in the lookup.
     let lookup_host = host
         .trim_start_matches('[')

@@ -1,0 +1,404 @@
+//! Probing a registered server, and reading the catalog its probes found.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use poem::web::RemoteAddr;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::{ApiResponse, OpenApi, Tags};
+
+use super::caller::{Actor, Authenticated};
+use super::conditional::{etag, none_match_names};
+use super::error::ApiError;
+use super::payload::JsonPayload;
+use super::probe_schemas::{
+    ProbeResult, Prompt, PromptList, Resource, ResourceList, ResourceTemplate,
+    ResourceTemplateList, Tool, ToolList,
+};
+use super::schemas::ErrorResponse;
+use crate::domain::{CatalogKind, McpServerId, ServerStatus, ValidationError};
+use crate::mcp::ProbeService;
+use crate::storage::McpServerRepository;
+
+const DEFAULT_PAGE: u32 = 50;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// What the registered MCP servers offer, learned by talking to them.
+    #[oai(rename = "MCP Catalog")]
+    McpCatalog,
+}
+
+#[derive(ApiResponse)]
+pub enum ProbeMcpServerResponse {
+    /// The probe's outcome, as now stored
+    #[oai(status = 200)]
+    Ok(JsonPayload<ProbeResult>),
+    /// Malformed id
+    #[oai(status = 400)]
+    BadRequest(JsonPayload<ErrorResponse>),
+    /// Missing or invalid bearer token
+    #[oai(status = 401)]
+    Unauthorized(JsonPayload<ErrorResponse>),
+    /// The token may not probe (read scope)
+    #[oai(status = 403)]
+    Forbidden(JsonPayload<ErrorResponse>),
+    /// No MCP server with this id
+    #[oai(status = 404)]
+    NotFound(JsonPayload<ErrorResponse>),
+    /// The MCP server is disabled, and is not contacted
+    #[oai(status = 409)]
+    Conflict(JsonPayload<ErrorResponse>),
+    /// Too many requests for this token; retry after Retry-After seconds
+    #[oai(status = 429)]
+    TooManyRequests(JsonPayload<ErrorResponse>),
+    /// Internal server error
+    #[oai(status = 500)]
+    InternalServerError(JsonPayload<ErrorResponse>),
+}
+
+error_responses!(ProbeMcpServerResponse {
+    BAD_REQUEST => BadRequest,
+    UNAUTHORIZED => Unauthorized,
+    FORBIDDEN => Forbidden,
+    NOT_FOUND => NotFound,
+    CONFLICT => Conflict,
+    TOO_MANY_REQUESTS => TooManyRequests,
+});
+
+/// The response of one catalog listing: the page with the catalog's ETag, or
+/// 304 when the catalog is unchanged.
+macro_rules! catalog_response {
+    ($name:ident of $list:ty, $what:literal) => {
+        #[derive(ApiResponse)]
+        pub enum $name {
+            #[doc = concat!("A page of the MCP server's ", $what, " (empty before the first successful probe)")]
+            #[oai(status = 200)]
+            Ok(
+                JsonPayload<$list>,
+                /// Version of the catalog, for If-None-Match.
+                #[oai(header = "ETag")]
+                String,
+            ),
+            /// Not modified since the version named in If-None-Match
+            #[oai(status = 304)]
+            NotModified(
+                /// Version of the catalog, for If-None-Match.
+                #[oai(header = "ETag")]
+                String,
+            ),
+            /// Malformed id, limit or cursor
+            #[oai(status = 400)]
+            BadRequest(JsonPayload<ErrorResponse>),
+            /// Missing or invalid bearer token
+            #[oai(status = 401)]
+            Unauthorized(JsonPayload<ErrorResponse>),
+            /// No MCP server with this id
+            #[oai(status = 404)]
+            NotFound(JsonPayload<ErrorResponse>),
+            /// Too many requests for this token; retry after Retry-After seconds
+            #[oai(status = 429)]
+            TooManyRequests(JsonPayload<ErrorResponse>),
+            /// Internal server error
+            #[oai(status = 500)]
+            InternalServerError(JsonPayload<ErrorResponse>),
+        }
+
+        error_responses!($name {
+            BAD_REQUEST => BadRequest,
+            UNAUTHORIZED => Unauthorized,
+            NOT_FOUND => NotFound,
+            TOO_MANY_REQUESTS => TooManyRequests,
+        });
+    };
+}
+
+catalog_response!(ListToolsResponse of ToolList, "tools");
+catalog_response!(ListResourcesResponse of ResourceList, "resources");
+catalog_response!(ListResourceTemplatesResponse of ResourceTemplateList, "resource templates");
+catalog_response!(ListPromptsResponse of PromptList, "prompts");
+
+pub struct ProbesApi {
+    repository: Arc<McpServerRepository>,
+    probes: Arc<ProbeService>,
+}
+
+impl ProbesApi {
+    pub fn new(repository: Arc<McpServerRepository>, probes: Arc<ProbeService>) -> Self {
+        Self { repository, probes }
+    }
+}
+
+/// One catalog page as the handlers build it, before it becomes a response.
+enum Page<T> {
+    Items {
+        data: Vec<T>,
+        next_cursor: Option<String>,
+        etag: String,
+    },
+    NotModified(String),
+}
+
+#[OpenApi(tag = "ApiTags::McpCatalog")]
+impl ProbesApi {
+    /// Probe an MCP server now
+    ///
+    /// Connects to the MCP server with its stored credentials, runs `initialize` and lists its tools, resources, resource templates and prompts (every page), stores what it found and answers the outcome. A failed probe keeps the catalog of the last successful one.
+    #[oai(
+        path = "/v1/mcp-servers/:id/probe",
+        method = "post",
+        operation_id = "probe_mcp_server"
+    )]
+    async fn probe_mcp_server(
+        &self,
+        caller: Authenticated,
+        source: &RemoteAddr,
+        /// Unique identifier for the MCP server.
+        #[oai(validator(pattern = r"^mcp_[0-9a-f]{32}$"))]
+        id: Path<String>,
+    ) -> ProbeMcpServerResponse {
+        let actor = Actor::new(caller, source);
+        self.probe(&actor, &id)
+            .await
+            .map(|result| ProbeMcpServerResponse::Ok(JsonPayload(result)))
+            .unwrap_or_else(Into::into)
+    }
+
+    /// List an MCP server's tools
+    #[oai(
+        path = "/v1/mcp-servers/:id/tools",
+        method = "get",
+        operation_id = "list_mcp_server_tools"
+    )]
+    async fn list_mcp_server_tools(
+        &self,
+        _caller: Authenticated,
+        /// Unique identifier for the MCP server.
+        #[oai(validator(pattern = r"^mcp_[0-9a-f]{32}$"))]
+        id: Path<String>,
+        /// Page size, 1 to 200 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<u32>>,
+        /// The next_cursor of the previous page.
+        cursor: Query<Option<String>>,
+        /// An ETag from an earlier answer: 304 if the catalog is still at that version.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ListToolsResponse {
+        match self
+            .page::<Tool>(&id, CatalogKind::Tool, limit.0, cursor.0, if_none_match.0)
+            .await
+        {
+            Ok(Page::Items {
+                data,
+                next_cursor,
+                etag,
+            }) => ListToolsResponse::Ok(JsonPayload(ToolList { data, next_cursor }), etag),
+            Ok(Page::NotModified(etag)) => ListToolsResponse::NotModified(etag),
+            Err(error) => error.into(),
+        }
+    }
+
+    /// List an MCP server's resources
+    #[oai(
+        path = "/v1/mcp-servers/:id/resources",
+        method = "get",
+        operation_id = "list_mcp_server_resources"
+    )]
+    async fn list_mcp_server_resources(
+        &self,
+        _caller: Authenticated,
+        /// Unique identifier for the MCP server.
+        #[oai(validator(pattern = r"^mcp_[0-9a-f]{32}$"))]
+        id: Path<String>,
+        /// Page size, 1 to 200 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<u32>>,
+        /// The next_cursor of the previous page.
+        cursor: Query<Option<String>>,
+        /// An ETag from an earlier answer: 304 if the catalog is still at that version.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ListResourcesResponse {
+        match self
+            .page::<Resource>(
+                &id,
+                CatalogKind::Resource,
+                limit.0,
+                cursor.0,
+                if_none_match.0,
+            )
+            .await
+        {
+            Ok(Page::Items {
+                data,
+                next_cursor,
+                etag,
+            }) => ListResourcesResponse::Ok(JsonPayload(ResourceList { data, next_cursor }), etag),
+            Ok(Page::NotModified(etag)) => ListResourcesResponse::NotModified(etag),
+            Err(error) => error.into(),
+        }
+    }
+
+    /// List an MCP server's resource templates
+    #[oai(
+        path = "/v1/mcp-servers/:id/resource-templates",
+        method = "get",
+        operation_id = "list_mcp_server_resource_templates"
+    )]
+    async fn list_mcp_server_resource_templates(
+        &self,
+        _caller: Authenticated,
+        /// Unique identifier for the MCP server.
+        #[oai(validator(pattern = r"^mcp_[0-9a-f]{32}$"))]
+        id: Path<String>,
+        /// Page size, 1 to 200 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<u32>>,
+        /// The next_cursor of the previous page.
+        cursor: Query<Option<String>>,
+        /// An ETag from an earlier answer: 304 if the catalog is still at that version.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ListResourceTemplatesResponse {
+        match self
+            .page::<ResourceTemplate>(
+                &id,
+                CatalogKind::ResourceTemplate,
+                limit.0,
+                cursor.0,
+                if_none_match.0,
+            )
+            .await
+        {
+            Ok(Page::Items {
+                data,
+                next_cursor,
+                etag,
+            }) => ListResourceTemplatesResponse::Ok(
+                JsonPayload(ResourceTemplateList { data, next_cursor }),
+                etag,
+            ),
+            Ok(Page::NotModified(etag)) => ListResourceTemplatesResponse::NotModified(etag),
+            Err(error) => error.into(),
+        }
+    }
+
+    /// List an MCP server's prompts
+    #[oai(
+        path = "/v1/mcp-servers/:id/prompts",
+        method = "get",
+        operation_id = "list_mcp_server_prompts"
+    )]
+    async fn list_mcp_server_prompts(
+        &self,
+        _caller: Authenticated,
+        /// Unique identifier for the MCP server.
+        #[oai(validator(pattern = r"^mcp_[0-9a-f]{32}$"))]
+        id: Path<String>,
+        /// Page size, 1 to 200 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<u32>>,
+        /// The next_cursor of the previous page.
+        cursor: Query<Option<String>>,
+        /// An ETag from an earlier answer: 304 if the catalog is still at that version.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ListPromptsResponse {
+        match self
+            .page::<Prompt>(&id, CatalogKind::Prompt, limit.0, cursor.0, if_none_match.0)
+            .await
+        {
+            Ok(Page::Items {
+                data,
+                next_cursor,
+                etag,
+            }) => ListPromptsResponse::Ok(JsonPayload(PromptList { data, next_cursor }), etag),
+            Ok(Page::NotModified(etag)) => ListPromptsResponse::NotModified(etag),
+            Err(error) => error.into(),
+        }
+    }
+}
+
+impl ProbesApi {
+    async fn probe(&self, actor: &Actor, id: &str) -> Result<ProbeResult, ApiError> {
+        let id: McpServerId = id.parse()?;
+        let server = self
+            .repository
+            .find(id)
+            .await?
+            .ok_or(ApiError::NoSuchServer(id))?;
+        if server.status == ServerStatus::Disabled {
+            return Err(ApiError::ServerDisabled(id));
+        }
+        actor.audit("probe", &id, &[]);
+        let snapshot = self
+            .probes
+            .probe_now(&server)
+            .await?
+            .ok_or(ApiError::NoSuchServer(id))?;
+        Ok(snapshot.into())
+    }
+
+    async fn page<T: From<crate::domain::CatalogEntry>>(
+        &self,
+        id: &str,
+        kind: CatalogKind,
+        limit: Option<u32>,
+        cursor: Option<String>,
+        if_none_match: Option<String>,
+    ) -> Result<Page<T>, ApiError> {
+        let id: McpServerId = id.parse()?;
+        let after = cursor.as_deref().map(decode_position).transpose()?;
+        // A server is known by its record; its catalog may not exist yet.
+        self.repository
+            .find(id)
+            .await?
+            .ok_or(ApiError::NoSuchServer(id))?;
+        let version = self
+            .repository
+            .probe_snapshot(id)
+            .await?
+            .map_or(0, |snapshot| snapshot.catalog_version);
+        let tag = etag(version);
+        if if_none_match.is_some_and(|header| none_match_names(&header, version)) {
+            return Ok(Page::NotModified(tag));
+        }
+        let limit = limit.unwrap_or(DEFAULT_PAGE) as usize;
+        let mut entries = self
+            .repository
+            .catalog_page(id, kind, after, limit as u64 + 1)
+            .await?;
+        let next_cursor = if entries.len() > limit {
+            entries.truncate(limit);
+            entries.last().map(|last| encode_position(last.position))
+        } else {
+            None
+        };
+        Ok(Page::Items {
+            data: entries
+                .into_iter()
+                .map(|stored| T::from(stored.entry))
+                .collect(),
+            next_cursor,
+            etag: tag,
+        })
+    }
+}
+
+const CURSOR_PREFIX: &str = "p1:";
+
+fn encode_position(position: u32) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{position}"))
+}
+
+fn decode_position(cursor: &str) -> Result<u32, ValidationError> {
+    let invalid = || ValidationError::new("cursor", "is not a cursor this server issued");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    text.strip_prefix(CURSOR_PREFIX)
+        .ok_or_else(invalid)?
+        .parse()
+        .map_err(|_| invalid())
+}

@@ -1,0 +1,215 @@
+//! What a probe of a registered server found: how the conversation went and,
+//! when it went well, what the server offers.
+
+use chrono::{DateTime, Utc};
+
+/// How the last conversation with a server ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeState {
+    Ok,
+    /// The server refused the credentials (HTTP 401 or 403).
+    Unauthorized,
+    /// No connection, or the server answered with a server error.
+    Unreachable,
+    /// No complete answer within the time allowed.
+    Timeout,
+    /// The server answered something that is not MCP, or too much of it.
+    ProtocolError,
+    /// The name resolves to (or redirects to) an address the policy refuses;
+    /// nothing was sent there.
+    RefusedAddress,
+}
+
+text_enum!(ProbeState {
+    Ok => "ok",
+    Unauthorized => "unauthorized",
+    Unreachable => "unreachable",
+    Timeout => "timeout",
+    ProtocolError => "protocol_error",
+    RefusedAddress => "refused_address",
+});
+
+/// One probe: its outcome and, when it succeeded, the discovery.
+#[derive(Debug, Clone)]
+pub struct ProbeReport {
+    pub state: ProbeState,
+    pub checked_at: DateTime<Utc>,
+    pub latency_ms: u64,
+    /// A sentence safe to show anyone: never a credential, never the server's
+    /// own error text (which may echo what it was sent).
+    pub error: Option<String>,
+    pub discovery: Option<Discovery>,
+}
+
+/// What a server said about itself and offers.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    pub server_info: ServerInfo,
+    pub protocol_version: String,
+    /// The server's capabilities, as the protocol writes them.
+    pub capabilities: serde_json::Value,
+    pub catalog: Catalog,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ServerInfo {
+    pub name: String,
+    pub title: Option<String>,
+    pub version: String,
+}
+
+/// The kinds of things a server lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogKind {
+    Tool,
+    Resource,
+    ResourceTemplate,
+    Prompt,
+}
+
+text_enum!(CatalogKind {
+    Tool => "tool",
+    Resource => "resource",
+    ResourceTemplate => "resource_template",
+    Prompt => "prompt",
+});
+
+/// One listed item: its name and description (searched), and the item as the
+/// protocol wrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogEntry {
+    pub name: String,
+    pub description: Option<String>,
+    pub body: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub tools: Vec<CatalogEntry>,
+    pub resources: Vec<CatalogEntry>,
+    pub resource_templates: Vec<CatalogEntry>,
+    pub prompts: Vec<CatalogEntry>,
+}
+
+impl Catalog {
+    pub fn entries(&self, kind: CatalogKind) -> &[CatalogEntry] {
+        match kind {
+            CatalogKind::Tool => &self.tools,
+            CatalogKind::Resource => &self.resources,
+            CatalogKind::ResourceTemplate => &self.resource_templates,
+            CatalogKind::Prompt => &self.prompts,
+        }
+    }
+}
+
+/// The stored outcome of the last probe, with what the last good one found.
+#[derive(Debug, Clone)]
+pub struct ProbeSnapshot {
+    pub state: ProbeState,
+    pub checked_at: DateTime<Utc>,
+    pub latency_ms: u64,
+    pub error: Option<String>,
+    pub server_info: Option<ServerInfo>,
+    pub protocol_version: Option<String>,
+    pub capabilities: Option<serde_json::Value>,
+    pub tool_count: u32,
+    pub resource_count: u32,
+    pub resource_template_count: u32,
+    pub prompt_count: u32,
+    /// Bumped whenever the catalog is replaced.
+    pub catalog_version: i64,
+    pub health: Health,
+}
+
+/// The health shown on a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Health {
+    pub state: ProbeState,
+    pub checked_at: DateTime<Utc>,
+    pub error: Option<String>,
+    pub tool_count: u32,
+    /// Failed probes since the last good one.
+    pub consecutive_failures: u32,
+}
+
+impl Health {
+    /// The health after `report`. Network failures (`unreachable`, `timeout`)
+    /// show only once `threshold` of them come in a row, so one blip does not
+    /// mark a working server down; failures that repeat by nature (refused
+    /// credentials or address, a broken protocol) show at once, as does any
+    /// failure of a server never seen working.
+    pub fn after(
+        previous: Option<&Health>,
+        report: &ProbeReport,
+        tool_count: u32,
+        threshold: u32,
+    ) -> Health {
+        let consecutive_failures = match report.state {
+            ProbeState::Ok => 0,
+            _ => previous
+                .map_or(0, |p| p.consecutive_failures)
+                .saturating_add(1),
+        };
+        let transient = matches!(report.state, ProbeState::Unreachable | ProbeState::Timeout);
+        let hold_previous = match previous {
+            Some(previous) => {
+                transient && previous.state == ProbeState::Ok && consecutive_failures < threshold
+            }
+            None => false,
+        };
+        match previous {
+            Some(previous) if hold_previous => Health {
+                consecutive_failures,
+                ..previous.clone()
+            },
+            _ => Health {
+                state: report.state,
+                checked_at: report.checked_at,
+                error: report.error.clone(),
+                tool_count,
+                consecutive_failures,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(state: ProbeState) -> ProbeReport {
+        ProbeReport {
+            state,
+            checked_at: Utc::now(),
+            latency_ms: 1,
+            error: (state != ProbeState::Ok).then(|| "it failed".to_owned()),
+            discovery: None,
+        }
+    }
+
+    #[test]
+    fn a_working_server_turns_unreachable_only_after_the_threshold() {
+        let ok = Health::after(None, &report(ProbeState::Ok), 3, 3);
+        let once = Health::after(Some(&ok), &report(ProbeState::Unreachable), 3, 3);
+        assert_eq!((once.state, once.consecutive_failures), (ProbeState::Ok, 1));
+        let twice = Health::after(Some(&once), &report(ProbeState::Timeout), 3, 3);
+        assert_eq!(
+            (twice.state, twice.consecutive_failures),
+            (ProbeState::Ok, 2)
+        );
+        let thrice = Health::after(Some(&twice), &report(ProbeState::Unreachable), 3, 3);
+        assert_eq!(thrice.state, ProbeState::Unreachable);
+        assert_eq!(thrice.error.as_deref(), Some("it failed"));
+        let back = Health::after(Some(&thrice), &report(ProbeState::Ok), 3, 3);
+        assert_eq!((back.state, back.consecutive_failures), (ProbeState::Ok, 0));
+    }
+
+    #[test]
+    fn refused_credentials_and_first_failures_show_at_once() {
+        let ok = Health::after(None, &report(ProbeState::Ok), 3, 3);
+        let refused = Health::after(Some(&ok), &report(ProbeState::Unauthorized), 3, 3);
+        assert_eq!(refused.state, ProbeState::Unauthorized);
+        let first = Health::after(None, &report(ProbeState::Unreachable), 0, 3);
+        assert_eq!(first.state, ProbeState::Unreachable);
+    }
+}

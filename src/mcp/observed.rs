@@ -1,0 +1,225 @@
+//! The HTTP client rmcp's transport drives, watched: the transport runs in a
+//! background worker and hands its caller only "channel closed" when a request
+//! fails, so the failure is noted here, as it happens, for the probe to report.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures::stream::BoxStream;
+use http::{HeaderName, HeaderValue};
+use rmcp::model::ClientJsonRpcMessage;
+use rmcp::transport::streamable_http_client::{
+    SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
+    StreamableHttpResponseLimits,
+};
+use sse_stream::Sse;
+
+type HttpError = StreamableHttpError<reqwest::Error>;
+
+/// What the transport saw go wrong, in words safe to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observed {
+    /// 401 or 403.
+    Refused,
+    /// A connection that could not be made.
+    NoConnection,
+    /// A connection or answer that did not come in time.
+    TimedOut,
+    /// An HTTP status other than success (429, 5xx, 404...).
+    Status(u16),
+    /// An answer larger than the limits.
+    TooLarge,
+    /// Anything else the answer got wrong.
+    NotMcp,
+}
+
+#[derive(Clone)]
+pub struct ObservedClient {
+    inner: reqwest::Client,
+    first: Arc<Mutex<Option<Observed>>>,
+}
+
+impl ObservedClient {
+    pub fn new(inner: reqwest::Client) -> Self {
+        Self {
+            inner,
+            first: Arc::default(),
+        }
+    }
+
+    /// A handle on the first failure, readable after the client has moved
+    /// into the transport.
+    pub fn watch(&self) -> Watch {
+        Watch(Arc::clone(&self.first))
+    }
+
+    fn note<T>(&self, result: Result<T, HttpError>) -> Result<T, HttpError> {
+        if let Err(error) = &result
+            && let Ok(mut first) = self.first.lock()
+        {
+            first.get_or_insert(observe(error));
+        }
+        result
+    }
+}
+
+#[derive(Clone)]
+pub struct Watch(Arc<Mutex<Option<Observed>>>);
+
+impl Watch {
+    pub fn first(&self) -> Option<Observed> {
+        self.0.lock().ok().and_then(|first| *first)
+    }
+}
+
+fn observe(error: &HttpError) -> Observed {
+    match error {
+        StreamableHttpError::AuthRequired(_) | StreamableHttpError::InsufficientScope(_) => {
+            Observed::Refused
+        }
+        StreamableHttpError::HttpStatus(status) => Observed::Status(status.status),
+        StreamableHttpError::ResponseBodyTooLarge { .. } => Observed::TooLarge,
+        StreamableHttpError::Client(error) => {
+            if error.is_timeout() {
+                Observed::TimedOut
+            } else if error.is_connect() {
+                Observed::NoConnection
+            } else if let Some(status) = error.status() {
+                Observed::Status(status.as_u16())
+            } else {
+                Observed::NotMcp
+            }
+        }
+        // An unchallenged 401 or 403 reaches us only as this message,
+        // "HTTP 401 Unauthorized: ..."; only its status is read.
+        StreamableHttpError::UnexpectedServerResponse(text) => {
+            match text.strip_prefix("HTTP ").and_then(|rest| rest.get(..3)) {
+                Some("401" | "403") => Observed::Refused,
+                Some(code) => code.parse().map_or(Observed::NotMcp, Observed::Status),
+                None => Observed::NotMcp,
+            }
+        }
+        _ => Observed::NotMcp,
+    }
+}
+
+impl StreamableHttpClient for ObservedClient {
+    type Error = reqwest::Error;
+
+    async fn post_message(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<StreamableHttpPostResponse, HttpError> {
+        self.post_message_with_response_limits(
+            uri,
+            message,
+            session_id,
+            auth_header,
+            custom_headers,
+            StreamableHttpResponseLimits::default(),
+        )
+        .await
+    }
+
+    async fn post_message_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> Result<StreamableHttpPostResponse, HttpError> {
+        let result = self
+            .inner
+            .post_message_with_max_sse_event_size(
+                uri,
+                message,
+                session_id,
+                auth_header,
+                custom_headers,
+                max_sse_event_size,
+            )
+            .await;
+        self.note(result)
+    }
+
+    async fn post_message_with_response_limits(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        limits: StreamableHttpResponseLimits,
+    ) -> Result<StreamableHttpPostResponse, HttpError> {
+        let result = self
+            .inner
+            .post_message_with_response_limits(
+                uri,
+                message,
+                session_id,
+                auth_header,
+                custom_headers,
+                limits,
+            )
+            .await;
+        self.note(result)
+    }
+
+    async fn delete_session(
+        &self,
+        uri: Arc<str>,
+        session_id: Arc<str>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<(), HttpError> {
+        // Ending the session is a courtesy: its failure says nothing of the
+        // probe, so it is not noted.
+        self.inner
+            .delete_session(uri, session_id, auth_header, custom_headers)
+            .await
+    }
+
+    async fn get_stream(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<BoxStream<'static, Result<Sse, SseError>>, HttpError> {
+        let result = self
+            .inner
+            .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
+            .await;
+        self.note(result)
+    }
+
+    async fn get_stream_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> Result<BoxStream<'static, Result<Sse, SseError>>, HttpError> {
+        let result = self
+            .inner
+            .get_stream_with_max_sse_event_size(
+                uri,
+                session_id,
+                last_event_id,
+                auth_header,
+                custom_headers,
+                max_sse_event_size,
+            )
+            .await;
+        self.note(result)
+    }
+}

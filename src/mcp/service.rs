@@ -1,0 +1,153 @@
+//! When the registry talks to its servers: now, when a caller asks; soon after
+//! a create or a change of where or how to connect; and every health interval,
+//! for every active server. Probes run in the background, a bounded number at
+//! a time, and never inside a create or an update.
+
+use std::collections::HashSet;
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc};
+
+use super::probe::Prober;
+use crate::domain::{McpServerId, McpServerRecord, ProbeSnapshot, ServerStatus};
+use crate::storage::{McpServerRepository, StorageError};
+
+#[derive(Debug, Clone)]
+pub struct HealthSettings {
+    /// How often each active server is checked; zero turns the checker off.
+    pub interval: Duration,
+    /// Probes in flight at once (background and scheduled ones).
+    pub concurrency: usize,
+    /// Network failures in a row before a working server shows them.
+    pub failure_threshold: u32,
+}
+
+impl Default for HealthSettings {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(300),
+            concurrency: 8,
+            failure_threshold: 3,
+        }
+    }
+}
+
+pub struct ProbeService {
+    repository: Arc<McpServerRepository>,
+    prober: Prober,
+    settings: HealthSettings,
+    queue: mpsc::UnboundedSender<McpServerId>,
+    receiver: Mutex<Option<mpsc::UnboundedReceiver<McpServerId>>>,
+    /// Servers queued and not yet probed: each is queued once.
+    pending: Mutex<HashSet<McpServerId>>,
+}
+
+impl ProbeService {
+    pub fn new(
+        repository: Arc<McpServerRepository>,
+        prober: Prober,
+        settings: HealthSettings,
+    ) -> Arc<Self> {
+        let (queue, receiver) = mpsc::unbounded_channel();
+        Arc::new(Self {
+            repository,
+            prober,
+            settings,
+            queue,
+            receiver: Mutex::new(Some(receiver)),
+            pending: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Starts the background work: the queue's workers and the periodic checker.
+    pub fn start(self: &Arc<Self>) {
+        let receiver = self.receiver.lock().ok().and_then(|mut r| r.take());
+        if let Some(receiver) = receiver {
+            tokio::spawn(Arc::clone(self).work(receiver));
+        }
+        if !self.settings.interval.is_zero() {
+            tokio::spawn(Arc::clone(self).check_periodically());
+        }
+    }
+
+    /// Probes `server` now and stores what it found; `None` when the server
+    /// was deleted meanwhile.
+    pub async fn probe_now(
+        &self,
+        server: &McpServerRecord,
+    ) -> Result<Option<ProbeSnapshot>, StorageError> {
+        let report = self.prober.probe(server).await;
+        tracing::info!(
+            id = %server.id,
+            state = report.state.as_str(),
+            latency_ms = report.latency_ms,
+            error = report.error.as_deref().unwrap_or(""),
+            "probe"
+        );
+        self.repository
+            .save_probe(server.id, &report, self.settings.failure_threshold)
+            .await
+    }
+
+    /// Queues a probe of `id` in the background.
+    pub fn schedule(&self, id: McpServerId) {
+        let newly_queued = self.pending.lock().is_ok_and(|mut p| p.insert(id));
+        if newly_queued {
+            let _ = self.queue.send(id);
+        }
+    }
+
+    async fn work(self: Arc<Self>, mut receiver: mpsc::UnboundedReceiver<McpServerId>) {
+        let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
+        while let Some(id) = receiver.recv().await {
+            let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+                return;
+            };
+            let service = Arc::clone(&self);
+            tokio::spawn(async move {
+                if let Ok(mut pending) = service.pending.lock() {
+                    pending.remove(&id);
+                }
+                if let Err(error) = service.probe_if_active(id).await {
+                    tracing::warn!(id = %id, error = %error, "background probe not stored");
+                }
+                drop(slot);
+            });
+        }
+    }
+
+    async fn probe_if_active(&self, id: McpServerId) -> Result<(), StorageError> {
+        // Read at the last moment: the server may have been disabled,
+        // changed or deleted since it was queued.
+        match self.repository.find(id).await? {
+            Some(server) if server.status == ServerStatus::Active => {
+                self.probe_now(&server).await.map(drop)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Every interval (jittered by up to a tenth, so replicas and restarts
+    /// spread out), queues each active server not checked within it.
+    async fn check_periodically(self: Arc<Self>) {
+        let interval = self.settings.interval;
+        loop {
+            let jitter = interval.mul_f64(random_fraction() / 10.0);
+            tokio::time::sleep(interval / 10 + jitter).await;
+            let cutoff = crate::domain::now()
+                - chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX);
+            match self.repository.due_for_check(cutoff).await {
+                Ok(due) => due.into_iter().for_each(|id| self.schedule(id)),
+                Err(error) => tracing::warn!(error = %error, "cannot list servers due for a check"),
+            }
+        }
+    }
+}
+
+/// A number in [0, 1), random enough to spread timers.
+fn random_fraction() -> f64 {
+    let bits = std::collections::hash_map::RandomState::new().hash_one(std::time::Instant::now());
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}

@@ -1,0 +1,216 @@
+//! The HTTP client that talks to registered servers. Every connection it opens
+//! goes to an address checked against the network policy at connect time (a
+//! name is resolved and checked here, not trusted from registration), it
+//! follows no redirect to another origin, and it trusts the webpki roots plus
+//! the operator's own CAs.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+use crate::domain::NetworkPolicy;
+
+use super::{OutboundError, resolve_host_checked};
+
+#[derive(Debug, Clone)]
+pub struct OutboundSettings {
+    pub connect_timeout: Duration,
+    pub policy: NetworkPolicy,
+    pub roots: TlsRoots,
+}
+
+/// The certificate authorities outbound TLS trusts: built once, shared by
+/// every client.
+#[derive(Clone)]
+pub struct TlsRoots(Arc<RootCertStore>);
+
+impl std::fmt::Debug for TlsRoots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TlsRoots({} authorities)", self.0.len())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsRootsError {
+    #[error("cannot read CA file {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("CA file {path} holds no certificate")]
+    Empty { path: String },
+    #[error("CA file {path}: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
+impl Default for TlsRoots {
+    /// The webpki roots alone.
+    fn default() -> Self {
+        Self(Arc::new(RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        }))
+    }
+}
+
+impl Default for OutboundSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            policy: NetworkPolicy::default(),
+            roots: TlsRoots::default(),
+        }
+    }
+}
+
+impl TlsRoots {
+    /// The webpki roots, plus every certificate of `ca_file` (PEM) if given.
+    pub fn load(ca_file: Option<&Path>) -> Result<Self, TlsRootsError> {
+        let Some(path) = ca_file else {
+            return Ok(Self::default());
+        };
+        let mut roots = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        {
+            let shown = path.display().to_string();
+            let certificates = CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| TlsRootsError::Read {
+                    path: shown.clone(),
+                    reason: e.to_string(),
+                })?;
+            if certificates.is_empty() {
+                return Err(TlsRootsError::Empty { path: shown });
+            }
+            for certificate in certificates {
+                roots.add(certificate).map_err(|e| TlsRootsError::Invalid {
+                    path: shown.clone(),
+                    reason: e.to_string(),
+                })?;
+            }
+        }
+        Ok(Self(Arc::new(roots)))
+    }
+}
+
+/// Why the client refused to go somewhere, noted as it happens so that the
+/// caller can tell a refusal from any other failure whatever error the layers
+/// above make of it.
+#[derive(Debug, Clone, Default)]
+pub struct Refusals(Arc<Mutex<Option<String>>>);
+
+impl Refusals {
+    fn note(&self, why: String) {
+        if let Ok(mut first) = self.0.lock() {
+            first.get_or_insert(why);
+        }
+    }
+
+    /// The first refusal, if any.
+    pub fn first(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|first| first.clone())
+    }
+}
+
+/// One client for one conversation with one server, and what it refused.
+pub struct OutboundClient {
+    pub http: reqwest::Client,
+    pub refusals: Refusals,
+}
+
+impl OutboundClient {
+    pub fn new(settings: &OutboundSettings) -> Result<Self, reqwest::Error> {
+        let refusals = Refusals::default();
+        let resolver = CheckedResolver {
+            policy: settings.policy.clone(),
+            refusals: refusals.clone(),
+        };
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config(&settings.roots))
+            .dns_resolver(resolver)
+            .redirect(same_origin_redirects(
+                settings.policy.clone(),
+                refusals.clone(),
+            ))
+            .connect_timeout(settings.connect_timeout)
+            // Names are resolved and checked by us, so no proxy may do it.
+            .no_proxy()
+            .build()?;
+        Ok(Self { http, refusals })
+    }
+}
+
+fn tls_config(roots: &TlsRoots) -> rustls::ClientConfig {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(Arc::clone(&roots.0))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config
+}
+
+/// Resolves names and hands back only addresses the policy allows; a name
+/// with any refused address is refused whole (DNS rebinding).
+struct CheckedResolver {
+    policy: NetworkPolicy,
+    refusals: Refusals,
+}
+
+impl Resolve for CheckedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_owned();
+        let policy = self.policy.clone();
+        let refusals = self.refusals.clone();
+        Box::pin(async move {
+            // reqwest puts the URL's port back on the addresses.
+            match resolve_host_checked(&host, 0, &policy).await {
+                Ok(addresses) => Ok(Box::new(addresses.into_iter()) as Addrs),
+                Err(error) => {
+                    if let OutboundError::Refused { .. } = &error {
+                        refusals.note(error.to_string());
+                    }
+                    Err(error.into())
+                }
+            }
+        })
+    }
+}
+
+const MAX_REDIRECTS: usize = 5;
+
+/// Follows 307 and 308 (they keep the method and body) within the origin
+/// only: another origin would receive the credentials. Same-origin hops reach
+/// the same host, whose addresses the resolver checks again.
+fn same_origin_redirects(policy: NetworkPolicy, refusals: Refusals) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            if let Some(why) = attempt
+                .url()
+                .host()
+                .and_then(|host| policy.refuse_host(&host))
+            {
+                refusals.note(format!("redirected to a refused address: {why}"));
+            }
+            return attempt.stop();
+        }
+        let keeps_body = matches!(
+            attempt.status(),
+            reqwest::StatusCode::TEMPORARY_REDIRECT | reqwest::StatusCode::PERMANENT_REDIRECT
+        );
+        if !keeps_body {
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else {
+            attempt.follow()
+        }
+    })
+}

@@ -1,0 +1,325 @@
+//! Probe snapshots and catalogs: written after each probe, read by the record,
+//! catalog and search endpoints.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use super::entity::{catalog_entry, mcp_server, server_health};
+use super::error::StorageError;
+use super::repository::McpServerRepository;
+use crate::domain::{
+    CatalogEntry, CatalogKind, Health, McpServerId, ProbeReport, ProbeSnapshot, ProbeState,
+    ServerInfo,
+};
+
+/// Rows per INSERT when a catalog is written: well inside every backend's
+/// limit on bound parameters.
+const ROWS_PER_INSERT: usize = 500;
+
+/// One catalog item and where it stands in its list (the page cursor).
+#[derive(Debug, Clone)]
+pub struct StoredEntry {
+    pub position: u32,
+    pub entry: CatalogEntry,
+}
+
+const KINDS: [CatalogKind; 4] = [
+    CatalogKind::Tool,
+    CatalogKind::Resource,
+    CatalogKind::ResourceTemplate,
+    CatalogKind::Prompt,
+];
+
+impl McpServerRepository {
+    /// Stores `report` as the server's last probe and, when it found a
+    /// catalog, replaces the stored one, in one transaction. Answers the new
+    /// snapshot, or `None` when the server was deleted meanwhile (nothing is
+    /// stored then).
+    pub async fn save_probe(
+        &self,
+        id: McpServerId,
+        report: &ProbeReport,
+        failure_threshold: u32,
+    ) -> Result<Option<ProbeSnapshot>, StorageError> {
+        let txn = self.db.begin().await?;
+        let mut server = mcp_server::Entity::find_by_id(id.to_string())
+            .select_only()
+            .column(mcp_server::Column::Id);
+        // Two probes of one server (a scheduled one and one a caller asked
+        // for) take turns here: the health is read, then written. SQLite has
+        // one writer, so its transactions take turns anyway.
+        if self.db.get_database_backend() != DbBackend::Sqlite {
+            server = server.lock_exclusive();
+        }
+        let server_exists = server.into_tuple::<String>().one(&txn).await?.is_some();
+        if !server_exists {
+            return Ok(None);
+        }
+        let previous = server_health::Entity::find_by_id(id.to_string())
+            .one(&txn)
+            .await?
+            .map(|row| snapshot_of(&id, row))
+            .transpose()?;
+        let mut row = match &previous {
+            Some(_) => server_health::ActiveModel {
+                server_id: Set(id.to_string()),
+                ..Default::default()
+            },
+            None => server_health::ActiveModel {
+                server_id: Set(id.to_string()),
+                server_info: Set(None),
+                protocol_version: Set(None),
+                capabilities: Set(None),
+                tool_count: Set(0),
+                resource_count: Set(0),
+                resource_template_count: Set(0),
+                prompt_count: Set(0),
+                catalog_version: Set(0),
+                ..Default::default()
+            },
+        };
+        let mut tool_count = previous.as_ref().map_or(0, |p| p.tool_count);
+        if let Some(discovery) = &report.discovery {
+            let catalog = &discovery.catalog;
+            tool_count = count(catalog.tools.len());
+            row.server_info = Set(serde_json::to_string(&discovery.server_info).ok());
+            row.protocol_version = Set(Some(discovery.protocol_version.clone()));
+            row.capabilities = Set(Some(discovery.capabilities.to_string()));
+            row.tool_count = Set(to_i32(catalog.tools.len()));
+            row.resource_count = Set(to_i32(catalog.resources.len()));
+            row.resource_template_count = Set(to_i32(catalog.resource_templates.len()));
+            row.prompt_count = Set(to_i32(catalog.prompts.len()));
+            row.catalog_version = Set(previous
+                .as_ref()
+                .map_or(0, |p| p.catalog_version)
+                .saturating_add(1));
+            replace_catalog(&txn, &id, |kind| catalog.entries(kind)).await?;
+        }
+        let health = Health::after(
+            previous.as_ref().map(|p| &p.health),
+            report,
+            tool_count,
+            failure_threshold,
+        );
+        row.probe_state = Set(report.state.as_str().to_owned());
+        row.checked_at = Set(report.checked_at);
+        row.latency_ms = Set(i64::try_from(report.latency_ms).unwrap_or(i64::MAX));
+        row.error = Set(report.error.clone());
+        row.health_state = Set(health.state.as_str().to_owned());
+        row.health_error = Set(health.error.clone());
+        row.consecutive_failures =
+            Set(i32::try_from(health.consecutive_failures).unwrap_or(i32::MAX));
+        let saved = match previous {
+            Some(_) => server_health::Entity::update(row).exec(&txn).await?,
+            None => {
+                server_health::Entity::insert(row)
+                    .exec_with_returning(&txn)
+                    .await?
+            }
+        };
+        txn.commit().await?;
+        snapshot_of(&id, saved).map(Some)
+    }
+
+    /// The server's last probe, if it was ever probed.
+    pub async fn probe_snapshot(
+        &self,
+        id: McpServerId,
+    ) -> Result<Option<ProbeSnapshot>, StorageError> {
+        server_health::Entity::find_by_id(id.to_string())
+            .one(&self.reads)
+            .await?
+            .map(|row| snapshot_of(&id, row))
+            .transpose()
+    }
+
+    /// The health of each of `ids` that was ever probed.
+    pub async fn health_of(
+        &self,
+        ids: &[McpServerId],
+    ) -> Result<HashMap<McpServerId, Health>, StorageError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = server_health::Entity::find()
+            .filter(server_health::Column::ServerId.is_in(ids.iter().map(ToString::to_string)))
+            .all(&self.reads)
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let id: McpServerId = row
+                    .server_id
+                    .parse()
+                    .map_err(|_| corrupt(&row.server_id, "server_id"))?;
+                Ok((id, snapshot_of(&id, row)?.health))
+            })
+            .collect()
+    }
+
+    /// A page of one server's catalog of `kind`, in the server's order, after
+    /// `after` (a position from the previous page).
+    pub async fn catalog_page(
+        &self,
+        id: McpServerId,
+        kind: CatalogKind,
+        after: Option<u32>,
+        limit: u64,
+    ) -> Result<Vec<StoredEntry>, StorageError> {
+        use catalog_entry::Column;
+        let mut select = catalog_entry::Entity::find()
+            .filter(Column::ServerId.eq(id.to_string()))
+            .filter(Column::Kind.eq(kind.as_str()))
+            .order_by_asc(Column::Position)
+            .limit(limit);
+        if let Some(after) = after {
+            select = select.filter(Column::Position.gt(to_i32(after as usize)));
+        }
+        let rows = select.all(&self.reads).await?;
+        rows.into_iter()
+            .map(|row| {
+                let body = serde_json::from_str(&row.body)
+                    .map_err(|_| corrupt(&row.server_id, "catalog body"))?;
+                Ok(StoredEntry {
+                    position: u32::try_from(row.position).unwrap_or_default(),
+                    entry: CatalogEntry {
+                        name: row.name,
+                        description: row.description,
+                        body,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Forgets what probes learned about a deleted server.
+    pub(super) async fn forget_probes(
+        &self,
+        txn: &DatabaseTransaction,
+        id: &McpServerId,
+    ) -> Result<(), StorageError> {
+        catalog_entry::Entity::delete_many()
+            .filter(catalog_entry::Column::ServerId.eq(id.to_string()))
+            .exec(txn)
+            .await?;
+        server_health::Entity::delete_by_id(id.to_string())
+            .exec(txn)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn replace_catalog<'a>(
+    txn: &DatabaseTransaction,
+    id: &McpServerId,
+    entries_of: impl Fn(CatalogKind) -> &'a [CatalogEntry],
+) -> Result<(), StorageError> {
+    catalog_entry::Entity::delete_many()
+        .filter(catalog_entry::Column::ServerId.eq(id.to_string()))
+        .exec(txn)
+        .await?;
+    for kind in KINDS {
+        let entries = entries_of(kind);
+        for (chunk_index, chunk) in entries.chunks(ROWS_PER_INSERT).enumerate() {
+            let rows = chunk
+                .iter()
+                .enumerate()
+                .map(|(offset, entry)| catalog_entry::ActiveModel {
+                    server_id: Set(id.to_string()),
+                    kind: Set(kind.as_str().to_owned()),
+                    position: Set(to_i32(chunk_index * ROWS_PER_INSERT + offset)),
+                    name: Set(entry.name.clone()),
+                    description: Set(entry.description.clone()),
+                    body: Set(entry.body.to_string()),
+                });
+            catalog_entry::Entity::insert_many(rows).exec(txn).await?;
+        }
+    }
+    Ok(())
+}
+
+fn snapshot_of(id: &McpServerId, row: server_health::Model) -> Result<ProbeSnapshot, StorageError> {
+    let key = id.to_string();
+    let state =
+        |text: &str, field: &str| ProbeState::from_stored(text).ok_or_else(|| corrupt(&key, field));
+    let server_info = row
+        .server_info
+        .as_deref()
+        .map(serde_json::from_str::<ServerInfo>)
+        .transpose()
+        .map_err(|_| corrupt(&key, "server_info"))?;
+    let capabilities = row
+        .capabilities
+        .as_deref()
+        .map(serde_json::from_str::<serde_json::Value>)
+        .transpose()
+        .map_err(|_| corrupt(&key, "capabilities"))?;
+    let tool_count = count(usize::try_from(row.tool_count).unwrap_or_default());
+    Ok(ProbeSnapshot {
+        state: state(&row.probe_state, "probe_state")?,
+        checked_at: row.checked_at,
+        latency_ms: u64::try_from(row.latency_ms).unwrap_or_default(),
+        error: row.error,
+        server_info,
+        protocol_version: row.protocol_version,
+        capabilities,
+        tool_count,
+        resource_count: count(usize::try_from(row.resource_count).unwrap_or_default()),
+        resource_template_count: count(
+            usize::try_from(row.resource_template_count).unwrap_or_default(),
+        ),
+        prompt_count: count(usize::try_from(row.prompt_count).unwrap_or_default()),
+        catalog_version: row.catalog_version,
+        health: Health {
+            state: state(&row.health_state, "health_state")?,
+            checked_at: row.checked_at,
+            error: row.health_error,
+            tool_count,
+            consecutive_failures: u32::try_from(row.consecutive_failures).unwrap_or_default(),
+        },
+    })
+}
+
+fn corrupt(id: &str, field: &str) -> StorageError {
+    StorageError::CorruptRow {
+        id: id.to_owned(),
+        reason: field.to_owned(),
+    }
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn to_i32(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+impl McpServerRepository {
+    /// Active servers not probed since `cutoff` (or never), oldest first.
+    pub async fn due_for_check(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<McpServerId>, StorageError> {
+        use sea_orm::sea_query::Query;
+        let recently_checked = Query::select()
+            .column(server_health::Column::ServerId)
+            .from(server_health::Entity)
+            .and_where(server_health::Column::CheckedAt.gte(cutoff))
+            .to_owned();
+        let ids: Vec<String> = mcp_server::Entity::find()
+            .select_only()
+            .column(mcp_server::Column::Id)
+            .filter(mcp_server::Column::Status.eq(crate::domain::ServerStatus::Active.as_str()))
+            .filter(mcp_server::Column::Id.not_in_subquery(recently_checked))
+            .into_tuple()
+            .all(&self.reads)
+            .await?;
+        ids.iter()
+            .map(|id| id.parse().map_err(|_| corrupt(id, "id")))
+            .collect()
+    }
+}

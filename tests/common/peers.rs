@@ -1,0 +1,116 @@
+//! MCP servers nobody here wrote (and hostile ones we did), started on
+//! loopback for the tests. Python peers run in a virtualenv under the target
+//! directory, made once from `tests/peers/python/requirements.txt`.
+
+use std::fs::File;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PEERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers");
+
+/// A running peer, killed when dropped.
+pub struct Peer {
+    child: Child,
+    pub port: u16,
+}
+
+impl Peer {
+    /// The URL of its MCP endpoint.
+    pub fn mcp_url(&self) -> String {
+        format!("http://127.0.0.1:{}/mcp", self.port)
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// A port nobody listens on at the moment.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// The virtualenv's python, made (once, under a lock shared by every test
+/// binary) with the pinned requirements.
+pub fn python() -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mcp-peers");
+    std::fs::create_dir_all(&root).expect("peers directory");
+    let lock = File::create(root.join("lock")).expect("lock file");
+    lock.lock().expect("lock the virtualenv");
+    let venv = root.join("venv");
+    let python = venv.join("bin/python");
+    let requirements = Path::new(PEERS).join("python/requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements).expect("requirements");
+    let stamp = venv.join("installed-requirements.txt");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 -m venv");
+        assert!(made.success(), "python3 -m venv failed");
+        let installed = Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "-r"])
+            .arg(&requirements)
+            .status()
+            .expect("pip install");
+        assert!(
+            installed.success(),
+            "pip install -r {requirements:?} failed"
+        );
+        std::fs::write(&stamp, wanted).expect("stamp");
+    }
+    python
+}
+
+/// Starts `tests/peers/python/<script> <port> <args...>` and waits until it
+/// accepts connections.
+pub fn python_peer(script: &str, args: &[&str]) -> Peer {
+    let port = free_port();
+    let child = Command::new(python())
+        .arg(Path::new(PEERS).join("python").join(script))
+        .arg(port.to_string())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the peer");
+    let peer = Peer { child, port };
+    wait_for(port);
+    peer
+}
+
+/// A hostile server of `hostile.py` in `mode`.
+pub fn hostile(mode: &str) -> Peer {
+    let port = free_port();
+    let child = Command::new("python3")
+        .arg(Path::new(PEERS).join("python/hostile.py"))
+        .arg(mode)
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the hostile peer");
+    let peer = Peer { child, port };
+    wait_for(port);
+    peer
+}
+
+fn wait_for(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the peer on port {port} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,119 @@
+"""Misbehaving "MCP servers" for the registry's tests, on the standard library
+only. Usage: hostile.py MODE PORT, where MODE is one of
+hang, trickle, huge, invalid_json, jsonrpc_error, status:CODE, redirect.
+A server that echoes what it was sent (the credentials too) does so in every
+error body, so tests can check that nothing of it reaches the registry's
+answers or logs."""
+
+import json
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MODE = sys.argv[1]
+PORT = int(sys.argv[2])
+
+
+def initialize_result(request_id):
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "result": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {"tools": {}},
+            "serverInfo": {"name": "hostile", "version": "0"},
+        },
+    }
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def echo(self):
+        return json.dumps({"echo": dict(self.headers)}).encode()
+
+    def reply(self, status, body, content_type="application/json"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_DELETE(self):
+        self.reply(200, b"")
+
+    def do_GET(self):
+        self.reply(405, b"")
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        message = json.loads(self.rfile.read(length) or b"{}")
+        method, request_id = message.get("method"), message.get("id")
+        if MODE.startswith("status:"):
+            return self.reply(int(MODE.split(":")[1]), self.echo())
+        if MODE == "redirect":
+            self.send_response(307)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if MODE == "invalid_json":
+            return self.reply(200, b'{"jsonrpc": "2.0", "id": 1, "result": {not json')
+        if MODE == "jsonrpc_error":
+            error = {"code": -32603, "message": "failed: " + self.echo().decode()}
+            return self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error}).encode())
+        if MODE == "trickle":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            try:
+                while True:
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except OSError:
+                return
+        if MODE == "huge":
+            if method == "initialize":
+                return self.reply(200, json.dumps(initialize_result(request_id)).encode())
+            if request_id is None:
+                return self.reply(202, b"")
+            # About 50 MB of tools, streamed without building it here.
+            tool = json.dumps({"name": "t", "description": "x" * 1000, "inputSchema": {"type": "object"}})
+            count = 50_000
+            head = b'{"jsonrpc": "2.0", "id": %d, "result": {"tools": [' % request_id
+            tail = b"]}}"
+            size = len(head) + count * len(tool) + (count - 1) + len(tail)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            try:
+                self.wfile.write(head)
+                for i in range(count):
+                    self.wfile.write((("," if i else "") + tool).encode())
+                self.wfile.write(tail)
+            except OSError:
+                return
+            return
+        self.reply(500, b"unknown mode")
+
+
+def hang():
+    listener = socket.create_server(("127.0.0.1", PORT))
+    held = []
+    while True:
+        connection, _ = listener.accept()
+        held.append(connection)  # accepted, never answered
+
+
+if MODE == "hang":
+    hang()
+else:
+    ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()

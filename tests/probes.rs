@@ -1,0 +1,279 @@
+//! Talking MCP to registered servers: probes against real MCP servers nobody
+//! here wrote (PyPI `mcp`), and against hostile ones, through the HTTP API.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::TestServer;
+use common::peers::{Peer, free_port, hostile, python_peer};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "peer-token-5b1f";
+const PROBE_TIMEOUT_SECS: u64 = 3;
+
+/// A registry that may reach loopback (where the peers run), checks nothing on
+/// its own, and gives a probe 3 s.
+async fn registry() -> TestServer {
+    TestServer::builder()
+        .args(&[
+            "--allowed-networks",
+            "127.0.0.0/8",
+            "--health-interval-secs",
+            "0",
+            "--probe-timeout-secs",
+            &PROBE_TIMEOUT_SECS.to_string(),
+        ])
+        .spawn()
+        .await
+}
+
+async fn register(server: &TestServer, name: &str, url: &str, api_key: Option<&str>) -> String {
+    let created = server
+        .created(&json!({"name": name, "url": url, "api_key": api_key}))
+        .await;
+    created["id"].as_str().expect("an id").to_owned()
+}
+
+async fn probe(server: &TestServer, id: &str) -> common::Answer {
+    server
+        .send(
+            server
+                .client
+                .post(server.url(&format!("/v1/mcp-servers/{id}/probe"))),
+        )
+        .await
+}
+
+fn paged_server() -> Peer {
+    python_peer("paged_server.py", &[TOKEN])
+}
+
+#[tokio::test]
+async fn a_probe_reads_every_page_of_a_real_servers_catalog() {
+    let peer = paged_server();
+    let server = registry().await;
+    let id = register(&server, "paged", &peer.mcp_url(), Some(TOKEN)).await;
+
+    let answer = probe(&server, &id).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let result = &answer.body;
+    assert_eq!(result["state"], "ok", "{result}");
+    assert_eq!(result["error"], Value::Null);
+    assert_eq!(
+        result["server_info"],
+        json!({"name": "paged-demo", "title": "Paged demo", "version": "1.2.3"})
+    );
+    assert_eq!(result["protocol_version"], "2025-11-25");
+    assert!(result["capabilities"]["tools"].is_object(), "{result}");
+    assert_eq!(result["tool_count"], 25);
+    assert_eq!(result["resource_count"], 2);
+    assert_eq!(result["resource_template_count"], 1);
+    assert_eq!(result["prompt_count"], 1);
+    assert!(result["latency_ms"].as_u64().is_some());
+
+    // The catalog, page by page, in the server's own order.
+    let mut names = Vec::new();
+    let mut path = format!("/v1/mcp-servers/{id}/tools?limit=10");
+    let mut etag = None;
+    loop {
+        let page = server.get(&path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        etag = page.headers.get("etag").cloned().or(etag);
+        for tool in page.body["data"].as_array().unwrap() {
+            names.push(tool["name"].as_str().unwrap().to_owned());
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/mcp-servers/{id}/tools?limit=10&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..25).map(|i| format!("tool_{i:02}")).collect();
+    assert_eq!(names, expected);
+
+    let first = server
+        .get(&format!("/v1/mcp-servers/{id}/tools?limit=1"))
+        .await;
+    assert_eq!(
+        first.body["data"][0],
+        json!({
+            "name": "tool_00",
+            "title": "Tool 0",
+            "description": "Does thing number 0",
+            "input_schema": {"type": "object", "properties": {"n": {"type": "integer"}}},
+            "output_schema": null,
+            "annotations": {"readOnlyHint": true}
+        })
+    );
+    let etag = etag.expect("an ETag");
+    let unchanged = server
+        .send(
+            server
+                .client
+                .get(server.url(&format!("/v1/mcp-servers/{id}/tools")))
+                .header("If-None-Match", etag),
+        )
+        .await;
+    assert_eq!(unchanged.status, 304);
+
+    let resources = server.get(&format!("/v1/mcp-servers/{id}/resources")).await;
+    assert_eq!(resources.body["data"][0]["uri"], "file:///readme.md");
+    assert_eq!(resources.body["data"][0]["mime_type"], "text/markdown");
+    let templates = server
+        .get(&format!("/v1/mcp-servers/{id}/resource-templates"))
+        .await;
+    assert_eq!(
+        templates.body["data"][0]["uri_template"],
+        "file:///logs/{day}"
+    );
+    let prompts = server.get(&format!("/v1/mcp-servers/{id}/prompts")).await;
+    assert_eq!(
+        prompts.body["data"][0]["arguments"],
+        json!([{"name": "text", "title": null, "description": null, "required": true}])
+    );
+
+    let record = server.get(&format!("/v1/mcp-servers/{id}")).await;
+    assert_eq!(record.body["health"]["state"], "ok");
+    assert_eq!(record.body["health"]["tool_count"], 25);
+}
+
+#[tokio::test]
+async fn a_create_schedules_a_probe_and_an_update_of_the_url_another() {
+    let peer = paged_server();
+    let server = registry().await;
+    let down = format!("http://127.0.0.1:{}/mcp", free_port());
+    let id = register(&server, "later", &down, Some(TOKEN)).await;
+    let health = health_once(&server, &id, |h| h["state"] == "unreachable").await;
+    assert_eq!(health["tool_count"], 0);
+    let tools = server.get(&format!("/v1/mcp-servers/{id}/tools")).await;
+    assert_eq!(tools.body, json!({"data": [], "next_cursor": null}));
+
+    let moved = server
+        .patch(&id, &json!({"url": peer.mcp_url(), "api_key": TOKEN}))
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let health = health_once(&server, &id, |h| h["state"] == "ok").await;
+    assert_eq!(health["tool_count"], 25);
+}
+
+/// The record's health once `ready` holds (background probes take a moment).
+async fn health_once(server: &TestServer, id: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let record = server.get(&format!("/v1/mcp-servers/{id}")).await;
+        let health = &record.body["health"];
+        if ready(health) {
+            return health.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "health never got there: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn refused_credentials_are_unauthorized_and_never_shown() {
+    let peer = paged_server();
+    let server = registry().await;
+    let secret = "sk-wrong-credential-9f2c";
+    let id = register(&server, "wrong-key", &peer.mcp_url(), Some(secret)).await;
+    let answer = probe(&server, &id).await;
+    assert_eq!(answer.body["state"], "unauthorized", "{}", answer.body);
+    assert!(
+        answer.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("credentials")
+    );
+    assert!(!answer.body.to_string().contains(secret));
+    assert!(!server.logs().contains(secret), "the key reached the logs");
+}
+
+#[tokio::test]
+async fn hostile_servers_end_in_their_state_within_the_limits() {
+    let server = registry().await;
+    let secret = "sk-hostile-echo-77aa";
+    let cases = [
+        ("hang", "timeout"),
+        ("trickle", "timeout"),
+        ("huge", "protocol_error"),
+        ("invalid_json", "protocol_error"),
+        ("jsonrpc_error", "protocol_error"),
+        ("status:401", "unauthorized"),
+        ("status:403", "unauthorized"),
+        ("status:500", "unreachable"),
+        ("redirect", "refused_address"),
+    ];
+    for (mode, state) in cases {
+        let peer = hostile(mode);
+        let name = format!("hostile-{}", mode.replace([':', '_'], "-"));
+        let id = register(&server, &name, &peer.mcp_url(), Some(secret)).await;
+        let started = Instant::now();
+        let answer = probe(&server, &id).await;
+        let took = started.elapsed();
+        assert_eq!(answer.status, 200, "{mode}: {}", answer.body);
+        assert_eq!(answer.body["state"], state, "{mode}: {}", answer.body);
+        assert!(answer.body["error"].is_string(), "{mode}: {}", answer.body);
+        assert!(
+            !answer.body.to_string().contains(secret),
+            "{mode}: the answer quotes the key"
+        );
+        assert!(
+            took < Duration::from_secs(PROBE_TIMEOUT_SECS + 2),
+            "{mode}: the probe took {took:?}"
+        );
+    }
+    assert!(!server.logs().contains(secret), "the key reached the logs");
+    // 50 MB of tool list was refused as it arrived, not held.
+    let peak_kib = peak_rss_kib(server.pid());
+    assert!(peak_kib < 200 * 1024, "peak RSS {peak_kib} KiB");
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .expect("VmHWM")
+}
+
+#[tokio::test]
+async fn addresses_are_checked_again_when_connecting() {
+    let peer = paged_server();
+    let mut server = registry().await;
+    let id = register(&server, "was-allowed", &peer.mcp_url(), Some(TOKEN)).await;
+    // The operator closes loopback again: the stored URL is refused at connect time.
+    server
+        .restart_with_args(&["--health-interval-secs", "0"])
+        .await;
+    let answer = probe(&server, &id).await;
+    assert_eq!(answer.body["state"], "refused_address", "{}", answer.body);
+    assert!(
+        answer.body["error"].as_str().unwrap().contains("loopback"),
+        "{}",
+        answer.body
+    );
+}
+
+#[tokio::test]
+async fn disabled_and_unknown_servers_are_not_probed() {
+    let server = registry().await;
+    let id = register(&server, "off", "http://127.0.0.1:9/mcp", None).await;
+    let disabled = server.patch(&id, &json!({"status": "disabled"})).await;
+    assert_eq!(disabled.status, 200);
+    let answer = probe(&server, &id).await;
+    assert_eq!(answer.status, 409, "{}", answer.body);
+    assert!(common::error_message(&answer.body).contains("disabled"));
+    let unknown = probe(&server, "mcp_00000000000000000000000000000000").await;
+    assert_eq!(unknown.status, 404);
+    let malformed = server.get("/v1/mcp-servers/nope/tools").await;
+    assert_eq!(malformed.status, 400);
+    let bad_cursor = server
+        .get(&format!("/v1/mcp-servers/{id}/tools?cursor=garbage"))
+        .await;
+    assert_eq!(bad_cursor.status, 400, "{}", bad_cursor.body);
+}
