@@ -96,7 +96,13 @@ impl Application {
         let prober = mcp::Prober::new(probe_settings(settings)?);
         let repository = Arc::new(open_storage(settings).await?);
         let api_settings = api_settings(settings, Arc::new(access));
-        let probes = mcp::ProbeService::new(repository.clone(), prober, health_settings(settings));
+        let metrics = Arc::new(metrics::Metrics::default());
+        let probes = mcp::ProbeService::new(
+            repository.clone(),
+            prober,
+            health_settings(settings),
+            metrics.clone(),
+        );
         probes.start();
         tokio::spawn(idempotency::forget_expired_keys(
             repository.clone(),
@@ -119,7 +125,7 @@ impl Application {
         Ok(Self {
             acceptor,
             address,
-            app: api::app(repository, probes, api_settings).boxed(),
+            app: api::app(repository, probes, metrics, api_settings).boxed(),
         })
     }
 

@@ -19,6 +19,11 @@ struct RequestLabels {
     status: u16,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProbeLabels {
+    state: &'static str,
+}
+
 /// The database pool at one moment.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PoolFigures {
@@ -44,6 +49,9 @@ pub struct Metrics {
     pool_max: Gauge,
     group_commits: Counter,
     group_committed_creates: Counter,
+    probes: Family<ProbeLabels, Counter>,
+    probe_duration: Histogram,
+    probes_in_flight: Gauge,
 }
 
 impl Default for Metrics {
@@ -87,8 +95,30 @@ impl Default for Metrics {
             "Creates committed by those transactions",
             Counter::clone(&group_committed_creates),
         );
+        let probes = Family::<ProbeLabels, Counter>::default();
+        // 5 ms to about 40 s.
+        let probe_duration = Histogram::new(exponential_buckets(0.005, 2.0, 14));
+        let probes_in_flight = Gauge::default();
+        registry.register(
+            "mcp_probes",
+            "Probes of registered MCP servers, by how they ended",
+            probes.clone(),
+        );
+        registry.register(
+            "mcp_probe_duration_seconds",
+            "Time a probe took, from connect to the last page",
+            probe_duration.clone(),
+        );
+        registry.register(
+            "mcp_probes_in_flight",
+            "Probes under way",
+            Gauge::clone(&probes_in_flight),
+        );
         Self {
             registry,
+            probes,
+            probe_duration,
+            probes_in_flight,
             requests,
             latency,
             pool_connections,
@@ -111,6 +141,17 @@ impl Metrics {
         self.latency.get_or_create(&labels).observe(seconds);
     }
 
+    /// Counts a probe in flight until the guard is dropped.
+    pub fn probe_started(&self) -> InFlight<'_> {
+        self.probes_in_flight.inc();
+        InFlight(&self.probes_in_flight)
+    }
+
+    pub fn probe_finished(&self, state: &'static str, seconds: f64) {
+        self.probes.get_or_create(&ProbeLabels { state }).inc();
+        self.probe_duration.observe(seconds);
+    }
+
     /// The text exposition, with the pool figures as of now.
     pub fn render(&self, pool: PoolFigures) -> String {
         self.pool_connections.set(i64::from(pool.connections));
@@ -129,5 +170,14 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
+    }
+}
+
+/// One probe under way, for the in-flight gauge.
+pub struct InFlight<'a>(&'a Gauge);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }

@@ -277,3 +277,79 @@ async fn disabled_and_unknown_servers_are_not_probed() {
         .await;
     assert_eq!(bad_cursor.status, 400, "{}", bad_cursor.body);
 }
+
+#[tokio::test]
+async fn tools_of_every_active_server_can_be_searched_page_by_page() {
+    let peer = paged_server();
+    let server = registry().await;
+    let first = register(&server, "search-a", &peer.mcp_url(), Some(TOKEN)).await;
+    let second = register(&server, "search-b", &peer.mcp_url(), Some(TOKEN)).await;
+    for id in [&first, &second] {
+        assert_eq!(probe(&server, id).await.body["state"], "ok");
+    }
+
+    // "Does thing number 1" and 10 to 19, on each server.
+    let hits = search_all(&server, "NUMBER 1").await;
+    assert_eq!(hits.len(), 22, "{hits:?}");
+    let mut seen: Vec<(String, String)> = hits
+        .iter()
+        .map(|hit| {
+            (
+                hit["server_name"].as_str().unwrap().to_owned(),
+                hit["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 22, "each hit once");
+    assert!(
+        hits.iter()
+            .all(|hit| hit["server_id"] == first.as_str() || hit["server_id"] == second.as_str())
+    );
+    assert!(
+        hits.iter()
+            .all(|hit| hit["input_schema"]["type"] == "object")
+    );
+
+    // Only active servers are searched.
+    server.patch(&second, &json!({"status": "disabled"})).await;
+    let hits = search_all(&server, "number 1").await;
+    assert_eq!(hits.len(), 11);
+    assert!(hits.iter().all(|hit| hit["server_name"] == "search-a"));
+    let none = server.get("/v1/tools?q=no-such-tool%25").await;
+    assert_eq!(none.body, json!({"data": [], "next_cursor": null}));
+
+    let metrics = server.metrics_text().await;
+    assert!(
+        metrics.contains("mcp_probes_total{state=\"ok\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("mcp_probe_duration_seconds_count"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("mcp_probes_in_flight"), "{metrics}");
+}
+
+/// Every hit of a tool search, five a page.
+async fn search_all(server: &TestServer, q: &str) -> Vec<Value> {
+    let mut hits = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut request = server
+            .client
+            .get(server.url("/v1/tools"))
+            .query(&[("q", q), ("limit", "5")]);
+        if let Some(cursor) = &cursor {
+            request = request.query(&[("cursor", cursor)]);
+        }
+        let page = server.send(request).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        hits.extend(page.body["data"].as_array().unwrap().iter().cloned());
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return hits,
+        }
+    }
+}

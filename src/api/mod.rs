@@ -89,6 +89,7 @@ const PLAIN_GET_ROUTES: [&str; 6] = [
 pub fn app(
     repository: Arc<McpServerRepository>,
     probes: Arc<ProbeService>,
+    metrics: Arc<Metrics>,
     settings: ApiSettings,
 ) -> impl Endpoint<Output = Response> {
     let service = openapi_service((
@@ -97,7 +98,6 @@ pub fn app(
     ));
     let guard = Arc::new(guard::Guard::new(settings.access, settings.guard));
     let routes = Arc::new(routes::RouteTable::new(&service.spec(), &PLAIN_GET_ROUTES));
-    let metrics = Arc::new(Metrics::default());
     let (telemetry_routes, metrics_for_requests) = (routes.clone(), metrics.clone());
     let docs = service.swagger_ui();
     let spec_json = service.spec_endpoint();
@@ -142,6 +142,7 @@ pub fn openapi_document() -> OpenApiService<Apis, ()> {
         repository.clone(),
         Prober::new(ProbeSettings::default()),
         HealthSettings::default(),
+        Arc::new(Metrics::default()),
     );
     openapi_service((
         McpServersApi::new(repository.clone(), probes.clone(), &ApiSettings::default()),

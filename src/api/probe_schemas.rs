@@ -152,6 +152,47 @@ impl From<CatalogEntry> for Tool {
     }
 }
 
+/// A tool found by a search, with the MCP server that offers it.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct FoundTool {
+    /// The MCP server that offers the tool.
+    pub server_id: String,
+    /// That MCP server's name in the registry.
+    pub server_name: String,
+    /// The tool's name, unique within its MCP server.
+    pub name: String,
+    /// Its display name.
+    #[oai(nullable)]
+    pub title: Option<String>,
+    /// What it does.
+    #[oai(nullable)]
+    pub description: Option<String>,
+    /// JSON Schema of its arguments.
+    pub input_schema: Value,
+    /// JSON Schema of its structured result, if it declares one.
+    #[oai(nullable)]
+    pub output_schema: Option<Value>,
+    /// Hints about its behaviour (read-only, destructive, ...), as the protocol writes them.
+    #[oai(nullable)]
+    pub annotations: Option<Value>,
+}
+
+impl FoundTool {
+    pub fn new(server_id: String, server_name: String, entry: CatalogEntry) -> Self {
+        let tool = Tool::from(entry);
+        Self {
+            server_id,
+            server_name,
+            name: tool.name,
+            title: tool.title,
+            description: tool.description,
+            input_schema: tool.input_schema,
+            output_schema: tool.output_schema,
+            annotations: tool.annotations,
+        }
+    }
+}
+
 /// A resource an MCP server offers.
 #[derive(Debug, Clone, Object, Serialize)]
 pub struct Resource {
@@ -296,3 +337,4 @@ catalog_page!(ToolList of Tool, "an MCP server's tools");
 catalog_page!(ResourceList of Resource, "an MCP server's resources");
 catalog_page!(ResourceTemplateList of ResourceTemplate, "an MCP server's resource templates");
 catalog_page!(PromptList of Prompt, "an MCP server's prompts");
+catalog_page!(FoundToolList of FoundTool, "the tools of every active MCP server that match a search");

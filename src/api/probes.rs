@@ -13,13 +13,13 @@ use super::conditional::{etag, none_match_names};
 use super::error::ApiError;
 use super::payload::JsonPayload;
 use super::probe_schemas::{
-    ProbeResult, Prompt, PromptList, Resource, ResourceList, ResourceTemplate,
-    ResourceTemplateList, Tool, ToolList,
+    FoundTool, FoundToolList, ProbeResult, Prompt, PromptList, Resource, ResourceList,
+    ResourceTemplate, ResourceTemplateList, Tool, ToolList,
 };
 use super::schemas::ErrorResponse;
 use crate::domain::{CatalogKind, McpServerId, ServerStatus, ValidationError};
 use crate::mcp::ProbeService;
-use crate::storage::McpServerRepository;
+use crate::storage::{McpServerRepository, ToolSearchCursor};
 
 const DEFAULT_PAGE: u32 = 50;
 
@@ -115,6 +115,31 @@ macro_rules! catalog_response {
 }
 
 catalog_response!(ListToolsResponse of ToolList, "tools");
+
+#[derive(ApiResponse)]
+pub enum SearchToolsResponse {
+    /// A page of matching tools, by MCP server and then in each server's own order
+    #[oai(status = 200)]
+    Ok(JsonPayload<FoundToolList>),
+    /// Invalid limit, cursor or q
+    #[oai(status = 400)]
+    BadRequest(JsonPayload<ErrorResponse>),
+    /// Missing or invalid bearer token
+    #[oai(status = 401)]
+    Unauthorized(JsonPayload<ErrorResponse>),
+    /// Too many requests for this token; retry after Retry-After seconds
+    #[oai(status = 429)]
+    TooManyRequests(JsonPayload<ErrorResponse>),
+    /// Internal server error
+    #[oai(status = 500)]
+    InternalServerError(JsonPayload<ErrorResponse>),
+}
+
+error_responses!(SearchToolsResponse {
+    BAD_REQUEST => BadRequest,
+    UNAUTHORIZED => Unauthorized,
+    TOO_MANY_REQUESTS => TooManyRequests,
+});
 catalog_response!(ListResourcesResponse of ResourceList, "resources");
 catalog_response!(ListResourceTemplatesResponse of ResourceTemplateList, "resource templates");
 catalog_response!(ListPromptsResponse of PromptList, "prompts");
@@ -198,6 +223,28 @@ impl ProbesApi {
             Ok(Page::NotModified(etag)) => ListToolsResponse::NotModified(etag),
             Err(error) => error.into(),
         }
+    }
+
+    /// Search the tools of every active MCP server
+    ///
+    /// For agents choosing a tool: matches `q` against each tool's name and description, regardless of case, over the stored catalogs of active MCP servers.
+    #[oai(path = "/v1/tools", method = "get", operation_id = "search_tools")]
+    async fn search_tools(
+        &self,
+        _caller: Authenticated,
+        /// Only tools whose name or description contains this text, regardless of case.
+        #[oai(validator(max_length = 255))]
+        q: Query<Option<String>>,
+        /// Page size, 1 to 200 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<u32>>,
+        /// The next_cursor of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> SearchToolsResponse {
+        self.search(q.0, limit.0, cursor.0)
+            .await
+            .map(|page| SearchToolsResponse::Ok(JsonPayload(page)))
+            .unwrap_or_else(Into::into)
     }
 
     /// List an MCP server's resources
@@ -341,6 +388,32 @@ impl ProbesApi {
         Ok(snapshot.into())
     }
 
+    async fn search(
+        &self,
+        q: Option<String>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<FoundToolList, ApiError> {
+        let after = cursor.as_deref().map(decode_search_cursor).transpose()?;
+        let limit = limit.unwrap_or(DEFAULT_PAGE) as usize;
+        let mut hits = self
+            .repository
+            .search_tools(q.as_deref(), after, limit as u64 + 1)
+            .await?;
+        let next_cursor = if hits.len() > limit {
+            hits.truncate(limit);
+            hits.last()
+                .map(|last| encode_search_cursor(&last.server_id, last.stored.position))
+        } else {
+            None
+        };
+        let data = hits
+            .into_iter()
+            .map(|hit| FoundTool::new(hit.server_id.to_string(), hit.server_name, hit.stored.entry))
+            .collect();
+        Ok(FoundToolList { data, next_cursor })
+    }
+
     async fn page<T: From<crate::domain::CatalogEntry>>(
         &self,
         id: &str,
@@ -388,6 +461,25 @@ impl ProbesApi {
 }
 
 const CURSOR_PREFIX: &str = "p1:";
+const SEARCH_CURSOR_PREFIX: &str = "t1:";
+
+fn encode_search_cursor(server: &McpServerId, position: u32) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{SEARCH_CURSOR_PREFIX}{server}:{position}"))
+}
+
+fn decode_search_cursor(cursor: &str) -> Result<ToolSearchCursor, ValidationError> {
+    let invalid = || ValidationError::new("cursor", "is not a cursor this server issued");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (server, position) = text
+        .strip_prefix(SEARCH_CURSOR_PREFIX)
+        .and_then(|rest| rest.split_once(':'))
+        .ok_or_else(invalid)?;
+    Ok((
+        server.parse().map_err(|_| invalid())?,
+        position.parse().map_err(|_| invalid())?,
+    ))
+}
 
 fn encode_position(position: u32) -> String {
     URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{position}"))

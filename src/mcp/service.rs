@@ -12,6 +12,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::probe::Prober;
 use crate::domain::{McpServerId, McpServerRecord, ProbeSnapshot, ServerStatus};
+use crate::metrics::Metrics;
 use crate::storage::{McpServerRepository, StorageError};
 
 #[derive(Debug, Clone)]
@@ -36,6 +37,7 @@ impl Default for HealthSettings {
 
 pub struct ProbeService {
     repository: Arc<McpServerRepository>,
+    metrics: Arc<Metrics>,
     prober: Prober,
     settings: HealthSettings,
     queue: mpsc::UnboundedSender<McpServerId>,
@@ -49,10 +51,12 @@ impl ProbeService {
         repository: Arc<McpServerRepository>,
         prober: Prober,
         settings: HealthSettings,
+        metrics: Arc<Metrics>,
     ) -> Arc<Self> {
         let (queue, receiver) = mpsc::unbounded_channel();
         Arc::new(Self {
             repository,
+            metrics,
             prober,
             settings,
             queue,
@@ -78,7 +82,12 @@ impl ProbeService {
         &self,
         server: &McpServerRecord,
     ) -> Result<Option<ProbeSnapshot>, StorageError> {
-        let report = self.prober.probe(server).await;
+        let report = {
+            let _in_flight = self.metrics.probe_started();
+            self.prober.probe(server).await
+        };
+        self.metrics
+            .probe_finished(report.state.as_str(), report.latency_ms as f64 / 1000.0);
         tracing::info!(
             id = %server.id,
             state = report.state.as_str(),

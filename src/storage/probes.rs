@@ -20,6 +20,17 @@ use crate::domain::{
 /// limit on bound parameters.
 const ROWS_PER_INSERT: usize = 500;
 
+/// A tool found by a search, with its server.
+#[derive(Debug, Clone)]
+pub struct ToolHit {
+    pub server_id: McpServerId,
+    pub server_name: String,
+    pub stored: StoredEntry,
+}
+
+/// Where a tool search page ended: the last hit's server and position.
+pub type ToolSearchCursor = (McpServerId, u32);
+
 /// One catalog item and where it stands in its list (the page cursor).
 #[derive(Debug, Clone)]
 pub struct StoredEntry {
@@ -320,6 +331,104 @@ impl McpServerRepository {
             .await?;
         ids.iter()
             .map(|id| id.parse().map_err(|_| corrupt(id, "id")))
+            .collect()
+    }
+}
+
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct ToolRow {
+    server_id: String,
+    position: i32,
+    name: String,
+    description: Option<String>,
+    body: String,
+    server_name: String,
+}
+
+impl McpServerRepository {
+    /// Tools of active servers whose name or description contains `text`
+    /// (regardless of case), by server then the server's own order.
+    pub async fn search_tools(
+        &self,
+        text: Option<&str>,
+        after: Option<ToolSearchCursor>,
+        limit: u64,
+    ) -> Result<Vec<ToolHit>, StorageError> {
+        use catalog_entry::Column;
+        use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+        use sea_orm::{Condition, RelationTrait};
+        let mut select = catalog_entry::Entity::find()
+            .select_only()
+            .columns([
+                Column::ServerId,
+                Column::Position,
+                Column::Name,
+                Column::Description,
+                Column::Body,
+            ])
+            .column_as(mcp_server::Column::Name, "server_name")
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                catalog_entry::Relation::McpServer.def(),
+            )
+            .filter(Column::Kind.eq(CatalogKind::Tool.as_str()))
+            .filter(mcp_server::Column::Status.eq(crate::domain::ServerStatus::Active.as_str()))
+            .order_by_asc(Column::ServerId)
+            .order_by_asc(Column::Position)
+            .limit(limit);
+        if let Some((server, position)) = after {
+            select = select.filter(
+                Condition::any()
+                    .add(Column::ServerId.gt(server.to_string()))
+                    .add(
+                        Condition::all()
+                            .add(Column::ServerId.eq(server.to_string()))
+                            .add(Column::Position.gt(to_i32(position as usize))),
+                    ),
+            );
+        }
+        if let Some(text) = text.filter(|t| !t.is_empty()) {
+            let pattern = format!("%{}%", super::repository::escape_like(&text.to_lowercase()));
+            select = select.filter(
+                Condition::any()
+                    .add(
+                        Expr::expr(Func::lower(Expr::col((
+                            catalog_entry::Entity,
+                            Column::Name,
+                        ))))
+                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                    )
+                    .add(
+                        Expr::expr(Func::lower(Expr::col((
+                            catalog_entry::Entity,
+                            Column::Description,
+                        ))))
+                        .like(LikeExpr::new(pattern).escape('\\')),
+                    ),
+            );
+        }
+        let rows = select.into_model::<ToolRow>().all(&self.reads).await?;
+        rows.into_iter()
+            .map(|row| {
+                let server_id: McpServerId = row
+                    .server_id
+                    .parse()
+                    .map_err(|_| corrupt(&row.server_id, "server_id"))?;
+                let body = serde_json::from_str(&row.body)
+                    .map_err(|_| corrupt(&row.server_id, "catalog body"))?;
+                Ok(ToolHit {
+                    server_id,
+                    server_name: row.server_name,
+                    stored: StoredEntry {
+                        position: u32::try_from(row.position).unwrap_or_default(),
+                        entry: CatalogEntry {
+                            name: row.name,
+                            description: row.description,
+                            body,
+                        },
+                    },
+                })
+            })
             .collect()
     }
 }

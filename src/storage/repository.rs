@@ -436,7 +436,7 @@ impl McpServerRepository {
 }
 
 /// Makes `%`, `_` and `\` in user text match themselves in a LIKE pattern.
-fn escape_like(text: &str) -> String {
+pub(super) fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

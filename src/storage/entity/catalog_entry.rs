@@ -18,6 +18,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::mcp_server::Entity",
+        from = "Column::ServerId",
+        to = "super::mcp_server::Column::Id"
+    )]
+    McpServer,
+}
+
+impl Related<super::mcp_server::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::McpServer.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
