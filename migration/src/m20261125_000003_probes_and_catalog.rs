@@ -112,13 +112,30 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // Probes are due by when they were last checked.
+        // The health checker's schedule, shared by every replica: a replica
+        // claims a due check by moving `due_at` on, guarded by `generation`.
+        manager
+            .create_table(
+                Table::create()
+                    .table(HealthChecks::Table)
+                    .if_not_exists()
+                    .col(exact_string(manager, HealthChecks::ServerId, 36).primary_key())
+                    .col(timestamp(manager, HealthChecks::DueAt))
+                    .col(
+                        ColumnDef::new(HealthChecks::Generation)
+                            .big_integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()
-                    .name("ix_mcp_server_health_checked_at")
-                    .table(ServerHealth::Table)
-                    .col(ServerHealth::CheckedAt)
+                    .name("ix_mcp_health_checks_due_at")
+                    .table(HealthChecks::Table)
+                    .col(HealthChecks::DueAt)
                     .if_not_exists()
                     .to_owned(),
             )
@@ -126,6 +143,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(HealthChecks::Table).to_owned())
+            .await?;
         manager
             .drop_table(Table::drop().table(CatalogEntries::Table).to_owned())
             .await?;
@@ -167,4 +187,13 @@ enum CatalogEntries {
     Name,
     Description,
     Body,
+}
+
+#[derive(DeriveIden)]
+enum HealthChecks {
+    #[sea_orm(iden = "mcp_health_checks")]
+    Table,
+    ServerId,
+    DueAt,
+    Generation,
 }

@@ -8,7 +8,11 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::{Semaphore, mpsc};
+
+/// Checks a replica claims at a time; the rest wait for its next tick.
+const CLAIMS_PER_TICK: u64 = 1_000;
 
 use super::probe::Prober;
 use crate::domain::{McpServerId, McpServerRecord, ProbeSnapshot, ServerStatus};
@@ -95,9 +99,16 @@ impl ProbeService {
             error = report.error.as_deref().unwrap_or(""),
             "probe"
         );
-        self.repository
+        let saved = self
+            .repository
             .save_probe(server.id, &report, self.settings.failure_threshold)
-            .await
+            .await?;
+        if saved.is_some() && !self.settings.interval.is_zero() {
+            self.repository
+                .schedule_check(server.id, self.next_due(report.checked_at))
+                .await?;
+        }
+        Ok(saved)
     }
 
     /// Queues a probe of `id` in the background.
@@ -138,20 +149,32 @@ impl ProbeService {
         }
     }
 
-    /// Every interval (jittered by up to a tenth, so replicas and restarts
-    /// spread out), queues each active server not checked within it.
+    /// Every tenth of an interval or so (jittered, so replicas and restarts
+    /// spread out), claims the checks that are due in the shared schedule
+    /// and queues them. Replicas on one database claim each check once.
     async fn check_periodically(self: Arc<Self>) {
-        let interval = self.settings.interval;
         loop {
-            let jitter = interval.mul_f64(random_fraction() / 10.0);
-            tokio::time::sleep(interval / 10 + jitter).await;
-            let cutoff = crate::domain::now()
-                - chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX);
-            match self.repository.due_for_check(cutoff).await {
-                Ok(due) => due.into_iter().for_each(|id| self.schedule(id)),
-                Err(error) => tracing::warn!(error = %error, "cannot list servers due for a check"),
+            let tick = self.settings.interval / 10;
+            tokio::time::sleep(tick + tick.mul_f64(random_fraction())).await;
+            let now = crate::domain::now();
+            match self
+                .repository
+                .claim_due_checks(now, self.next_due(now), CLAIMS_PER_TICK)
+                .await
+            {
+                Ok(claimed) => claimed.into_iter().for_each(|id| self.schedule(id)),
+                Err(error) => tracing::warn!(error = %error, "cannot claim due health checks"),
             }
         }
+    }
+
+    /// When a server checked at `now` is next due: one interval on, give or
+    /// take a twentieth.
+    fn next_due(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let interval = self.settings.interval;
+        let spread = interval.mul_f64(random_fraction() / 10.0);
+        let next = interval - interval / 20 + spread;
+        now + chrono::Duration::from_std(next).unwrap_or(chrono::Duration::MAX)
     }
 }
 

@@ -6,6 +6,7 @@ mod database;
 pub mod entity;
 mod error;
 mod group_commit;
+mod health_checks;
 mod probes;
 mod repository;
 

@@ -219,6 +219,9 @@ impl McpServerRepository {
         server_health::Entity::delete_by_id(id.to_string())
             .exec(txn)
             .await?;
+        super::entity::health_check::Entity::delete_by_id(id.to_string())
+            .exec(txn)
+            .await?;
         Ok(())
     }
 }
@@ -307,32 +310,6 @@ fn count(n: usize) -> u32 {
 
 fn to_i32(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-impl McpServerRepository {
-    /// Active servers not probed since `cutoff` (or never), oldest first.
-    pub async fn due_for_check(
-        &self,
-        cutoff: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<McpServerId>, StorageError> {
-        use sea_orm::sea_query::Query;
-        let recently_checked = Query::select()
-            .column(server_health::Column::ServerId)
-            .from(server_health::Entity)
-            .and_where(server_health::Column::CheckedAt.gte(cutoff))
-            .to_owned();
-        let ids: Vec<String> = mcp_server::Entity::find()
-            .select_only()
-            .column(mcp_server::Column::Id)
-            .filter(mcp_server::Column::Status.eq(crate::domain::ServerStatus::Active.as_str()))
-            .filter(mcp_server::Column::Id.not_in_subquery(recently_checked))
-            .into_tuple()
-            .all(&self.reads)
-            .await?;
-        ids.iter()
-            .map(|id| id.parse().map_err(|_| corrupt(id, "id")))
-            .collect()
-    }
 }
 
 #[derive(Debug, sea_orm::FromQueryResult)]

@@ -66,6 +66,16 @@ impl TestDatabase {
         }
     }
 
+    /// The same database for a second server (a replica), with a working
+    /// directory of its own.
+    pub fn replica(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            secret_key: self.secret_key.clone(),
+        }
+    }
+
     pub fn is_sqlite(&self) -> bool {
         self.url.starts_with("sqlite:")
     }
@@ -151,7 +161,6 @@ impl TestDatabase {
     }
 }
 
-/// The context a record's secret field is sealed under, as the server binds it.
 /// A client builder for the tests. reqwest's TLS here has no crypto provider of
 /// its own (the server brings ring), so the tests install the same one.
 pub fn http_client() -> reqwest::ClientBuilder {
@@ -159,6 +168,7 @@ pub fn http_client() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
 }
 
+/// The context a record's secret field is sealed under, as the server binds it.
 pub fn sealed_field(id: &str, field: &str) -> String {
     let id: McpServerId = id.parse().expect("an MCP server id");
     sealing_context(&id, field)

@@ -90,10 +90,20 @@ pub fn python_peer(script: &str, args: &[&str]) -> Peer {
 
 /// A hostile server of `hostile.py` in `mode`.
 pub fn hostile(mode: &str) -> Peer {
+    stdlib_peer("hostile.py", &[mode])
+}
+
+/// The session-counting server of `counting.py`.
+pub fn counting() -> Peer {
+    stdlib_peer("counting.py", &[])
+}
+
+/// A peer of the standard library only: `python3 <script> <args...> <port>`.
+fn stdlib_peer(script: &str, args: &[&str]) -> Peer {
     let port = free_port();
     let child = Command::new("python3")
-        .arg(Path::new(PEERS).join("python/hostile.py"))
-        .arg(mode)
+        .arg(Path::new(PEERS).join("python").join(script))
+        .args(args)
         .arg(port.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

@@ -1,6 +1,7 @@
 //! sea-orm entities: the tables as the migrations in `migration/` create them.
 
 pub mod catalog_entry;
+pub mod health_check;
 pub mod idempotency_key;
 pub mod mcp_server;
 pub mod server_health;
