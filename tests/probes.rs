@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::TestServer;
-use common::peers::{Peer, free_port, hostile, python_peer};
+use common::peers::{Peer, free_port, hostile, node_peer, python_peer};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "peer-token-5b1f";
@@ -352,4 +352,71 @@ async fn search_all(server: &TestServer, q: &str) -> Vec<Value> {
             None => return hits,
         }
     }
+}
+
+/// Servers of other SDKs, each probed as it comes: what each offers, read
+/// through the same API.
+#[tokio::test]
+async fn servers_of_the_typescript_and_python_sdks_are_probed() {
+    let server = registry().await;
+    let sdk_example = node_peer(
+        "@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js",
+        &[],
+        "MCP_PORT",
+    );
+    let everything = node_peer(
+        "@modelcontextprotocol/server-everything/dist/index.js",
+        &["streamableHttp"],
+        "PORT",
+    );
+    let fastmcp = python_peer("fastmcp_server.py", &["k-fast-31"]);
+    let cases = [
+        (
+            "ts-sdk-example",
+            sdk_example.mcp_url(),
+            json!({}),
+            "simple-streamable-http-server",
+            7,
+        ),
+        (
+            "everything",
+            everything.mcp_url(),
+            json!({}),
+            "mcp-servers/everything",
+            13,
+        ),
+        (
+            "fastmcp",
+            fastmcp.mcp_url(),
+            json!({"X-Api-Key": "k-fast-31"}),
+            "fast-demo",
+            3,
+        ),
+    ];
+    for (name, url, headers, server_name, tools) in cases {
+        let created = server
+            .created(&json!({"name": name, "url": url, "headers": headers}))
+            .await;
+        let id = created["id"].as_str().unwrap();
+        let answer = probe(&server, id).await;
+        assert_eq!(answer.body["state"], "ok", "{name}: {}", answer.body);
+        assert_eq!(answer.body["server_info"]["name"], server_name, "{name}");
+        assert_eq!(answer.body["tool_count"], tools, "{name}: {}", answer.body);
+        let listed = server
+            .get(&format!("/v1/mcp-servers/{id}/tools?limit=200"))
+            .await;
+        assert_eq!(
+            listed.body["data"].as_array().unwrap().len(),
+            tools,
+            "{name}"
+        );
+    }
+    // FastMCP declares the structured result of its typed tools.
+    let found = server.get("/v1/tools?q=temperature").await;
+    assert_eq!(found.body["data"][0]["name"], "weather", "{}", found.body);
+    assert_eq!(
+        found.body["data"][0]["output_schema"]["type"], "object",
+        "{}",
+        found.body
+    );
 }

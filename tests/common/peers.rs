@@ -1,6 +1,7 @@
 //! MCP servers nobody here wrote (and hostile ones we did), started on
 //! loopback for the tests. Python peers run in a virtualenv under the target
-//! directory, made once from `tests/peers/python/requirements.txt`.
+//! directory, made once from `tests/peers/python/requirements.txt`; npm ones
+//! are installed there from `tests/peers/node/package-lock.json`.
 
 use std::fs::File;
 use std::net::TcpStream;
@@ -71,18 +72,62 @@ pub fn python() -> PathBuf {
     python
 }
 
-/// Starts `tests/peers/python/<script> <port> <args...>` and waits until it
+/// Starts `tests/peers/python/<script> <args...> <port>` and waits until it
 /// accepts connections.
 pub fn python_peer(script: &str, args: &[&str]) -> Peer {
     let port = free_port();
     let child = Command::new(python())
         .arg(Path::new(PEERS).join("python").join(script))
-        .arg(port.to_string())
         .args(args)
+        .arg(port.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start the peer");
+    let peer = Peer { child, port };
+    wait_for(port);
+    peer
+}
+
+/// The npm packages of `tests/peers/node`, installed (once, under a lock)
+/// with `npm ci` into the target directory; answers their `node_modules`.
+pub fn node_modules() -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mcp-peers");
+    std::fs::create_dir_all(&root).expect("peers directory");
+    let lock = File::create(root.join("node.lock")).expect("lock file");
+    lock.lock().expect("lock the node packages");
+    let project = root.join("node");
+    std::fs::create_dir_all(&project).expect("node directory");
+    let wanted = std::fs::read_to_string(Path::new(PEERS).join("node/package-lock.json"))
+        .expect("package-lock.json");
+    let stamp = project.join("installed-package-lock.json");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(Path::new(PEERS).join("node").join(file), project.join(file))
+                .expect("copy the package files");
+        }
+        let installed = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&project)
+            .status()
+            .expect("npm ci");
+        assert!(installed.success(), "npm ci failed");
+        std::fs::write(&stamp, wanted).expect("stamp");
+    }
+    project.join("node_modules")
+}
+
+/// Starts `node <node_modules>/<script> <args...>` with the port in `port_env`.
+pub fn node_peer(script: &str, args: &[&str], port_env: &str) -> Peer {
+    let port = free_port();
+    let child = Command::new("node")
+        .arg(node_modules().join(script))
+        .args(args)
+        .env(port_env, port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the node peer");
     let peer = Peer { child, port };
     wait_for(port);
     peer

@@ -1,6 +1,6 @@
 """A low-level MCP server (PyPI `mcp` 2.x) for the registry's tests: 25 tools
 over 3 pages, 2 resources, a resource template and a prompt, behind a bearer
-token. Usage: paged_server.py PORT TOKEN"""
+token. Usage: paged_server.py TOKEN PORT"""
 
 import sys
 
@@ -61,7 +61,7 @@ async def list_prompts(ctx, params):
 
 
 def main():
-    port, token = int(sys.argv[1]), sys.argv[2]
+    token, port = sys.argv[1], int(sys.argv[2])
     server = Server(
         "paged-demo",
         version="1.2.3",
