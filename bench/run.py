@@ -393,6 +393,11 @@ def write_results(args, writes, reads, startup):
     notes = BENCH / "NOTES.md"
     if notes.exists():
         lines += ["", notes.read_text().strip()]
+    # bench/probe.py's block stays as that script wrote it.
+    previous = (BENCH / "RESULTS.md").read_text() if (BENCH / "RESULTS.md").exists() else ""
+    start, end = "<!-- probe.py:start -->", "<!-- probe.py:end -->"
+    if start in previous and end in previous:
+        lines += ["", previous[previous.index(start):previous.index(end) + len(end)]]
     (BENCH / "RESULTS.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::TestServer;
-use common::peers::{Peer, free_port, hostile, node_peer, python_peer};
+use common::peers::{Peer, counting, counting_tls, free_port, hostile, node_peer, python_peer};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "peer-token-5b1f";
@@ -419,4 +419,137 @@ async fn servers_of_the_typescript_and_python_sdks_are_probed() {
         "{}",
         found.body
     );
+}
+
+/// An internal CA: a server whose certificate it signed is trusted only with
+/// `--outbound-ca-file`; without it the probe says why the handshake failed.
+#[tokio::test]
+async fn internal_cas_are_trusted_only_when_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let openssl = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    std::fs::write(path("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+    ]);
+    let peer = counting_tls(&path("server.pem"), &path("server.key"));
+    let url = format!("https://127.0.0.1:{}/mcp/tls", peer.port);
+
+    let mut server = registry().await;
+    let id = register(&server, "internal-tls", &url, None).await;
+    let untrusted = probe(&server, &id).await;
+    assert_eq!(untrusted.body["state"], "unreachable", "{}", untrusted.body);
+    let error = untrusted.body["error"].as_str().unwrap();
+    assert!(
+        error.contains("TLS") && error.contains("certificate"),
+        "{error}"
+    );
+
+    let ca = path("ca.pem").display().to_string();
+    server
+        .restart_with_args(&[
+            "--allowed-networks",
+            "127.0.0.0/8",
+            "--health-interval-secs",
+            "0",
+            "--outbound-ca-file",
+            &ca,
+        ])
+        .await;
+    let trusted = probe(&server, &id).await;
+    assert_eq!(trusted.body["state"], "ok", "{}", trusted.body);
+    // An older revision offered by the server is what the session speaks.
+    assert_eq!(trusted.body["protocol_version"], "2025-06-18");
+    assert!(
+        server.logs().contains("action=\"probe\""),
+        "the probe is audited"
+    );
+}
+
+/// A name the registry cannot tell is local until it resolves it: refused at
+/// connect time, without the allowlist.
+#[tokio::test]
+async fn a_name_that_resolves_to_loopback_is_refused_when_connecting() {
+    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    let name = hosts
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let address = fields.next()?;
+            address
+                .starts_with("127.")
+                .then(|| fields.collect::<Vec<_>>())
+        })
+        .flatten()
+        .find(|name| !name.contains("localhost"))
+        .expect("this test needs a name other than localhost mapped to 127.x in /etc/hosts")
+        .to_owned();
+    let peer = counting();
+    let server = TestServer::builder()
+        .args(&["--health-interval-secs", "0"])
+        .spawn()
+        .await;
+    let url = format!("http://{name}:{}/mcp/by-name", peer.port);
+    let id = register(&server, "by-name", &url, None).await;
+    let answer = probe(&server, &id).await;
+    assert_eq!(answer.body["state"], "refused_address", "{}", answer.body);
+    let client = common::http_client().build().unwrap();
+    let counts: Value = client
+        .get(format!("http://127.0.0.1:{}/count", peer.port))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counts, json!({}), "nothing was sent to {name}");
 }

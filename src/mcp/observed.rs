@@ -17,8 +17,11 @@ use sse_stream::Sse;
 type HttpError = StreamableHttpError<reqwest::Error>;
 
 /// What the transport saw go wrong, in words safe to show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observed {
+    /// A TLS handshake that failed: the reason, as rustls words it (it
+    /// names certificate problems, never data).
+    Tls(String),
     /// 401 or 403.
     Refused,
     /// A connection that could not be made.
@@ -68,7 +71,7 @@ pub struct Watch(Arc<Mutex<Option<Observed>>>);
 
 impl Watch {
     pub fn first(&self) -> Option<Observed> {
-        self.0.lock().ok().and_then(|first| *first)
+        self.0.lock().ok().and_then(|first| first.clone())
     }
 }
 
@@ -80,7 +83,9 @@ fn observe(error: &HttpError) -> Observed {
         StreamableHttpError::HttpStatus(status) => Observed::Status(status.status),
         StreamableHttpError::ResponseBodyTooLarge { .. } => Observed::TooLarge,
         StreamableHttpError::Client(error) => {
-            if error.is_timeout() {
+            if let Some(tls) = tls_error(error) {
+                Observed::Tls(tls.to_string())
+            } else if error.is_timeout() {
                 Observed::TimedOut
             } else if error.is_connect() {
                 Observed::NoConnection
@@ -101,6 +106,25 @@ fn observe(error: &HttpError) -> Observed {
         }
         _ => Observed::NotMcp,
     }
+}
+
+/// The rustls error somewhere under `error`, if the handshake failed.
+fn tls_error(error: &reqwest::Error) -> Option<&rustls::Error> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        // tokio-rustls wraps it in io::Errors, whose source() skips what
+        // they wrap: walk into them instead.
+        source = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    None
 }
 
 impl StreamableHttpClient for ObservedClient {

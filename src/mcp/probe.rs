@@ -396,6 +396,12 @@ fn explain(
                 ),
             );
         }
+        Some(Observed::Tls(why)) => {
+            return Failure::new(
+                ProbeState::Unreachable,
+                format!("the TLS handshake for {during} failed: {why}"),
+            );
+        }
         Some(Observed::NotMcp) | None => {}
     }
     match error {

@@ -143,6 +143,12 @@ pub fn counting() -> Peer {
     stdlib_peer("counting.py", &[])
 }
 
+/// The same over TLS, with this certificate and key (PEM files).
+pub fn counting_tls(cert: &Path, key: &Path) -> Peer {
+    let (cert, key) = (cert.display().to_string(), key.display().to_string());
+    stdlib_peer("counting.py", &["--tls", &cert, &key])
+}
+
 /// A peer of the standard library only: `python3 <script> <args...> <port>`.
 fn stdlib_peer(script: &str, args: &[&str]) -> Peer {
     let port = free_port();

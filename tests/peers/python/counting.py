@@ -1,7 +1,7 @@
 """A minimal MCP server (standard library only) that counts the sessions
 opened on each path, for tests of how often the registry checks servers.
-Usage: counting.py PORT. Any path under /mcp/ serves MCP; GET /count answers
-{"/mcp/a": 3, ...}."""
+Usage: counting.py [--tls CERT KEY] PORT. Any path under /mcp/ serves MCP;
+GET /count answers {"/mcp/a": 3, ...}."""
 
 import json
 import sys
@@ -55,4 +55,11 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}).encode())
 
 
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[-1])), Handler).serve_forever()
+server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[-1])), Handler)
+if sys.argv[1] == "--tls":
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[2], sys.argv[3])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()

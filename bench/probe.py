@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Benchmark probes: how fast the registry talks MCP, and what checking many
+servers costs it, in one run.
+
+  1. A probe of a local MCP server (PyPI `mcp`'s low-level server, 25 tools over
+     3 pages, plus resources, templates and a prompt): POST /probe, sequentially,
+     against the same conversation made raw (Python's http.client on one
+     keep-alive connection: initialize, initialized, every page of every list,
+     DELETE; no validation, nothing stored) so the ratio shows what the
+     registry adds.
+  2. 1,000 registered servers checked by one replica's periodic checker at
+     concurrency 8: the time from the checker's first claim to the last
+     stored check, and the server's peak RSS.
+
+Writes its figures between the probe markers of bench/RESULTS.md (bench/run.py
+keeps that block). Usage: bench/probe.py [--probes N] [--servers N]
+Needs python3 -m venv and PyPI (for the MCP server), like the tests.
+"""
+
+import argparse
+import base64
+import datetime
+import http.client
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import BINARY, BENCH, ROOT, free_port, http, sh, wait_until  # noqa: E402
+
+PEERS = ROOT / "tests" / "peers" / "python"
+VENV = ROOT / "target" / "tmp" / "mcp-peers" / "venv"
+TOKEN = "bench-token"
+START, END = "<!-- probe.py:start -->", "<!-- probe.py:end -->"
+
+
+def venv_python():
+    python = VENV / "bin" / "python"
+    wanted = (PEERS / "requirements.txt").read_text()
+    stamp = VENV / "installed-requirements.txt"
+    if not stamp.exists() or stamp.read_text() != wanted:
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(PEERS / "requirements.txt")],
+                       check=True)
+        stamp.write_text(wanted)
+    return python
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+def start_registry(workdir, *args):
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite://{workdir}/registry.db", "RUST_LOG": "warn",
+           "MCP_REGISTRY_SECRET_KEY": base64.b64encode(secrets.token_bytes(32)).decode()}
+    process = subprocess.Popen(
+        [str(BINARY), "serve", "--bind", f"127.0.0.1:{port}", "--rate-limit", "0",
+         "--allowed-networks", "127.0.0.0/8", *args],
+        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: http("GET", f"{url}/healthz")[0] == 200)
+    return process, url
+
+
+def peak_rss_mib(process):
+    with open(f"/proc/{process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def register(url, name, mcp_url):
+    status, body = http("POST", f"{url}/v1/mcp-servers",
+                        json.dumps({"name": name, "url": mcp_url, "api_key": TOKEN}).encode())
+    assert status == 201, body
+    return json.loads(body)["id"]
+
+
+def raw_conversation(port):
+    """The probe's requests, made by hand on one keep-alive connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json",
+               "Accept": "application/json, text/event-stream"}
+
+    def post(message):
+        connection.request("POST", "/mcp", json.dumps(message), headers)
+        response = connection.getresponse()
+        body = response.read()
+        return response, body
+
+    response, _ = post({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "1"}}})
+    headers["Mcp-Session-Id"] = response.getheader("mcp-session-id")
+    headers["Mcp-Protocol-Version"] = "2025-11-25"
+    post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    request_id, cursor = 2, None
+    while True:
+        params = {"cursor": cursor} if cursor else {}
+        _, body = post({"jsonrpc": "2.0", "id": request_id, "method": "tools/list", "params": params})
+        request_id += 1
+        data = body.decode()
+        payload = json.loads(data[data.index("{"):].splitlines()[0]) if data.startswith("event") else json.loads(data)
+        cursor = payload["result"].get("nextCursor")
+        if not cursor:
+            break
+    for method in ("resources/list", "resources/templates/list", "prompts/list"):
+        post({"jsonrpc": "2.0", "id": request_id, "method": method, "params": {}})
+        request_id += 1
+    connection.request("DELETE", "/mcp", headers=headers)
+    connection.getresponse().read()
+    connection.close()
+
+
+def bench_one_probe(python, probes):
+    peer_port = free_port()
+    peer = subprocess.Popen([str(python), str(PEERS / "paged_server.py"), TOKEN, str(peer_port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workdir = tempfile.mkdtemp(prefix="probe-bench-")
+    registry, url = start_registry(workdir, "--health-interval-secs", "0")
+    try:
+        wait_until(lambda: http("GET", f"http://127.0.0.1:{peer_port}/")[0] != 0)
+        server_id = register(url, "paged", f"http://127.0.0.1:{peer_port}/mcp")
+        time.sleep(1)  # the probe queued by the create
+        ours, raw = [], []
+        for _ in range(10):  # warm-up of both sides
+            http("POST", f"{url}/v1/mcp-servers/{server_id}/probe")
+            raw_conversation(peer_port)
+        # Interleaved, so both sides see the same machine.
+        for _ in range(probes):
+            started = time.perf_counter()
+            status, body = http("POST", f"{url}/v1/mcp-servers/{server_id}/probe")
+            ours.append((time.perf_counter() - started) * 1000)
+            result = json.loads(body)
+            assert status == 200 and result["state"] == "ok" and result["tool_count"] == 25, body
+            started = time.perf_counter()
+            raw_conversation(peer_port)
+            raw.append((time.perf_counter() - started) * 1000)
+        return {"ours": ours, "raw": raw, "rss": peak_rss_mib(registry)}
+    finally:
+        registry.terminate()
+        registry.wait()
+        peer.terminate()
+        peer.wait()
+
+
+def probes_total(url):
+    _, body = http("GET", f"{url}/metrics")
+    total = 0
+    for line in body.decode().splitlines():
+        if line.startswith("mcp_probes_total{"):
+            total += int(float(line.split()[-1]))
+    return total
+
+
+def bench_many_servers(python, servers):
+    peer_port = free_port()
+    peer = subprocess.Popen([str(python), str(PEERS / "paged_server.py"), TOKEN, str(peer_port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workdir = tempfile.mkdtemp(prefix="probe-bench-")
+    interval = 60
+    registry, url = start_registry(workdir, "--health-interval-secs", str(interval),
+                                   "--health-concurrency", "8")
+    try:
+        wait_until(lambda: http("GET", f"http://127.0.0.1:{peer_port}/")[0] != 0)
+        for i in range(servers):
+            register(url, f"many-{i}", f"http://127.0.0.1:{peer_port}/mcp")
+        # The probes queued by the creates, then the periodic checks.
+        wait_until(lambda: probes_total(url) >= servers, timeout=600)
+        after_creates = probes_total(url)
+        # Due one interval after their first probe; the checker claims them.
+        wait_until(lambda: probes_total(url) > after_creates, timeout=3 * interval)
+        first_due = time.monotonic()
+        wait_until(lambda: probes_total(url) >= after_creates + servers, timeout=3 * interval)
+        first_to_last = time.monotonic() - first_due
+        return {"servers": servers, "interval": interval, "all_checked_after_s": first_to_last,
+                "rss": peak_rss_mib(registry)}
+    finally:
+        registry.terminate()
+        registry.wait()
+        peer.terminate()
+        peer.wait()
+
+
+def write_results(one, many):
+    commit = sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD").strip()
+    ours, raw = one["ours"], one["raw"]
+    p50, p50_raw = statistics.median(ours), statistics.median(raw)
+    lines = [
+        START,
+        "## Probes",
+        "",
+        f"Written by `bench/probe.py` on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
+        f" at commit `{commit}`. The MCP server is PyPI `mcp` 2.3's low-level server under uvicorn"
+        " (25 tools over 3 pages, 2 resources, 1 template, 1 prompt), on the same cores.",
+        "",
+        "| conversation | runs | p50 ms | p99 ms |",
+        "|---|---|---|---|",
+        f"| POST /probe (initialize, 3 tool pages, resources, templates, prompts, DELETE; stored) "
+        f"| {len(ours)} | {p50:.2f} | {percentile(ours, 0.99):.2f} |",
+        f"| the same requests raw (http.client, one keep-alive connection, nothing stored) "
+        f"| {len(raw)} | {p50_raw:.2f} | {percentile(raw, 0.99):.2f} |",
+        "",
+        f"Ratio of medians (probe / raw): {p50 / p50_raw:.2f}. Peak RSS of the registry: {one['rss']:.1f} MiB.",
+        "",
+        f"{many['servers']} servers checked by one replica's periodic checker (interval {many['interval']} s,"
+        f" concurrency 8): from the first periodic check to the last, {many['all_checked_after_s']:.1f} s"
+        " (the creates' own probes spread their due times over the seconds the creates took);"
+        f" peak RSS {many['rss']:.1f} MiB.",
+        "",
+        "| goal | met | measured |",
+        "|---|---|---|",
+        f"| probe of a local server, 25 tools over 3 pages: p50 ≤ 15 ms | {'yes' if p50 <= 15 else '**no**'} "
+        f"| {p50:.2f} ms (raw {p50_raw:.2f} ms) |",
+        f"| 1,000 servers checked within one interval at concurrency 8 "
+        f"| {'yes' if many['all_checked_after_s'] <= many['interval'] else '**no**'} "
+        f"| {many['all_checked_after_s']:.1f} s of {many['interval']} s |",
+        f"| peak RSS checking 1,000 servers ≤ 96 MiB | {'yes' if many['rss'] <= 96 else '**no**'} "
+        f"| {many['rss']:.1f} MiB |",
+        END,
+    ]
+    block = "\n".join(lines)
+    results = BENCH / "RESULTS.md"
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    if START in text:
+        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    results.write_text(text)
+    print(block)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--probes", type=int, default=200)
+    parser.add_argument("--servers", type=int, default=1000)
+    args = parser.parse_args()
+    subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
+    python = venv_python()
+    one = bench_one_probe(python, args.probes)
+    print(f"probe p50 {statistics.median(one['ours']):.2f} ms, raw {statistics.median(one['raw']):.2f} ms",
+          flush=True)
+    many = bench_many_servers(python, args.servers)
+    print(many, flush=True)
+    write_results(one, many)
+
+
+if __name__ == "__main__":
+    main()
