@@ -70,7 +70,7 @@ error_responses!(ProbeMcpServerResponse {
 /// The response of one catalog listing: the page with the catalog's ETag, or
 /// 304 when the catalog is unchanged.
 macro_rules! catalog_response {
-    ($name:ident of $list:ty, $what:literal) => {
+    ($name:ident of $list:ident<$item:ty>, $what:literal) => {
         #[derive(ApiResponse)]
         pub enum $name {
             #[doc = concat!("A page of the MCP server's ", $what, " (empty before the first successful probe)")]
@@ -111,10 +111,22 @@ macro_rules! catalog_response {
             NOT_FOUND => NotFound,
             TOO_MANY_REQUESTS => TooManyRequests,
         });
+
+        impl From<Result<Page<$item>, ApiError>> for $name {
+            fn from(page: Result<Page<$item>, ApiError>) -> Self {
+                match page {
+                    Ok(Page::Items { data, next_cursor, etag }) => {
+                        Self::Ok(JsonPayload($list { data, next_cursor }), etag)
+                    }
+                    Ok(Page::NotModified(etag)) => Self::NotModified(etag),
+                    Err(error) => error.into(),
+                }
+            }
+        }
     };
 }
 
-catalog_response!(ListToolsResponse of ToolList, "tools");
+catalog_response!(ListToolsResponse of ToolList<Tool>, "tools");
 
 #[derive(ApiResponse)]
 pub enum SearchToolsResponse {
@@ -140,9 +152,9 @@ error_responses!(SearchToolsResponse {
     UNAUTHORIZED => Unauthorized,
     TOO_MANY_REQUESTS => TooManyRequests,
 });
-catalog_response!(ListResourcesResponse of ResourceList, "resources");
-catalog_response!(ListResourceTemplatesResponse of ResourceTemplateList, "resource templates");
-catalog_response!(ListPromptsResponse of PromptList, "prompts");
+catalog_response!(ListResourcesResponse of ResourceList<Resource>, "resources");
+catalog_response!(ListResourceTemplatesResponse of ResourceTemplateList<ResourceTemplate>, "resource templates");
+catalog_response!(ListPromptsResponse of PromptList<Prompt>, "prompts");
 
 pub struct ProbesApi {
     repository: Arc<McpServerRepository>,
@@ -211,18 +223,9 @@ impl ProbesApi {
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
     ) -> ListToolsResponse {
-        match self
-            .page::<Tool>(&id, CatalogKind::Tool, limit.0, cursor.0, if_none_match.0)
+        self.page::<Tool>(&id, CatalogKind::Tool, limit.0, cursor.0, if_none_match.0)
             .await
-        {
-            Ok(Page::Items {
-                data,
-                next_cursor,
-                etag,
-            }) => ListToolsResponse::Ok(JsonPayload(ToolList { data, next_cursor }), etag),
-            Ok(Page::NotModified(etag)) => ListToolsResponse::NotModified(etag),
-            Err(error) => error.into(),
-        }
+            .into()
     }
 
     /// Search the tools of every active MCP server
@@ -268,24 +271,15 @@ impl ProbesApi {
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
     ) -> ListResourcesResponse {
-        match self
-            .page::<Resource>(
-                &id,
-                CatalogKind::Resource,
-                limit.0,
-                cursor.0,
-                if_none_match.0,
-            )
-            .await
-        {
-            Ok(Page::Items {
-                data,
-                next_cursor,
-                etag,
-            }) => ListResourcesResponse::Ok(JsonPayload(ResourceList { data, next_cursor }), etag),
-            Ok(Page::NotModified(etag)) => ListResourcesResponse::NotModified(etag),
-            Err(error) => error.into(),
-        }
+        self.page::<Resource>(
+            &id,
+            CatalogKind::Resource,
+            limit.0,
+            cursor.0,
+            if_none_match.0,
+        )
+        .await
+        .into()
     }
 
     /// List an MCP server's resource templates
@@ -309,27 +303,15 @@ impl ProbesApi {
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
     ) -> ListResourceTemplatesResponse {
-        match self
-            .page::<ResourceTemplate>(
-                &id,
-                CatalogKind::ResourceTemplate,
-                limit.0,
-                cursor.0,
-                if_none_match.0,
-            )
-            .await
-        {
-            Ok(Page::Items {
-                data,
-                next_cursor,
-                etag,
-            }) => ListResourceTemplatesResponse::Ok(
-                JsonPayload(ResourceTemplateList { data, next_cursor }),
-                etag,
-            ),
-            Ok(Page::NotModified(etag)) => ListResourceTemplatesResponse::NotModified(etag),
-            Err(error) => error.into(),
-        }
+        self.page::<ResourceTemplate>(
+            &id,
+            CatalogKind::ResourceTemplate,
+            limit.0,
+            cursor.0,
+            if_none_match.0,
+        )
+        .await
+        .into()
     }
 
     /// List an MCP server's prompts
@@ -353,18 +335,9 @@ impl ProbesApi {
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
     ) -> ListPromptsResponse {
-        match self
-            .page::<Prompt>(&id, CatalogKind::Prompt, limit.0, cursor.0, if_none_match.0)
+        self.page::<Prompt>(&id, CatalogKind::Prompt, limit.0, cursor.0, if_none_match.0)
             .await
-        {
-            Ok(Page::Items {
-                data,
-                next_cursor,
-                etag,
-            }) => ListPromptsResponse::Ok(JsonPayload(PromptList { data, next_cursor }), etag),
-            Ok(Page::NotModified(etag)) => ListPromptsResponse::NotModified(etag),
-            Err(error) => error.into(),
-        }
+            .into()
     }
 }
 

@@ -192,16 +192,13 @@ impl McpServerRepository {
         let rows = select.all(&self.reads).await?;
         rows.into_iter()
             .map(|row| {
-                let body = serde_json::from_str(&row.body)
-                    .map_err(|_| corrupt(&row.server_id, "catalog body"))?;
-                Ok(StoredEntry {
-                    position: u32::try_from(row.position).unwrap_or_default(),
-                    entry: CatalogEntry {
-                        name: row.name,
-                        description: row.description,
-                        body,
-                    },
-                })
+                stored_entry(
+                    &row.server_id,
+                    row.position,
+                    row.name,
+                    row.description,
+                    &row.body,
+                )
             })
             .collect()
     }
@@ -293,6 +290,24 @@ fn snapshot_of(id: &McpServerId, row: server_health::Model) -> Result<ProbeSnaps
             error: row.health_error,
             tool_count,
             consecutive_failures: u32::try_from(row.consecutive_failures).unwrap_or_default(),
+        },
+    })
+}
+
+/// A catalog row as the domain knows it; its body is the JSON the server sent.
+fn stored_entry(
+    server_id: &str,
+    position: i32,
+    name: String,
+    description: Option<String>,
+    body: &str,
+) -> Result<StoredEntry, StorageError> {
+    Ok(StoredEntry {
+        position: u32::try_from(position).unwrap_or_default(),
+        entry: CatalogEntry {
+            name,
+            description,
+            body: serde_json::from_str(body).map_err(|_| corrupt(server_id, "catalog body"))?,
         },
     })
 }
@@ -391,19 +406,17 @@ impl McpServerRepository {
                     .server_id
                     .parse()
                     .map_err(|_| corrupt(&row.server_id, "server_id"))?;
-                let body = serde_json::from_str(&row.body)
-                    .map_err(|_| corrupt(&row.server_id, "catalog body"))?;
+                let stored = stored_entry(
+                    &row.server_id,
+                    row.position,
+                    row.name,
+                    row.description,
+                    &row.body,
+                )?;
                 Ok(ToolHit {
                     server_id,
                     server_name: row.server_name,
-                    stored: StoredEntry {
-                        position: u32::try_from(row.position).unwrap_or_default(),
-                        entry: CatalogEntry {
-                            name: row.name,
-                            description: row.description,
-                            body,
-                        },
-                    },
+                    stored,
                 })
             })
             .collect()

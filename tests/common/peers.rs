@@ -75,18 +75,7 @@ pub fn python() -> PathBuf {
 /// Starts `tests/peers/python/<script> <args...> <port>` and waits until it
 /// accepts connections.
 pub fn python_peer(script: &str, args: &[&str]) -> Peer {
-    let port = free_port();
-    let child = Command::new(python())
-        .arg(Path::new(PEERS).join("python").join(script))
-        .args(args)
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the peer");
-    let peer = Peer { child, port };
-    wait_for(port);
-    peer
+    spawn_peer(Command::new(python()), script, args)
 }
 
 /// The npm packages of `tests/peers/node`, installed (once, under a lock)
@@ -151,15 +140,21 @@ pub fn counting_tls(cert: &Path, key: &Path) -> Peer {
 
 /// A peer of the standard library only: `python3 <script> <args...> <port>`.
 fn stdlib_peer(script: &str, args: &[&str]) -> Peer {
+    spawn_peer(Command::new("python3"), script, args)
+}
+
+/// `<python> tests/peers/python/<script> <args...> <port>`, once it accepts
+/// connections.
+fn spawn_peer(mut python: Command, script: &str, args: &[&str]) -> Peer {
     let port = free_port();
-    let child = Command::new("python3")
+    let child = python
         .arg(Path::new(PEERS).join("python").join(script))
         .args(args)
         .arg(port.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("start the hostile peer");
+        .expect("start the peer");
     let peer = Peer { child, port };
     wait_for(port);
     peer
