@@ -189,6 +189,20 @@ async fn refused_credentials_are_unauthorized_and_never_shown() {
     );
     assert!(!answer.body.to_string().contains(secret));
     assert!(!server.logs().contains(secret), "the key reached the logs");
+
+    // A stored Authorization header is sent instead of the api_key.
+    let id = server
+        .created(&json!({
+            "name": "header-wins",
+            "url": peer.mcp_url(),
+            "api_key": secret,
+            "headers": {"Authorization": format!("Bearer {TOKEN}")}
+        }))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(probe(&server, &id).await.body["state"], "ok");
 }
 
 #[tokio::test]
@@ -199,6 +213,7 @@ async fn hostile_servers_end_in_their_state_within_the_limits() {
         ("hang", "timeout"),
         ("trickle", "timeout"),
         ("huge", "protocol_error"),
+        ("many", "protocol_error"),
         ("invalid_json", "protocol_error"),
         ("jsonrpc_error", "protocol_error"),
         ("status:401", "unauthorized"),

@@ -1,6 +1,6 @@
 """Misbehaving "MCP servers" for the registry's tests, on the standard library
 only. Usage: hostile.py MODE PORT, where MODE is one of
-hang, trickle, huge, invalid_json, jsonrpc_error, status:CODE, redirect.
+hang, trickle, huge, many, invalid_json, jsonrpc_error, status:CODE, redirect.
 A server that echoes what it was sent (the credentials too) does so in every
 error body, so tests can check that nothing of it reaches the registry's
 answers or logs."""
@@ -79,6 +79,18 @@ class Handler(BaseHTTPRequestHandler):
                     time.sleep(0.5)
             except OSError:
                 return
+        if MODE == "many":
+            # 10,001 small tools over 3 pages: under the byte limit, over the count.
+            if method == "initialize":
+                return self.reply(200, json.dumps(initialize_result(request_id)).encode())
+            if request_id is None:
+                return self.reply(202, b"")
+            start = int((message.get("params") or {}).get("cursor") or 0)
+            end = min(start + 4000, 10_001)
+            result = {"tools": [{"name": f"t{i}", "inputSchema": {"type": "object"}} for i in range(start, end)]}
+            if end < 10_001:
+                result["nextCursor"] = str(end)
+            return self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}).encode())
         if MODE == "huge":
             if method == "initialize":
                 return self.reply(200, json.dumps(initialize_result(request_id)).encode())
