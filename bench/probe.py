@@ -20,7 +20,7 @@ Needs python3 -m venv and PyPI (for the MCP server), like the tests.
 import argparse
 import base64
 import datetime
-import http.client
+import http.client as httpclient
 import json
 import os
 import secrets
@@ -87,7 +87,7 @@ def register(url, name, mcp_url):
 
 def raw_conversation(port):
     """The probe's requests, made by hand on one keep-alive connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", port)
+    connection = httpclient.HTTPConnection("127.0.0.1", port)
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json",
                "Accept": "application/json, text/event-stream"}
 
