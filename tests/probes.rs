@@ -568,3 +568,27 @@ async fn a_name_that_resolves_to_loopback_is_refused_when_connecting() {
         .unwrap();
     assert_eq!(counts, json!({}), "nothing was sent to {name}");
 }
+
+#[tokio::test]
+async fn an_unchanged_catalog_keeps_its_etag_and_a_changed_one_gets_a_new_one() {
+    let peer = counting();
+    let server = registry().await;
+    let url = format!("http://127.0.0.1:{}/mcp/etag", peer.port);
+    let id = register(&server, "etag", &url, None).await;
+    assert_eq!(probe(&server, &id).await.body["state"], "ok");
+    let first = server.get(&format!("/v1/mcp-servers/{id}/tools")).await;
+    let tag = first.etag();
+    assert_eq!(probe(&server, &id).await.body["state"], "ok");
+    let again = server.get(&format!("/v1/mcp-servers/{id}/tools")).await;
+    assert_eq!(again.etag(), tag, "the same catalog, the same version");
+
+    // Another server at the same record: another catalog.
+    let paged = paged_server();
+    let moved = server
+        .patch(&id, &json!({"url": paged.mcp_url(), "api_key": TOKEN}))
+        .await;
+    assert_eq!(moved.status, 200);
+    assert_eq!(probe(&server, &id).await.body["tool_count"], 25);
+    let changed = server.get(&format!("/v1/mcp-servers/{id}/tools")).await;
+    assert_ne!(changed.etag(), tag);
+}

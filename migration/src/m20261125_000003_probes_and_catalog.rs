@@ -77,7 +77,14 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .default(0),
                     )
-                    // Bumped whenever the catalog is replaced: the catalog's ETag.
+                    // SHA-256 of the stored catalog: an unchanged catalog is not
+                    // rewritten, and its version (the ETag) stays.
+                    .col(
+                        ColumnDef::new(ServerHealth::CatalogHash)
+                            .string_len(64)
+                            .null(),
+                    )
+                    // Bumped whenever the catalog changes: the catalog's ETag.
                     .col(
                         ColumnDef::new(ServerHealth::CatalogVersion)
                             .big_integer()
@@ -175,6 +182,7 @@ enum ServerHealth {
     ResourceTemplateCount,
     PromptCount,
     CatalogVersion,
+    CatalogHash,
 }
 
 #[derive(DeriveIden)]

@@ -217,11 +217,15 @@ impl StreamableHttpClient for ObservedClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<BoxStream<'static, Result<Sse, SseError>>, HttpError> {
-        let result = self
-            .inner
-            .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
-            .await;
-        self.note(result)
+        self.get_stream_with_max_sse_event_size(
+            uri,
+            session_id,
+            last_event_id,
+            auth_header,
+            custom_headers,
+            super::MAX_LISTING_BYTES,
+        )
+        .await
     }
 
     async fn get_stream_with_max_sse_event_size(
@@ -233,6 +237,13 @@ impl StreamableHttpClient for ObservedClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
     ) -> Result<BoxStream<'static, Result<Sse, SseError>>, HttpError> {
+        // A probe asks and listens to the answers; it has no use for the
+        // stream of messages the server starts on its own (opening it costs
+        // the server a request and a held connection). Resuming an answer's
+        // stream (with Last-Event-ID) still goes through.
+        if last_event_id.is_none() {
+            return Err(StreamableHttpError::ServerDoesNotSupportSse);
+        }
         let result = self
             .inner
             .get_stream_with_max_sse_event_size(

@@ -99,15 +99,17 @@ impl ProbeService {
             error = report.error.as_deref().unwrap_or(""),
             "probe"
         );
+        let next_check =
+            (!self.settings.interval.is_zero()).then(|| self.next_due(report.checked_at));
         let saved = self
             .repository
-            .save_probe(server.id, &report, self.settings.failure_threshold)
+            .save_probe(
+                server.id,
+                &report,
+                self.settings.failure_threshold,
+                next_check,
+            )
             .await?;
-        if saved.is_some() && !self.settings.interval.is_zero() {
-            self.repository
-                .schedule_check(server.id, self.next_due(report.checked_at))
-                .await?;
-        }
         Ok(saved)
     }
 

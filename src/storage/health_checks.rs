@@ -17,29 +17,30 @@ use super::error::StorageError;
 use super::repository::McpServerRepository;
 use crate::domain::{McpServerId, ServerStatus};
 
-impl McpServerRepository {
-    /// Sets when `id` is next due for a check (after any probe of it).
-    pub async fn schedule_check(
-        &self,
-        id: McpServerId,
-        due_at: DateTime<Utc>,
-    ) -> Result<(), StorageError> {
-        let row = health_check::ActiveModel {
-            server_id: Set(id.to_string()),
-            due_at: Set(due_at),
-            generation: Set(0),
-        };
-        health_check::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(health_check::Column::ServerId)
-                    .update_column(health_check::Column::DueAt)
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.db)
-            .await?;
-        Ok(())
-    }
+/// Sets when `id` is next due for a check (after any probe of it), in the
+/// probe's own transaction.
+pub(super) async fn schedule(
+    db: &impl ConnectionTrait,
+    id: McpServerId,
+    due_at: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let row = health_check::ActiveModel {
+        server_id: Set(id.to_string()),
+        due_at: Set(due_at),
+        generation: Set(0),
+    };
+    health_check::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(health_check::Column::ServerId)
+                .update_column(health_check::Column::DueAt)
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
 
+impl McpServerRepository {
     /// Claims up to `limit` checks due at `now` for this replica, moving each
     /// to `next_due`; active servers never scheduled are due at once.
     pub async fn claim_due_checks(

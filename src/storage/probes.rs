@@ -12,8 +12,8 @@ use super::entity::{catalog_entry, mcp_server, server_health};
 use super::error::StorageError;
 use super::repository::McpServerRepository;
 use crate::domain::{
-    CatalogEntry, CatalogKind, Health, McpServerId, ProbeReport, ProbeSnapshot, ProbeState,
-    ServerInfo,
+    Catalog, CatalogEntry, CatalogKind, Health, McpServerId, ProbeReport, ProbeSnapshot,
+    ProbeState, ServerInfo,
 };
 
 /// Rows per INSERT when a catalog is written: well inside every backend's
@@ -47,14 +47,16 @@ const KINDS: [CatalogKind; 4] = [
 
 impl McpServerRepository {
     /// Stores `report` as the server's last probe and, when it found a
-    /// catalog, replaces the stored one, in one transaction. Answers the new
-    /// snapshot, or `None` when the server was deleted meanwhile (nothing is
-    /// stored then).
+    /// catalog that differs from the stored one, replaces it; with
+    /// `next_check`, sets when the server is next due for a check. One
+    /// transaction. Answers the new snapshot, or `None` when the server was
+    /// deleted meanwhile (nothing is stored then).
     pub async fn save_probe(
         &self,
         id: McpServerId,
         report: &ProbeReport,
         failure_threshold: u32,
+        next_check: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Option<ProbeSnapshot>, StorageError> {
         let txn = self.db.begin().await?;
         let mut server = mcp_server::Entity::find_by_id(id.to_string())
@@ -70,11 +72,13 @@ impl McpServerRepository {
         if !server_exists {
             return Ok(None);
         }
-        let previous = server_health::Entity::find_by_id(id.to_string())
+        let previous_row = server_health::Entity::find_by_id(id.to_string())
             .one(&txn)
-            .await?
-            .map(|row| snapshot_of(&id, row))
-            .transpose()?;
+            .await?;
+        let previous_hash = previous_row
+            .as_ref()
+            .and_then(|row| row.catalog_hash.clone());
+        let previous = previous_row.map(|row| snapshot_of(&id, row)).transpose()?;
         let mut row = match &previous {
             Some(_) => server_health::ActiveModel {
                 server_id: Set(id.to_string()),
@@ -90,6 +94,7 @@ impl McpServerRepository {
                 resource_template_count: Set(0),
                 prompt_count: Set(0),
                 catalog_version: Set(0),
+                catalog_hash: Set(None),
                 ..Default::default()
             },
         };
@@ -104,11 +109,15 @@ impl McpServerRepository {
             row.resource_count = Set(to_i32(catalog.resources.len()));
             row.resource_template_count = Set(to_i32(catalog.resource_templates.len()));
             row.prompt_count = Set(to_i32(catalog.prompts.len()));
-            row.catalog_version = Set(previous
-                .as_ref()
-                .map_or(0, |p| p.catalog_version)
-                .saturating_add(1));
-            replace_catalog(&txn, &id, |kind| catalog.entries(kind)).await?;
+            let hash = catalog_hash(catalog);
+            if previous_hash.as_deref() != Some(hash.as_str()) {
+                row.catalog_version = Set(previous
+                    .as_ref()
+                    .map_or(0, |p| p.catalog_version)
+                    .saturating_add(1));
+                row.catalog_hash = Set(Some(hash));
+                replace_catalog(&txn, &id, |kind| catalog.entries(kind)).await?;
+            }
         }
         let health = Health::after(
             previous.as_ref().map(|p| &p.health),
@@ -132,6 +141,9 @@ impl McpServerRepository {
                     .await?
             }
         };
+        if let Some(due_at) = next_check {
+            super::health_checks::schedule(&txn, id, due_at).await?;
+        }
         txn.commit().await?;
         snapshot_of(&id, saved).map(Some)
     }
@@ -221,6 +233,25 @@ impl McpServerRepository {
             .await?;
         Ok(())
     }
+}
+
+/// SHA-256 of a catalog, every kind in order, each item as the server wrote it.
+fn catalog_hash(catalog: &Catalog) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for kind in KINDS {
+        hasher.update(kind.as_str().as_bytes());
+        for entry in catalog.entries(kind) {
+            hasher.update(b"\n");
+            hasher.update(entry.body.to_string().as_bytes());
+        }
+        hasher.update(b"\0");
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 async fn replace_catalog<'a>(

@@ -22,6 +22,7 @@ pub struct Model {
     pub resource_template_count: i32,
     pub prompt_count: i32,
     pub catalog_version: i64,
+    pub catalog_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
