@@ -1,7 +1,8 @@
 """A minimal MCP server (standard library only) that counts the sessions
 opened on each path, for tests of how often the registry checks servers.
-Usage: counting.py [--tls CERT KEY] PORT. Any path under /mcp/ serves MCP;
-GET /count answers {"/mcp/a": 3, ...}."""
+Usage: counting.py [--tls CERT KEY] PORT. Any path under /mcp/ serves MCP (one
+tool; under /mcp/paged, 25 tools over 3 pages, 2 resources, a resource template
+and a prompt, as paged_server.py offers); GET /count answers {"/mcp/a": 3, ...}."""
 
 import json
 import sys
@@ -14,6 +15,9 @@ LOCK = threading.Lock()
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without this, delayed ACKs
+    # hold every keep-alive answer back by 40 ms.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -45,11 +49,28 @@ class Handler(BaseHTTPRequestHandler):
                 COUNTS[self.path] = COUNTS.get(self.path, 0) + 1
             result = {
                 "protocolVersion": "2025-06-18",
-                "capabilities": {"tools": {}},
+                "capabilities": {"tools": {}, "resources": {}, "prompts": {}}
+                if self.path.startswith("/mcp/paged") else {"tools": {}},
                 "serverInfo": {"name": "counting", "version": "1"},
             }
+        elif method == "tools/list" and self.path.startswith("/mcp/paged"):
+            start = int((message.get("params") or {}).get("cursor") or 0)
+            result = {"tools": [
+                {"name": f"tool_{i:02d}", "title": f"Tool {i}", "description": f"Does thing number {i}",
+                 "inputSchema": {"type": "object", "properties": {"n": {"type": "integer"}}}}
+                for i in range(start, min(start + 10, 25))
+            ]}
+            if start + 10 < 25:
+                result["nextCursor"] = str(start + 10)
         elif method == "tools/list":
             result = {"tools": [{"name": "noop", "inputSchema": {"type": "object"}}]}
+        elif method == "resources/list":
+            result = {"resources": [{"uri": "file:///readme.md", "name": "readme"},
+                                    {"uri": "file:///data.csv", "name": "data"}]}
+        elif method == "resources/templates/list":
+            result = {"resourceTemplates": [{"uriTemplate": "file:///logs/{day}", "name": "logs"}]}
+        elif method == "prompts/list":
+            result = {"prompts": [{"name": "summarise", "arguments": [{"name": "text", "required": True}]}]}
         else:
             result = {}
         self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}).encode())
