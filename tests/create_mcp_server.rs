@@ -50,7 +50,6 @@ async fn created_server_is_answered_with_201_location_and_the_full_record() {
         "created_at",
         "description",
         "headers",
-        "health",
         "id",
         "name",
         "status",

@@ -2,19 +2,21 @@
 //! catalogs. Catalog items are stored as the MCP protocol writes them
 //! (camelCase); the API shows them in its own snake_case.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::schemas::rfc3339;
+use super::schemas::{Inline, rfc3339};
 use crate::domain::{CatalogEntry, Health, ProbeSnapshot, ProbeState, ServerInfo};
 
 /// What the registry last learned by talking to an MCP server.
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
 pub struct HealthSummary {
     /// How the last check went; a network failure shows only after several in a row.
-    pub state: ProbeState,
+    pub state: Inline<ProbeState>,
     /// When the MCP server was last checked.
     #[serde(serialize_with = "rfc3339")]
     pub checked_at: DateTime<Utc>,
@@ -28,7 +30,7 @@ pub struct HealthSummary {
 impl From<Health> for HealthSummary {
     fn from(health: Health) -> Self {
         Self {
-            state: health.state,
+            state: Inline(health.state),
             checked_at: health.checked_at,
             error: health.error,
             tool_count: health.tool_count,
@@ -62,7 +64,7 @@ impl From<ServerInfo> for McpServerInfo {
 #[derive(Debug, Clone, Object, Serialize)]
 pub struct ProbeResult {
     /// How the probe ended.
-    pub state: ProbeState,
+    pub state: Inline<ProbeState>,
     /// When the probe started.
     #[serde(serialize_with = "rfc3339")]
     pub checked_at: DateTime<Utc>,
@@ -71,15 +73,15 @@ pub struct ProbeResult {
     /// What went wrong, in a sentence safe to show; null when the probe succeeded.
     #[oai(nullable)]
     pub error: Option<String>,
-    /// How the MCP server describes itself; null until a probe succeeds.
-    #[oai(nullable)]
+    /// How the MCP server describes itself; absent until a probe succeeds.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub server_info: Option<McpServerInfo>,
     /// The MCP protocol revision agreed on; null until a probe succeeds.
     #[oai(nullable)]
     pub protocol_version: Option<String>,
     /// The capabilities the MCP server declared, as the protocol writes them; null until a probe succeeds.
     #[oai(nullable)]
-    pub capabilities: Option<Value>,
+    pub capabilities: Option<JsonObject>,
     /// Tools in the stored catalog.
     pub tool_count: u32,
     /// Resources in the stored catalog.
@@ -93,13 +95,17 @@ pub struct ProbeResult {
 impl From<ProbeSnapshot> for ProbeResult {
     fn from(snapshot: ProbeSnapshot) -> Self {
         Self {
-            state: snapshot.state,
+            state: Inline(snapshot.state),
             checked_at: snapshot.checked_at,
             latency_ms: snapshot.latency_ms,
             error: snapshot.error,
             server_info: snapshot.server_info.map(Into::into),
             protocol_version: snapshot.protocol_version,
-            capabilities: snapshot.capabilities,
+            capabilities: snapshot
+                .capabilities
+                .as_ref()
+                .and_then(Value::as_object)
+                .map(|object| object.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
             tool_count: snapshot.tool_count,
             resource_count: snapshot.resource_count,
             resource_template_count: snapshot.resource_template_count,
@@ -112,8 +118,13 @@ fn text(body: &Value, field: &str) -> Option<String> {
     body.get(field).and_then(Value::as_str).map(str::to_owned)
 }
 
-fn object(body: &Value, field: &str) -> Option<Value> {
-    body.get(field).filter(|v| v.is_object()).cloned()
+/// A JSON object as the protocol wrote it (schemas, annotations, capabilities).
+pub type JsonObject = BTreeMap<String, Value>;
+
+fn object(body: &Value, field: &str) -> Option<JsonObject> {
+    body.get(field)
+        .and_then(Value::as_object)
+        .map(|object| object.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
 /// A tool an MCP server offers.
@@ -128,13 +139,13 @@ pub struct Tool {
     #[oai(nullable)]
     pub description: Option<String>,
     /// JSON Schema of its arguments.
-    pub input_schema: Value,
+    pub input_schema: JsonObject,
     /// JSON Schema of its structured result, if it declares one.
     #[oai(nullable)]
-    pub output_schema: Option<Value>,
+    pub output_schema: Option<JsonObject>,
     /// Hints about its behaviour (read-only, destructive, ...), as the protocol writes them.
     #[oai(nullable)]
-    pub annotations: Option<Value>,
+    pub annotations: Option<JsonObject>,
 }
 
 impl From<CatalogEntry> for Tool {
@@ -143,7 +154,7 @@ impl From<CatalogEntry> for Tool {
         Self {
             title: text(body, "title"),
             input_schema: object(body, "inputSchema")
-                .unwrap_or_else(|| serde_json::json!({"type": "object"})),
+                .unwrap_or_else(|| JsonObject::from([("type".to_owned(), "object".into())])),
             output_schema: object(body, "outputSchema"),
             annotations: object(body, "annotations"),
             name: entry.name,
@@ -168,13 +179,13 @@ pub struct FoundTool {
     #[oai(nullable)]
     pub description: Option<String>,
     /// JSON Schema of its arguments.
-    pub input_schema: Value,
+    pub input_schema: JsonObject,
     /// JSON Schema of its structured result, if it declares one.
     #[oai(nullable)]
-    pub output_schema: Option<Value>,
+    pub output_schema: Option<JsonObject>,
     /// Hints about its behaviour (read-only, destructive, ...), as the protocol writes them.
     #[oai(nullable)]
-    pub annotations: Option<Value>,
+    pub annotations: Option<JsonObject>,
 }
 
 impl FoundTool {

@@ -351,9 +351,8 @@ pub struct McpServer {
     /// Timestamp when the MCP server was last updated.
     #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
-    /// What the registry last learned by talking to the MCP server; null until the first probe. Read-only.
-    #[oai(nullable)]
-    #[serde(default)]
+    /// What the registry last learned by talking to the MCP server; absent until the first probe. Read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<Box<HealthSummary>>,
 }
 
