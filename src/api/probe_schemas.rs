@@ -74,6 +74,7 @@ pub struct ProbeResult {
     #[oai(nullable)]
     pub error: Option<String>,
     /// How the MCP server describes itself; absent until a probe succeeds.
+    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_info: Option<McpServerInfo>,
     /// The MCP protocol revision agreed on; null until a probe succeeds.

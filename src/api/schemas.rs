@@ -352,6 +352,7 @@ pub struct McpServer {
     #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// What the registry last learned by talking to the MCP server; absent until the first probe. Read-only.
+    #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<Box<HealthSummary>>,
 }
