@@ -438,7 +438,7 @@ impl McpServersApi {
         if if_none_match.is_some_and(|h| none_match_names(h, record.version)) {
             return Ok(GetMcpServerResponse::NotModified(tag));
         }
-        let health = self.repository.probe_snapshot(id).await?.map(|s| s.health);
+        let health = self.repository.health(id).await?;
         let server = McpServer::from(record).with_health(health);
         Ok(GetMcpServerResponse::Ok(JsonPayload(server), tag))
     }
@@ -496,7 +496,7 @@ impl McpServersApi {
             self.probes.schedule(record.id);
         }
         let tag = etag(record.version);
-        let health = self.repository.probe_snapshot(id).await?.map(|s| s.health);
+        let health = self.repository.health(id).await?;
         let server = McpServer::from(record).with_health(health);
         Ok(UpdateMcpServerResponse::Ok(JsonPayload(server), tag))
     }

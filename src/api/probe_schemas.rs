@@ -102,11 +102,7 @@ impl From<ProbeSnapshot> for ProbeResult {
             error: snapshot.error,
             server_info: snapshot.server_info.map(Into::into),
             protocol_version: snapshot.protocol_version,
-            capabilities: snapshot
-                .capabilities
-                .as_ref()
-                .and_then(Value::as_object)
-                .map(|object| object.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            capabilities: snapshot.capabilities.as_ref().and_then(json_object),
             tool_count: snapshot.tool_count,
             resource_count: snapshot.resource_count,
             resource_template_count: snapshot.resource_template_count,
@@ -122,10 +118,14 @@ fn text(body: &Value, field: &str) -> Option<String> {
 /// A JSON object as the protocol wrote it (schemas, annotations, capabilities).
 pub type JsonObject = BTreeMap<String, Value>;
 
-fn object(body: &Value, field: &str) -> Option<JsonObject> {
-    body.get(field)
-        .and_then(Value::as_object)
+fn json_object(value: &Value) -> Option<JsonObject> {
+    value
+        .as_object()
         .map(|object| object.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+fn object(body: &Value, field: &str) -> Option<JsonObject> {
+    body.get(field).and_then(json_object)
 }
 
 /// A tool an MCP server offers.

@@ -398,15 +398,11 @@ impl ProbesApi {
         let id: McpServerId = id.parse()?;
         let after = cursor.as_deref().map(decode_position).transpose()?;
         // A server is known by its record; its catalog may not exist yet.
-        self.repository
-            .find(id)
-            .await?
-            .ok_or(ApiError::NoSuchServer(id))?;
         let version = self
             .repository
-            .probe_snapshot(id)
+            .catalog_version(id)
             .await?
-            .map_or(0, |snapshot| snapshot.catalog_version);
+            .ok_or(ApiError::NoSuchServer(id))?;
         let tag = etag(version);
         if if_none_match.is_some_and(|header| none_match_names(&header, version)) {
             return Ok(Page::NotModified(tag));

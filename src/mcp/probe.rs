@@ -88,10 +88,6 @@ impl Prober {
         Self { settings }
     }
 
-    pub fn settings(&self) -> &ProbeSettings {
-        &self.settings
-    }
-
     /// Probes `server` now. Never fails: every way a conversation can go
     /// wrong is a state of the report.
     pub async fn probe(&self, server: &McpServerRecord) -> ProbeReport {

@@ -148,16 +148,30 @@ impl McpServerRepository {
         snapshot_of(&id, saved).map(Some)
     }
 
-    /// The server's last probe, if it was ever probed.
-    pub async fn probe_snapshot(
-        &self,
-        id: McpServerId,
-    ) -> Result<Option<ProbeSnapshot>, StorageError> {
-        server_health::Entity::find_by_id(id.to_string())
+    /// The catalog's version (its ETag): 0 before the first successful
+    /// probe, `None` when there is no such server.
+    pub async fn catalog_version(&self, id: McpServerId) -> Result<Option<i64>, StorageError> {
+        let server = mcp_server::Entity::find_by_id(id.to_string())
+            .select_only()
+            .column(mcp_server::Column::Id)
+            .into_tuple::<String>()
             .one(&self.reads)
-            .await?
-            .map(|row| snapshot_of(&id, row))
-            .transpose()
+            .await?;
+        if server.is_none() {
+            return Ok(None);
+        }
+        let version = server_health::Entity::find_by_id(id.to_string())
+            .select_only()
+            .column(server_health::Column::CatalogVersion)
+            .into_tuple::<i64>()
+            .one(&self.reads)
+            .await?;
+        Ok(Some(version.unwrap_or(0)))
+    }
+
+    /// The health of one server, if it was ever probed.
+    pub async fn health(&self, id: McpServerId) -> Result<Option<Health>, StorageError> {
+        Ok(self.health_of(&[id]).await?.remove(&id))
     }
 
     /// The health of each of `ids` that was ever probed.
@@ -178,7 +192,7 @@ impl McpServerRepository {
                     .server_id
                     .parse()
                     .map_err(|_| corrupt(&row.server_id, "server_id"))?;
-                Ok((id, snapshot_of(&id, row)?.health))
+                Ok((id, health_of_row(&id, &row)?))
             })
             .collect()
     }
@@ -283,6 +297,19 @@ async fn replace_catalog<'a>(
     Ok(())
 }
 
+/// The health shown on a record, from its row; the JSON columns (server
+/// info, capabilities) are not read: record reads need none of them.
+fn health_of_row(id: &McpServerId, row: &server_health::Model) -> Result<Health, StorageError> {
+    Ok(Health {
+        state: ProbeState::from_stored(&row.health_state)
+            .ok_or_else(|| corrupt(&id.to_string(), "health_state"))?,
+        checked_at: row.checked_at,
+        error: row.health_error.clone(),
+        tool_count: count(usize::try_from(row.tool_count).unwrap_or_default()),
+        consecutive_failures: u32::try_from(row.consecutive_failures).unwrap_or_default(),
+    })
+}
+
 fn snapshot_of(id: &McpServerId, row: server_health::Model) -> Result<ProbeSnapshot, StorageError> {
     let key = id.to_string();
     let state =
@@ -299,7 +326,7 @@ fn snapshot_of(id: &McpServerId, row: server_health::Model) -> Result<ProbeSnaps
         .map(serde_json::from_str::<serde_json::Value>)
         .transpose()
         .map_err(|_| corrupt(&key, "capabilities"))?;
-    let tool_count = count(usize::try_from(row.tool_count).unwrap_or_default());
+    let health = health_of_row(id, &row)?;
     Ok(ProbeSnapshot {
         state: state(&row.probe_state, "probe_state")?,
         checked_at: row.checked_at,
@@ -308,20 +335,14 @@ fn snapshot_of(id: &McpServerId, row: server_health::Model) -> Result<ProbeSnaps
         server_info,
         protocol_version: row.protocol_version,
         capabilities,
-        tool_count,
+        tool_count: count(usize::try_from(row.tool_count).unwrap_or_default()),
         resource_count: count(usize::try_from(row.resource_count).unwrap_or_default()),
         resource_template_count: count(
             usize::try_from(row.resource_template_count).unwrap_or_default(),
         ),
         prompt_count: count(usize::try_from(row.prompt_count).unwrap_or_default()),
         catalog_version: row.catalog_version,
-        health: Health {
-            state: state(&row.health_state, "health_state")?,
-            checked_at: row.checked_at,
-            error: row.health_error,
-            tool_count,
-            consecutive_failures: u32::try_from(row.consecutive_failures).unwrap_or_default(),
-        },
+        health,
     })
 }
 
