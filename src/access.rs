@@ -8,18 +8,55 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// Read lets a caller look; write also lets it change things.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+/// What a token may do. Read looks at the records and catalogs; use calls the
+/// registered servers' tools through the gateway and reads the catalogs, but
+/// never sees a record; write may do everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     Read,
+    Use,
     Write,
+}
+
+/// What a request asks to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Look at registry records.
+    ReadRecords,
+    /// Look at what the registered servers offer (their catalogs).
+    ReadCatalogs,
+    /// Talk MCP to registered servers through the registry.
+    UseTools,
+    /// Create, change or delete records, or probe.
+    Change,
+}
+
+impl Scope {
+    pub fn allows(self, access: Access) -> bool {
+        match self {
+            Self::Write => true,
+            Self::Read => matches!(access, Access::ReadRecords | Access::ReadCatalogs),
+            Self::Use => matches!(access, Access::UseTools | Access::ReadCatalogs),
+        }
+    }
+
+    /// The scopes that allow `access`, for error messages.
+    pub fn needed_for(access: Access) -> &'static str {
+        match access {
+            Access::ReadRecords => "read or write",
+            Access::ReadCatalogs => "read, use or write",
+            Access::UseTools => "use or write",
+            Access::Change => "write",
+        }
+    }
 }
 
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Read => "read",
+            Self::Use => "use",
             Self::Write => "write",
         })
     }
@@ -190,6 +227,24 @@ mod tests {
         );
         assert!(policy.authenticate("nope").is_none());
         assert!(!format!("{policy:?}").contains("token"));
+    }
+
+    #[test]
+    fn use_scope_calls_tools_and_reads_catalogs_but_no_records() {
+        assert!(Scope::Use.allows(Access::UseTools));
+        assert!(Scope::Use.allows(Access::ReadCatalogs));
+        assert!(!Scope::Use.allows(Access::ReadRecords));
+        assert!(!Scope::Use.allows(Access::Change));
+        assert!(!Scope::Read.allows(Access::UseTools));
+        assert!(Scope::Read.allows(Access::ReadCatalogs));
+        for access in [
+            Access::ReadRecords,
+            Access::ReadCatalogs,
+            Access::UseTools,
+            Access::Change,
+        ] {
+            assert!(Scope::Write.allows(access));
+        }
     }
 
     #[test]

@@ -162,6 +162,16 @@ pub struct ServeSettings {
     /// server's health shows them.
     #[arg(long, env = "MCP_REGISTRY_HEALTH_FAILURE_THRESHOLD", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub health_failure_threshold: u32,
+    /// How long one call through the gateway may take, answer streamed included, in seconds.
+    #[arg(
+        long,
+        env = "MCP_REGISTRY_GATEWAY_CALL_TIMEOUT_SECS",
+        default_value_t = 120
+    )]
+    pub gateway_call_timeout_secs: u64,
+    /// Calls through the gateway to one registered server at once.
+    #[arg(long, env = "MCP_REGISTRY_GATEWAY_MAX_CONCURRENT_CALLS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub gateway_max_concurrent_calls: u32,
     /// Log line format.
     #[arg(long, env = "MCP_REGISTRY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -7,6 +7,7 @@ pub mod access;
 pub mod api;
 pub mod config;
 pub mod domain;
+pub mod gateway;
 pub mod idempotency;
 pub mod mcp;
 pub mod metrics;
@@ -52,6 +53,8 @@ pub enum StartupError {
     Access(#[from] AccessError),
     #[error("--outbound-ca-file: {0}")]
     TlsRoots(#[from] outbound::TlsRootsError),
+    #[error("the HTTP client for registered servers could not be built")]
+    HttpClient,
     #[error("re-sealing the stored secrets failed: {0}")]
     Rotate(StorageError),
     #[error(
@@ -93,7 +96,11 @@ impl Application {
                  the registry (set MCP_REGISTRY_API_TOKEN)"
             );
         }
-        let prober = mcp::Prober::new(probe_settings(settings)?);
+        let outbound = outbound_settings(settings)?;
+        let prober = mcp::Prober::new(mcp::ProbeSettings {
+            outbound: outbound.clone(),
+            timeout: Duration::from_secs(settings.probe_timeout_secs.max(1)),
+        });
         let repository = Arc::new(open_storage(settings).await?);
         let api_settings = api_settings(settings, Arc::new(access));
         let metrics = Arc::new(metrics::Metrics::default());
@@ -104,6 +111,20 @@ impl Application {
             metrics.clone(),
         );
         probes.start();
+        let gateway = Arc::new(
+            gateway::Gateway::new(
+                repository.clone(),
+                gateway::GatewaySettings {
+                    outbound,
+                    call_timeout: Duration::from_secs(settings.gateway_call_timeout_secs.max(1)),
+                    max_concurrent_calls_per_server: usize::try_from(
+                        settings.gateway_max_concurrent_calls,
+                    )
+                    .unwrap_or(usize::MAX),
+                },
+            )
+            .map_err(|_| StartupError::HttpClient)?,
+        );
         tokio::spawn(idempotency::forget_expired_keys(
             repository.clone(),
             api_settings.idempotency_ttl,
@@ -125,7 +146,7 @@ impl Application {
         Ok(Self {
             acceptor,
             address,
-            app: api::app(repository, probes, metrics, api_settings).boxed(),
+            app: api::app(repository, probes, gateway, metrics, api_settings).boxed(),
         })
     }
 
@@ -158,15 +179,12 @@ fn api_settings(settings: &ServeSettings, access: Arc<AccessPolicy>) -> ApiSetti
     }
 }
 
-/// How the registry reaches registered servers.
-fn probe_settings(settings: &ServeSettings) -> Result<mcp::ProbeSettings, StartupError> {
-    Ok(mcp::ProbeSettings {
-        outbound: outbound::OutboundSettings {
-            connect_timeout: Duration::from_secs(settings.outbound_connect_timeout_secs.max(1)),
-            policy: NetworkPolicy::new(settings.allowed_networks.clone()),
-            roots: outbound::TlsRoots::load(settings.outbound_ca_file.as_deref())?,
-        },
-        timeout: Duration::from_secs(settings.probe_timeout_secs.max(1)),
+/// How the registry reaches registered servers (probes and the gateway).
+fn outbound_settings(settings: &ServeSettings) -> Result<outbound::OutboundSettings, StartupError> {
+    Ok(outbound::OutboundSettings {
+        connect_timeout: Duration::from_secs(settings.outbound_connect_timeout_secs.max(1)),
+        policy: NetworkPolicy::new(settings.allowed_networks.clone()),
+        roots: outbound::TlsRoots::load(settings.outbound_ca_file.as_deref())?,
     })
 }
 

@@ -6,23 +6,11 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Answer, TestDatabase, TestServer, error_message, json_of};
+use common::{Answer, TestDatabase, TestServer, error_message, json_of, tokens_file};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ADMIN: &str = "admin-token-5f2c9e1d7a";
-
-fn tokens_file(dir: &std::path::Path, tokens: &[(&str, &str, &str)]) -> String {
-    let entries: Vec<_> = tokens
-        .iter()
-        .map(|(name, scope, token)| {
-            json!({"name": name, "scope": scope, "sha256": mcp_registry::access::sha256_hex(token)})
-        })
-        .collect();
-    let path = dir.join("tokens.json");
-    std::fs::write(&path, serde_json::to_string(&entries).unwrap()).unwrap();
-    path.display().to_string()
-}
 
 #[tokio::test]
 async fn a_missing_or_wrong_token_is_401_with_www_authenticate() {

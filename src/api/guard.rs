@@ -13,7 +13,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
-use crate::access::{AccessPolicy, Caller, Scope};
+use crate::access::{Access, AccessPolicy, Caller, Scope};
 
 /// What the gate enforces.
 #[derive(Debug, Clone)]
@@ -75,10 +75,16 @@ impl Guard {
         let Ok(_permit) = self.in_flight.try_acquire() else {
             return Err(ApiError::Overloaded.into());
         };
-        if is_management_api(req.uri().path()) {
+        let (guarded, gateway) = (needs_token(req.uri().path()), is_gateway(req.uri().path()));
+        if guarded {
             let caller = self.authorize(&req)?;
             self.limit_rate(&caller, &req)?;
             req.extensions_mut().insert(caller);
+        }
+        if gateway {
+            // MCP calls may run long and stream; the gateway times each one
+            // itself (--gateway-call-timeout-secs).
+            return next.call(req).await.map(IntoResponse::into_response);
         }
         match tokio::time::timeout(self.settings.request_timeout, next.call(req)).await {
             Ok(result) => result.map(IntoResponse::into_response),
@@ -107,17 +113,15 @@ impl Guard {
             .access
             .authenticate(presented)
             .ok_or_else(|| ApiError::Unauthorized("the bearer token is not valid".into()))?;
-        let needed = match *req.method() {
-            Method::GET | Method::HEAD | Method::OPTIONS => Scope::Read,
-            _ => Scope::Write,
-        };
-        if caller.scope < needed {
+        let needed = access_needed(req.method(), req.uri().path());
+        if !caller.scope.allows(needed) {
             return Err(ApiError::Forbidden(format!(
-                "token {:?} has {} scope; {} {} needs {needed}",
+                "token {:?} has {} scope; {} {} needs {}",
                 caller.name,
                 caller.scope,
                 req.method(),
-                req.uri().path()
+                req.uri().path(),
+                Scope::needed_for(needed)
             )));
         }
         Ok(caller)
@@ -146,6 +150,79 @@ impl Guard {
     }
 }
 
-fn is_management_api(path: &str) -> bool {
-    path == "/v1" || path.starts_with("/v1/")
+/// The management API and the MCP endpoints; the documents, Swagger UI and
+/// the health and metrics routes are open.
+fn needs_token(path: &str) -> bool {
+    path == "/v1" || path.starts_with("/v1/") || is_gateway(path)
+}
+
+/// The MCP endpoints: `/mcp` and `/v1/mcp-servers/{id}/mcp`.
+fn is_gateway(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    path == "/mcp"
+        || path
+            .strip_prefix("/v1/mcp-servers/")
+            .and_then(|rest| rest.strip_suffix("/mcp"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
+/// What a request to `path` asks to do.
+fn access_needed(method: &Method, path: &str) -> Access {
+    if is_gateway(path) {
+        return Access::UseTools;
+    }
+    if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Access::Change;
+    }
+    let path = path.trim_end_matches('/');
+    let is_catalog = path == "/v1/tools"
+        || path
+            .strip_prefix("/v1/mcp-servers/")
+            .and_then(|rest| rest.split_once('/'))
+            .is_some_and(|(_, listing)| {
+                matches!(
+                    listing,
+                    "tools" | "resources" | "resource-templates" | "prompts"
+                )
+            });
+    if is_catalog {
+        Access::ReadCatalogs
+    } else {
+        Access::ReadRecords
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_sorted_by_what_they_ask() {
+        let id = "/v1/mcp-servers/0190f3a0-0000-7000-8000-000000000000";
+        let cases = [
+            (
+                Method::GET,
+                "/v1/mcp-servers".to_owned(),
+                Access::ReadRecords,
+            ),
+            (Method::GET, id.to_owned(), Access::ReadRecords),
+            (Method::GET, format!("{id}/tools"), Access::ReadCatalogs),
+            (
+                Method::GET,
+                format!("{id}/resource-templates"),
+                Access::ReadCatalogs,
+            ),
+            (Method::GET, "/v1/tools".to_owned(), Access::ReadCatalogs),
+            (Method::POST, format!("{id}/probe"), Access::Change),
+            (Method::PATCH, id.to_owned(), Access::Change),
+            (Method::POST, format!("{id}/mcp"), Access::UseTools),
+            (Method::GET, format!("{id}/mcp"), Access::UseTools),
+            (Method::DELETE, "/mcp".to_owned(), Access::UseTools),
+        ];
+        for (method, path, access) in cases {
+            assert_eq!(access_needed(&method, &path), access, "{method} {path}");
+        }
+        assert!(needs_token("/mcp") && needs_token("/v1/tools"));
+        assert!(!needs_token("/metrics") && !is_gateway("/v1/mcp-servers//mcp"));
+    }
 }

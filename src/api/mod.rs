@@ -32,6 +32,7 @@ mod caller;
 mod conditional;
 mod cursor;
 mod error;
+mod gateway;
 mod guard;
 mod health;
 mod mcp_servers;
@@ -55,6 +56,7 @@ pub use middleware::MAX_BODY_BYTES;
 pub use probes::ProbesApi;
 pub use settings::ApiSettings;
 
+use crate::gateway::Gateway;
 use crate::mcp::{HealthSettings, ProbeService, ProbeSettings, Prober};
 use crate::metrics::Metrics;
 use crate::storage::McpServerRepository;
@@ -74,14 +76,15 @@ fn openapi_service(api: Apis) -> OpenApiService<Apis, ()> {
         .server("/")
 }
 
-/// Routes outside the OpenAPI document, each answering GET only.
-const PLAIN_GET_ROUTES: [&str; 6] = [
-    "/docs",
-    "/openapi.json",
-    "/openapi.yaml",
-    "/healthz",
-    "/readyz",
-    "/metrics",
+/// Routes outside the OpenAPI document, and the methods they answer.
+const PLAIN_ROUTES: [(&str, &str); 7] = [
+    ("/docs", "GET"),
+    ("/openapi.json", "GET"),
+    ("/openapi.yaml", "GET"),
+    ("/healthz", "GET"),
+    ("/readyz", "GET"),
+    ("/metrics", "GET"),
+    ("/v1/mcp-servers/{id}/mcp", "DELETE, GET, POST"),
 ];
 
 /// The whole HTTP application: the API, `/openapi.json`, `/openapi.yaml` and
@@ -89,6 +92,7 @@ const PLAIN_GET_ROUTES: [&str; 6] = [
 pub fn app(
     repository: Arc<McpServerRepository>,
     probes: Arc<ProbeService>,
+    gateway: Arc<Gateway>,
     metrics: Arc<Metrics>,
     settings: ApiSettings,
 ) -> impl Endpoint<Output = Response> {
@@ -97,7 +101,7 @@ pub fn app(
         ProbesApi::new(repository.clone(), probes),
     ));
     let guard = Arc::new(guard::Guard::new(settings.access, settings.guard));
-    let routes = Arc::new(routes::RouteTable::new(&service.spec(), &PLAIN_GET_ROUTES));
+    let routes = Arc::new(routes::RouteTable::new(&service.spec(), &PLAIN_ROUTES));
     let (telemetry_routes, metrics_for_requests) = (routes.clone(), metrics.clone());
     let docs = service.swagger_ui();
     let spec_json = service.spec_endpoint();
@@ -107,6 +111,13 @@ pub fn app(
         .nest("/docs", docs)
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)
+        .at(
+            "/v1/mcp-servers/:id/mcp",
+            poem::post(gateway::server_mcp)
+                .get(gateway::server_mcp)
+                .delete(gateway::server_mcp)
+                .data(gateway),
+        )
         .at("/healthz", poem::get(health::healthz))
         .at(
             "/readyz",

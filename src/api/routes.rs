@@ -11,7 +11,7 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
-    pub fn new(document: &str, plain_get_routes: &[&str]) -> Self {
+    pub fn new(document: &str, plain_routes: &[(&str, &str)]) -> Self {
         let document: Value = serde_json::from_str(document).unwrap_or_default();
         let mut routes = Vec::new();
         if let Some(paths) = document["paths"].as_object() {
@@ -24,8 +24,8 @@ impl RouteTable {
                 routes.push((segments(template), methods.join(", ")));
             }
         }
-        for path in plain_get_routes {
-            routes.push((segments(path), "GET".to_owned()));
+        for (path, methods) in plain_routes {
+            routes.push((segments(path), (*methods).to_owned()));
         }
         Self { routes }
     }
@@ -74,11 +74,13 @@ mod tests {
     #[test]
     fn templates_match_concrete_paths() {
         let doc = r#"{"paths": {"/v1/x": {"get": {}, "post": {}}, "/v1/x/{id}": {"delete": {}, "get": {}}}}"#;
-        let allow = RouteTable::new(doc, &["/healthz"]);
+        let allow = RouteTable::new(doc, &[("/healthz", "GET"), ("/v1/x/{id}/mcp", "GET, POST")]);
         assert_eq!(allow.methods_for("/v1/x"), Some("GET, POST"));
         assert_eq!(allow.methods_for("/v1/x/abc"), Some("DELETE, GET"));
         assert_eq!(allow.template_for("/v1/x/abc"), "/v1/x/{id}");
         assert_eq!(allow.methods_for("/healthz"), Some("GET"));
+        assert_eq!(allow.methods_for("/v1/x/abc/mcp"), Some("GET, POST"));
+        assert_eq!(allow.template_for("/v1/x/abc/mcp"), "/v1/x/{id}/mcp");
         assert_eq!(allow.methods_for("/v1/y"), None);
         assert_eq!(allow.template_for("/v1/y"), "unmatched");
     }

@@ -80,6 +80,18 @@ pub fn now() -> DateTime<Utc> {
 }
 
 impl McpServerRecord {
+    /// Every stored secret in plaintext: the api_key and the values of
+    /// credential headers (what must never reach a caller).
+    pub fn secret_values(&self) -> impl Iterator<Item = &str> {
+        let headers = self
+            .headers
+            .expose()
+            .iter()
+            .filter(|(name, _)| super::is_credential_header(name))
+            .map(|(_, value)| value.as_str());
+        self.api_key.iter().map(|key| key.expose()).chain(headers)
+    }
+
     /// The record a create makes: a new id, active, version 1.
     pub fn create(new: NewMcpServer) -> Self {
         let now = now();

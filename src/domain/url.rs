@@ -49,6 +49,12 @@ impl ServerUrl {
         Url::parse(value).map(Self)
     }
 
+    /// Why `policy` refuses this URL's host now, if it does: a literal
+    /// address is checked here, a name again for every address it resolves to.
+    pub fn refused_by(&self, policy: &NetworkPolicy) -> Option<String> {
+        self.0.host().and_then(|host| policy.refuse_host(&host))
+    }
+
     /// Same scheme, host and port: where credentials may follow without leaking.
     pub fn same_origin(&self, other: &Self) -> bool {
         self.0.origin() == other.0.origin()

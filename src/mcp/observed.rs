@@ -14,6 +14,8 @@ use rmcp::transport::streamable_http_client::{
 };
 use sse_stream::Sse;
 
+use crate::outbound::{SendFailure, send_failure};
+
 type HttpError = StreamableHttpError<reqwest::Error>;
 
 /// What the transport saw go wrong, in words safe to show.
@@ -82,19 +84,15 @@ fn observe(error: &HttpError) -> Observed {
         }
         StreamableHttpError::HttpStatus(status) => Observed::Status(status.status),
         StreamableHttpError::ResponseBodyTooLarge { .. } => Observed::TooLarge,
-        StreamableHttpError::Client(error) => {
-            if let Some(tls) = tls_error(error) {
-                Observed::Tls(tls.to_string())
-            } else if error.is_timeout() {
-                Observed::TimedOut
-            } else if error.is_connect() {
-                Observed::NoConnection
-            } else if let Some(status) = error.status() {
-                Observed::Status(status.as_u16())
-            } else {
-                Observed::NotMcp
-            }
-        }
+        StreamableHttpError::Client(error) => match send_failure(error) {
+            SendFailure::Tls(why) => Observed::Tls(why),
+            SendFailure::TimedOut => Observed::TimedOut,
+            // A refused address is reported by the client's own side channel.
+            SendFailure::NoConnection | SendFailure::Refused(_) => Observed::NoConnection,
+            SendFailure::Broken => error
+                .status()
+                .map_or(Observed::NotMcp, |status| Observed::Status(status.as_u16())),
+        },
         // An unchallenged 401 or 403 reaches us only as this message,
         // "HTTP 401 Unauthorized: ..."; only its status is read.
         StreamableHttpError::UnexpectedServerResponse(text) => {
@@ -106,25 +104,6 @@ fn observe(error: &HttpError) -> Observed {
         }
         _ => Observed::NotMcp,
     }
-}
-
-/// The rustls error somewhere under `error`, if the handshake failed.
-fn tls_error(error: &reqwest::Error) -> Option<&rustls::Error> {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = source {
-        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        // tokio-rustls wraps it in io::Errors, whose source() skips what
-        // they wrap: walk into them instead.
-        source = match current.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|inner| inner as &(dyn std::error::Error + 'static)),
-            None => current.source(),
-        };
-    }
-    None
 }
 
 impl StreamableHttpClient for ObservedClient {

@@ -19,7 +19,9 @@ use super::observed::{Observed, ObservedClient};
 use crate::domain::{
     Catalog, CatalogEntry, Discovery, McpServerRecord, ProbeReport, ProbeState, ServerInfo, now,
 };
-use crate::outbound::{OutboundClient, OutboundError, OutboundSettings, resolve_checked};
+use crate::outbound::{
+    OutboundClient, OutboundError, OutboundSettings, credential_headers, resolve_checked,
+};
 
 /// Items of one kind a probe accepts; more is a protocol error.
 pub const MAX_ITEMS: usize = 10_000;
@@ -166,30 +168,20 @@ impl Prober {
     }
 }
 
-/// The stored credentials, on every request: `api_key` as a bearer token
-/// unless the stored headers carry their own `Authorization`.
+/// The stored credentials, on every request.
 fn transport_config(
     server: &McpServerRecord,
 ) -> Result<StreamableHttpClientTransportConfig, String> {
-    let mut headers = HashMap::new();
-    for (name, value) in server.headers.expose() {
-        let name = HeaderName::try_from(name.as_str())
-            .map_err(|_| format!("the stored header name {name:?} cannot be sent"))?;
-        let mut value = HeaderValue::try_from(value.as_str())
-            .map_err(|_| format!("the stored value of header {name} cannot be sent"))?;
-        value.set_sensitive(true);
-        headers.insert(name, value);
-    }
-    let mut config = StreamableHttpClientTransportConfig::with_uri(server.url.as_str())
-        .custom_headers(headers)
-        .max_json_response_size(MAX_LISTING_BYTES)
-        .max_sse_event_size(MAX_LISTING_BYTES);
-    if let Some(key) = &server.api_key
-        && server.headers.get("authorization").is_none()
-    {
-        config = config.auth_header(key.expose());
-    }
-    Ok(config)
+    let headers: HashMap<HeaderName, HeaderValue> = credential_headers(server)?
+        .into_iter()
+        .filter_map(|(name, value)| Some((name?, value)))
+        .collect();
+    Ok(
+        StreamableHttpClientTransportConfig::with_uri(server.url.as_str())
+            .custom_headers(headers)
+            .max_json_response_size(MAX_LISTING_BYTES)
+            .max_sse_event_size(MAX_LISTING_BYTES),
+    )
 }
 
 /// Why a discovery stopped early.

@@ -180,6 +180,50 @@ impl Resolve for CheckedResolver {
     }
 }
 
+/// Why a request got no (whole) answer, in words safe to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendFailure {
+    /// The address policy refused where the client would have connected.
+    Refused(String),
+    /// The TLS handshake failed: the reason as rustls words it (it names
+    /// certificate problems, never data).
+    Tls(String),
+    TimedOut,
+    NoConnection,
+    /// The answer broke off or could not be read.
+    Broken,
+}
+
+/// What `error` means for the caller: a refusal or a TLS failure first (they
+/// hide under connect errors), then the rest.
+pub fn send_failure(error: &reqwest::Error) -> SendFailure {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return SendFailure::Tls(tls.to_string());
+        }
+        if let Some(OutboundError::Refused { host, why }) = current.downcast_ref::<OutboundError>()
+        {
+            return SendFailure::Refused(format!("{host} resolves to a refused address: {why}"));
+        }
+        // tokio-rustls wraps its error in io::Errors, whose source() skips
+        // what they wrap: walk into them instead.
+        source = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    if error.is_timeout() {
+        SendFailure::TimedOut
+    } else if error.is_connect() {
+        SendFailure::NoConnection
+    } else {
+        SendFailure::Broken
+    }
+}
+
 const MAX_REDIRECTS: usize = 5;
 
 /// Follows 307 and 308 (they keep the method and body) within the origin

@@ -6,11 +6,16 @@
 
 mod http;
 
-pub use http::{OutboundClient, OutboundSettings, Refusals, TlsRoots, TlsRootsError};
+pub use http::{
+    OutboundClient, OutboundSettings, Refusals, SendFailure, TlsRoots, TlsRootsError, send_failure,
+};
 
 use std::net::SocketAddr;
 
-use crate::domain::{NetworkPolicy, ServerUrl};
+use ::http::header::AUTHORIZATION;
+use ::http::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::domain::{McpServerRecord, NetworkPolicy, ServerUrl};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutboundError {
@@ -63,6 +68,30 @@ pub async fn resolve_host_checked(
         return Err(OutboundError::NoAddress(host.to_owned()));
     }
     Ok(addresses)
+}
+
+/// The stored credentials as request headers: every stored header, and
+/// `api_key` as a bearer token unless the stored headers carry their own
+/// `Authorization`. Every value is marked sensitive, so no log shows it.
+pub fn credential_headers(server: &McpServerRecord) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in server.headers.expose() {
+        let name = HeaderName::try_from(name.as_str())
+            .map_err(|_| format!("the stored header name {name:?} cannot be sent"))?;
+        let mut value = HeaderValue::try_from(value.as_str())
+            .map_err(|_| format!("the stored value of header {name} cannot be sent"))?;
+        value.set_sensitive(true);
+        headers.insert(name, value);
+    }
+    if let Some(key) = &server.api_key
+        && !headers.contains_key(AUTHORIZATION)
+    {
+        let mut value = HeaderValue::try_from(format!("Bearer {}", key.expose()))
+            .map_err(|_| "the stored api_key cannot be sent as a header".to_owned())?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    Ok(headers)
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
@@ -72,7 +73,7 @@ pub struct McpServerRepository {
     pub(super) db: DatabaseConnection,
     /// For reads outside a write: SQLite's readers, elsewhere the same pool.
     pub(super) reads: DatabaseConnection,
-    boxer: SecretBoxer,
+    boxer: Arc<SecretBoxer>,
     /// SQLite's creates go through one writer that commits them in groups.
     group_commit: Option<GroupCommit>,
 }
@@ -84,7 +85,7 @@ impl McpServerRepository {
         Self {
             db: DatabaseConnection::default(),
             reads: DatabaseConnection::default(),
-            boxer: SecretBoxer::new(&SecretKey::generate()),
+            boxer: Arc::new(SecretBoxer::new(&SecretKey::generate())),
             group_commit: None,
         }
     }
@@ -97,9 +98,15 @@ impl McpServerRepository {
         Self {
             db,
             reads,
-            boxer,
+            boxer: Arc::new(boxer),
             group_commit,
         }
+    }
+
+    /// The keys the secrets are sealed with, for whatever else must be sealed
+    /// so that every replica can open it (the gateway's session ids).
+    pub fn secret_boxer(&self) -> Arc<SecretBoxer> {
+        Arc::clone(&self.boxer)
     }
 
     /// The connection pool's figures, for /metrics.

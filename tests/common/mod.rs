@@ -181,6 +181,19 @@ pub fn random_key() -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// Writes a tokens file of `(name, scope, token)` into `dir`; answers its path.
+pub fn tokens_file(dir: &Path, tokens: &[(&str, &str, &str)]) -> String {
+    let entries: Vec<_> = tokens
+        .iter()
+        .map(|(name, scope, token)| {
+            serde_json::json!({"name": name, "scope": scope, "sha256": mcp_registry::access::sha256_hex(token)})
+        })
+        .collect();
+    let path = dir.join("tokens.json");
+    std::fs::write(&path, serde_json::to_string(&entries).unwrap()).unwrap();
+    path.display().to_string()
+}
+
 /// A running `mcp-registry serve`, killed when dropped.
 pub struct TestServer {
     pub db: TestDatabase,

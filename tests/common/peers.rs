@@ -31,12 +31,17 @@ impl Drop for Peer {
     }
 }
 
-/// A port nobody listens on at the moment.
+/// A port nobody listens on at the moment, below the ephemeral range: the
+/// kernel never hands it to a server binding port 0 (a registry under test)
+/// or to an outgoing connection between now and the peer's own bind.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
+    let (low, high) = (20_000u16, 32_000u16);
+    loop {
+        let candidate = low + (uuid::Uuid::new_v4().as_u128() % u128::from(high - low)) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", candidate)).is_ok() {
+            return candidate;
+        }
+    }
 }
 
 /// The virtualenv's python, made (once, under a lock shared by every test
@@ -169,4 +174,50 @@ fn wait_for(port: u16) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Runs the MCP client `tests/peers/python/<script> <args...>` (the SDK's,
+/// in the virtualenv) to its end and answers the JSON it printed.
+pub async fn python_client(script: &str, args: &[&str]) -> serde_json::Value {
+    let mut command = tokio::process::Command::new(python());
+    command.arg(Path::new(PEERS).join("python").join(script));
+    run_client(command, args).await
+}
+
+/// Runs the MCP client `tests/peers/node/<script> <args...>` with the npm
+/// packages installed, and answers the JSON it printed.
+pub async fn node_client(script: &str, args: &[&str]) -> serde_json::Value {
+    let modules = node_modules();
+    let mut command = tokio::process::Command::new("node");
+    command
+        .arg(Path::new(PEERS).join("node").join(script))
+        .env("NODE_PATH", &modules);
+    run_client(command, args).await
+}
+
+async fn run_client(mut command: tokio::process::Command, args: &[&str]) -> serde_json::Value {
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        command.args(args).stderr(Stdio::piped()).output(),
+    )
+    .await
+    .expect("the client finished within 60 s")
+    .expect("run the client");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the client failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|_| panic!("not JSON: {stdout}"))
+}
+
+/// Runs `@modelcontextprotocol/inspector-cli <args...>` and answers the JSON
+/// it printed. It runs from its own build directory: it finds its
+/// package.json relative to the working directory.
+pub async fn inspector_cli(args: &[&str]) -> serde_json::Value {
+    let build = node_modules().join("@modelcontextprotocol/inspector-cli/build");
+    let mut command = tokio::process::Command::new("node");
+    command.arg("index.js").current_dir(build);
+    run_client(command, args).await
 }

@@ -1,0 +1,420 @@
+//! The gateway: agents talk MCP (Streamable HTTP) to the registry, and the
+//! registry talks to the registered server with the stored credentials, which
+//! the agent never holds. `/v1/mcp-servers/{id}/mcp` passes one registered
+//! server through: requests go on with the credentials added (the agent's own
+//! `Authorization` never does), session ids are mapped both ways, answers
+//! stream back as they arrive.
+
+mod relay;
+mod rpc;
+mod session;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
+use http::{HeaderMap, HeaderName, Method, StatusCode};
+use poem::{Body, Response};
+use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::access::Caller;
+use crate::domain::{McpServerId, McpServerRecord, NetworkPolicy, ServerStatus};
+use crate::outbound::{
+    OutboundClient, OutboundSettings, SendFailure, credential_headers, send_failure,
+};
+use crate::storage::McpServerRepository;
+use relay::{CallAudit, EventRelay, Exchange, Redactor, Upstream};
+use rpc::Peek;
+use session::SessionIds;
+
+/// The largest answer passed on: a JSON body, or one event of a stream.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// How long a call waits for one of its server's call slots.
+const SLOT_WAIT: Duration = Duration::from_secs(5);
+/// Quiet time before a heartbeat on an answer's stream: a call notices an
+/// agent that went away within about two of these, and cancels upstream.
+const CALL_HEARTBEAT: Duration = Duration::from_secs(2);
+/// The same on a stream the agent opened with GET, which may idle for long.
+const STREAM_HEARTBEAT: Duration = Duration::from_secs(15);
+
+const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
+const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
+const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+/// The agent's headers that belong to the protocol and go upstream; no other
+/// header of the agent does (its Authorization least of all).
+const FORWARDED: [HeaderName; 4] = [CONTENT_TYPE, ACCEPT, MCP_PROTOCOL_VERSION, LAST_EVENT_ID];
+
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    pub outbound: OutboundSettings,
+    /// One call, from the request to the last byte of its answer.
+    pub call_timeout: Duration,
+    /// Calls to one server at once, across every agent.
+    pub max_concurrent_calls_per_server: usize,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            outbound: OutboundSettings::default(),
+            call_timeout: Duration::from_secs(120),
+            max_concurrent_calls_per_server: 32,
+        }
+    }
+}
+
+/// One request of an agent, as the HTTP layer hands it over.
+pub struct Inbound {
+    pub method: Method,
+    /// The `{id}` of the path, as given.
+    pub server: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub caller: Caller,
+    /// The agent's address, for the audit log.
+    pub source: String,
+}
+
+/// Why the gateway answered itself, in words safe to show an agent.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("the message is not JSON")]
+    NotJson,
+    #[error("no MCP server with this id")]
+    UnknownServer,
+    #[error("the MCP server is disabled")]
+    Disabled,
+    #[error("unknown or expired session; initialize a new one")]
+    UnknownSession,
+    #[error("too many calls to this MCP server at once; retry shortly")]
+    Busy,
+    #[error("the registry may not connect to this MCP server: {0}")]
+    RefusedAddress(String),
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("the MCP server did not answer within {0} s")]
+    Timeout(u64),
+    #[error("the MCP server refused the registry's credentials (HTTP {0})")]
+    Unauthorized(u16),
+    #[error("the MCP server does not offer this (HTTP 405)")]
+    NotOffered,
+    #[error("the MCP server answered HTTP {0}")]
+    Status(u16),
+    #[error("the MCP server's answer is larger than {} MiB", MAX_MESSAGE_BYTES / (1024 * 1024))]
+    TooLarge,
+    #[error("the stored credentials cannot be sent: {0}")]
+    Credentials(String),
+    #[error("the registry cannot read its records right now")]
+    Storage,
+}
+
+impl GatewayError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::NotJson => StatusCode::BAD_REQUEST,
+            Self::UnknownServer | Self::UnknownSession => StatusCode::NOT_FOUND,
+            Self::Disabled => StatusCode::CONFLICT,
+            Self::NotOffered => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Busy | Self::Storage => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            Self::RefusedAddress(_)
+            | Self::Unreachable(_)
+            | Self::Unauthorized(_)
+            | Self::Status(_)
+            | Self::TooLarge
+            | Self::Credentials(_) => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// The JSON-RPC error code (README, "Errors through the gateway").
+    fn code(&self) -> i64 {
+        match self {
+            Self::NotJson => -32700,
+            Self::UnknownServer | Self::Disabled | Self::UnknownSession => -32001,
+            Self::Unauthorized(_) | Self::Credentials(_) => -32002,
+            Self::Timeout(_) => -32003,
+            Self::RefusedAddress(_) | Self::Unreachable(_) | Self::Status(_) => -32004,
+            Self::TooLarge => -32005,
+            Self::Busy => -32006,
+            Self::NotOffered => -32601,
+            Self::Storage => -32603,
+        }
+    }
+
+    /// One word for what happened: the error's `data.reason` and the
+    /// outcome in the audit log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::NotJson => "parse_error",
+            Self::UnknownServer => "unknown_server",
+            Self::Disabled => "disabled",
+            Self::UnknownSession => "unknown_session",
+            Self::Busy => "busy",
+            Self::RefusedAddress(_) => "refused_address",
+            Self::Unreachable(_) | Self::Status(_) | Self::NotOffered => "unreachable",
+            Self::Timeout(_) => "timeout",
+            Self::Unauthorized(_) | Self::Credentials(_) => "unauthorized",
+            Self::TooLarge => "too_large",
+            Self::Storage => "unavailable",
+        }
+    }
+
+    fn into_response(self, id: Option<&Value>) -> Response {
+        let body = rpc::error_message(id, self.code(), &self.to_string(), self.reason());
+        Response::builder()
+            .status(self.status())
+            .content_type("application/json")
+            .body(body)
+    }
+}
+
+pub struct Gateway {
+    repository: Arc<McpServerRepository>,
+    http: reqwest::Client,
+    policy: NetworkPolicy,
+    sessions: SessionIds,
+    settings: GatewaySettings,
+    /// Each server's call slots, made when first called.
+    slots: Mutex<HashMap<McpServerId, Arc<Semaphore>>>,
+}
+
+impl Gateway {
+    pub fn new(
+        repository: Arc<McpServerRepository>,
+        settings: GatewaySettings,
+    ) -> Result<Self, reqwest::Error> {
+        // One client for every call, so connections to a server are reused.
+        let client = OutboundClient::new(&settings.outbound)?;
+        Ok(Self {
+            sessions: SessionIds::new(repository.secret_boxer()),
+            repository,
+            http: client.http,
+            policy: settings.outbound.policy.clone(),
+            settings,
+            slots: Mutex::default(),
+        })
+    }
+
+    /// Passes one request of an agent to a registered server and its answer
+    /// back. Never fails: what goes wrong is a JSON-RPC error answer.
+    pub async fn pass_through(&self, inbound: Inbound) -> Response {
+        let peek = if inbound.method == Method::POST {
+            match Peek::of(&inbound.body) {
+                Ok(peek) => peek,
+                Err(_) => return GatewayError::NotJson.into_response(None),
+            }
+        } else {
+            Peek::default()
+        };
+        let audit = peek.tool.clone().map(|tool| CallAudit {
+            actor: inbound.caller.name.clone(),
+            source: inbound.source.clone(),
+            server: inbound.server.clone(),
+            tool,
+        });
+        let mut exchange = Exchange::new(peek.id.clone(), audit);
+        match self.forward(inbound, &peek, &mut exchange).await {
+            Ok(response) => response,
+            Err(error) => {
+                exchange.conclude(error.reason());
+                error.into_response(exchange.id())
+            }
+        }
+    }
+
+    async fn forward(
+        &self,
+        inbound: Inbound,
+        peek: &Peek,
+        exchange: &mut Exchange,
+    ) -> Result<Response, GatewayError> {
+        let id: McpServerId = inbound
+            .server
+            .parse()
+            .map_err(|_| GatewayError::UnknownServer)?;
+        let server = self
+            .repository
+            .find(id)
+            .await
+            .map_err(|_| GatewayError::Storage)?
+            .ok_or(GatewayError::UnknownServer)?;
+        if server.status == ServerStatus::Disabled {
+            return Err(GatewayError::Disabled);
+        }
+        // A literal address never reaches the resolver that checks the rest.
+        if let Some(why) = server.url.refused_by(&self.policy) {
+            return Err(GatewayError::RefusedAddress(why));
+        }
+        let caller = inbound.caller.name.as_str();
+        let mut headers = credential_headers(&server).map_err(GatewayError::Credentials)?;
+        let redactor = Redactor::new(server.secret_values().map(str::as_bytes));
+        for name in FORWARDED {
+            if let Some(value) = inbound.headers.get(&name) {
+                headers.insert(name, value.clone());
+            }
+        }
+        if let Some(presented) = inbound.headers.get(MCP_SESSION_ID) {
+            let upstream = self
+                .sessions
+                .open(&id, caller, presented)
+                .ok_or(GatewayError::UnknownSession)?;
+            headers.insert(MCP_SESSION_ID, upstream);
+        }
+        let deadline = (inbound.method != Method::GET)
+            .then(|| tokio::time::Instant::now() + self.settings.call_timeout);
+        let permit = match inbound.method {
+            Method::POST => Some(self.slot(id).await?),
+            _ => None,
+        };
+        let upstream = Arc::new(Upstream {
+            http: self.http.clone(),
+            url: server.url.as_str().to_owned(),
+            headers,
+        });
+        let sending = self
+            .http
+            .request(inbound.method.clone(), &upstream.url)
+            .headers(upstream.headers.clone())
+            .body(inbound.body)
+            .send();
+        let response = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, sending)
+                .await
+                .map_err(|_| self.timed_out())?,
+            None => sending.await,
+        }
+        .map_err(|error| self.failed(&server, &error))?;
+        exchange.sent(Arc::clone(&upstream), peek.method.as_deref());
+
+        let status = response.status();
+        match status.as_u16() {
+            401 | 403 => return Err(GatewayError::Unauthorized(status.as_u16())),
+            404 if inbound.headers.contains_key(MCP_SESSION_ID) => {
+                return Err(GatewayError::UnknownSession);
+            }
+            405 => return Err(GatewayError::NotOffered),
+            _ if !status.is_success() => return Err(GatewayError::Status(status.as_u16())),
+            _ => {}
+        }
+        let mut answer = Response::builder().status(status);
+        if let Some(upstream_session) = response.headers().get(MCP_SESSION_ID)
+            && let Some(sealed) = self.sessions.seal(&id, caller, upstream_session.as_bytes())
+        {
+            answer = answer.header(MCP_SESSION_ID, sealed);
+        }
+        let content_type = response.headers().get(CONTENT_TYPE).cloned();
+        if let Some(content_type) = &content_type {
+            answer = answer.header(CONTENT_TYPE, content_type.clone());
+        }
+        let is_event_stream = content_type
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().starts_with("text/event-stream"));
+        if is_event_stream {
+            let relay = EventRelay {
+                upstream: response.bytes_stream().boxed(),
+                exchange: Some(std::mem::replace(exchange, Exchange::new(None, None))),
+                deadline,
+                redactor,
+                max_event_bytes: MAX_MESSAGE_BYTES,
+                heartbeat: if inbound.method == Method::GET {
+                    STREAM_HEARTBEAT
+                } else {
+                    CALL_HEARTBEAT
+                },
+                permit,
+            };
+            return Ok(answer
+                .header(CACHE_CONTROL, "no-cache")
+                .body(Body::from_bytes_stream(relay.into_stream())));
+        }
+        let body = self.whole_body(response, deadline).await?;
+        drop(permit);
+        exchange.watch(&body);
+        if body.is_empty() {
+            // A notification or an answer the agent sent: nothing to wait for.
+            exchange.conclude("ok");
+        }
+        Ok(answer.body(redactor.redact(body)))
+    }
+
+    /// One of the server's call slots, waiting a little for one to free up.
+    async fn slot(&self, id: McpServerId) -> Result<OwnedSemaphorePermit, GatewayError> {
+        let slots = {
+            let mut all = self.slots.lock().map_err(|_| GatewayError::Busy)?;
+            Arc::clone(all.entry(id).or_insert_with(|| {
+                Arc::new(Semaphore::new(
+                    self.settings.max_concurrent_calls_per_server.max(1),
+                ))
+            }))
+        };
+        tokio::time::timeout(SLOT_WAIT, slots.acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or(GatewayError::Busy)
+    }
+
+    /// A JSON answer, whole, within the cap and the deadline.
+    async fn whole_body(
+        &self,
+        response: reqwest::Response,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Bytes, GatewayError> {
+        if response
+            .content_length()
+            .is_some_and(|length| length > MAX_MESSAGE_BYTES as u64)
+        {
+            return Err(GatewayError::TooLarge);
+        }
+        let mut chunks = response.bytes_stream();
+        let mut body = Vec::new();
+        loop {
+            let next = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, chunks.next())
+                    .await
+                    .map_err(|_| self.timed_out())?,
+                None => chunks.next().await,
+            };
+            match next {
+                None => return Ok(Bytes::from(body)),
+                Some(Ok(chunk)) => {
+                    if body.len() + chunk.len() > MAX_MESSAGE_BYTES {
+                        return Err(GatewayError::TooLarge);
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Some(Err(_)) => {
+                    return Err(GatewayError::Unreachable(
+                        "the connection to the MCP server broke off".to_owned(),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn timed_out(&self) -> GatewayError {
+        GatewayError::Timeout(self.settings.call_timeout.as_secs())
+    }
+
+    fn failed(&self, server: &McpServerRecord, error: &reqwest::Error) -> GatewayError {
+        match send_failure(error) {
+            SendFailure::Refused(why) => GatewayError::RefusedAddress(why),
+            SendFailure::Tls(why) => GatewayError::Unreachable(format!(
+                "the TLS handshake with the MCP server failed: {why}"
+            )),
+            SendFailure::TimedOut => self.timed_out(),
+            SendFailure::NoConnection => GatewayError::Unreachable(format!(
+                "cannot connect to the MCP server at {}",
+                server.url.host_and_port().0
+            )),
+            SendFailure::Broken => {
+                GatewayError::Unreachable("the connection to the MCP server broke off".to_owned())
+            }
+        }
+    }
+}

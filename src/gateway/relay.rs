@@ -1,0 +1,504 @@
+//! Passing an upstream answer on as it arrives: an event stream event by
+//! event (never the whole stream in memory), within a size cap per message,
+//! a deadline, and with every stored secret value redacted. The exchange it
+//! carries notes how the request was answered; dropped unanswered (the agent
+//! went away, the deadline passed) it tells the upstream to stop.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
+use http::HeaderMap;
+use serde_json::{Value, json};
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::rpc::{self, Answer};
+
+/// How long a cancellation notice may take: it is a courtesy to the upstream.
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where a request went, to tell the upstream when it is abandoned.
+pub struct Upstream {
+    pub http: reqwest::Client,
+    pub url: String,
+    /// Credentials, session and protocol version: what the request carried.
+    pub headers: HeaderMap,
+}
+
+/// Who called which tool, for the audit event.
+pub struct CallAudit {
+    pub actor: String,
+    pub source: String,
+    /// The server's id, as the agent gave it.
+    pub server: String,
+    pub tool: String,
+}
+
+/// One request of an agent, from its arrival until it is answered or
+/// abandoned. Dropping it writes the audit event of a `tools/call` (never its
+/// arguments or result) and cancels an unanswered request upstream.
+pub struct Exchange {
+    id: Option<Value>,
+    started: Instant,
+    audit: Option<CallAudit>,
+    outcome: Option<&'static str>,
+    upstream: Option<Arc<Upstream>>,
+}
+
+impl Exchange {
+    pub fn new(id: Option<Value>, audit: Option<CallAudit>) -> Self {
+        Self {
+            id,
+            started: Instant::now(),
+            audit,
+            outcome: None,
+            upstream: None,
+        }
+    }
+
+    pub fn id(&self) -> Option<&Value> {
+        self.id.as_ref()
+    }
+
+    /// The request went upstream: abandoning it from now on is said there.
+    /// `initialize` may not be cancelled (the protocol says so).
+    pub fn sent(&mut self, upstream: Arc<Upstream>, method: Option<&str>) {
+        if method != Some("initialize") {
+            self.upstream = Some(upstream);
+        }
+    }
+
+    /// Ends the exchange with `outcome` unless it already has one.
+    pub fn conclude(&mut self, outcome: &'static str) {
+        self.outcome.get_or_insert(outcome);
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.outcome.is_none()
+    }
+
+    /// Notes `message` if it answers the request.
+    pub fn watch(&mut self, message: &[u8]) {
+        if let (None, Some(id)) = (self.outcome, &self.id)
+            && let Some(answer) = rpc::answer_to(message, id)
+        {
+            self.outcome = Some(match answer {
+                Answer::Ok => "ok",
+                Answer::ToolError => "tool_error",
+                Answer::Error => "error",
+            });
+        }
+    }
+
+    /// An SSE event with the JSON-RPC error ending this request, if it has
+    /// an id and no answer yet.
+    fn closing_event(&mut self, code: i64, message: &str, reason: &'static str) -> Option<Bytes> {
+        let id = self.id.clone().filter(|_| self.is_open())?;
+        self.conclude(reason);
+        let data = rpc::error_message(Some(&id), code, message, reason);
+        let mut event = b"event: message\ndata: ".to_vec();
+        event.extend_from_slice(&data);
+        event.extend_from_slice(b"\n\n");
+        Some(Bytes::from(event))
+    }
+}
+
+impl Drop for Exchange {
+    fn drop(&mut self) {
+        let answered = self
+            .outcome
+            .is_some_and(|o| matches!(o, "ok" | "tool_error" | "error"));
+        let outcome = *self.outcome.get_or_insert("cancelled");
+        if let Some(audit) = &self.audit {
+            tracing::info!(
+                target: "audit",
+                action = "tools/call",
+                actor = %audit.actor,
+                source = %audit.source,
+                id = %audit.server,
+                tool = %audit.tool,
+                duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                outcome,
+                "audit"
+            );
+        }
+        if answered {
+            return;
+        }
+        if let (Some(upstream), Some(id), Ok(runtime)) = (
+            self.upstream.take(),
+            self.id.take(),
+            tokio::runtime::Handle::try_current(),
+        ) {
+            runtime.spawn(cancel_upstream(upstream, id));
+        }
+    }
+}
+
+/// Tells the upstream the agent no longer waits for request `id`.
+async fn cancel_upstream(upstream: Arc<Upstream>, id: Value) {
+    let notice = json!({
+        "jsonrpc": "2.0",
+        "method": "notifications/cancelled",
+        "params": {"requestId": id, "reason": "the client went away"},
+    });
+    let sent = upstream
+        .http
+        .post(&upstream.url)
+        .headers(upstream.headers.clone())
+        .json(&notice)
+        .timeout(CANCEL_TIMEOUT)
+        .send()
+        .await;
+    if let Err(error) = sent {
+        tracing::debug!(failure = ?crate::outbound::send_failure(&error), "cancelling upstream failed");
+    }
+}
+
+/// Replaces every stored secret value found in an answer: an upstream that
+/// echoes what it was sent must not hand the agent the credentials.
+#[derive(Default)]
+pub struct Redactor {
+    secrets: Vec<memchr::memmem::Finder<'static>>,
+}
+
+/// Shorter values are too likely to be ordinary text to be replaced.
+const MIN_REDACTED_LEN: usize = 8;
+const REDACTED: &[u8] = b"[redacted]";
+
+impl Redactor {
+    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        Self {
+            secrets: secrets
+                .into_iter()
+                .filter(|s| s.len() >= MIN_REDACTED_LEN)
+                .map(|s| memchr::memmem::Finder::new(s).into_owned())
+                .collect(),
+        }
+    }
+
+    pub fn redact(&self, data: Bytes) -> Bytes {
+        if self.secrets.iter().all(|s| s.find(&data).is_none()) {
+            return data;
+        }
+        let mut data = data.to_vec();
+        for secret in &self.secrets {
+            let mut redacted = Vec::with_capacity(data.len());
+            let mut from = 0;
+            for at in secret.find_iter(&data) {
+                if at >= from {
+                    redacted.extend_from_slice(&data[from..at]);
+                    redacted.extend_from_slice(REDACTED);
+                    from = at + secret.needle().len();
+                }
+            }
+            redacted.extend_from_slice(&data[from..]);
+            data = redacted;
+        }
+        Bytes::from(data)
+    }
+}
+
+/// Splits an event stream into whole events, each with its closing blank
+/// line, as the bytes arrive; an event may not grow past `max_bytes`.
+struct EventSplitter {
+    buffer: Vec<u8>,
+    /// Scanned up to here for line ends.
+    scanned: usize,
+    /// Where the current line began.
+    line_start: usize,
+    max_bytes: usize,
+    /// The stream has ended: nothing more will come.
+    at_end: bool,
+}
+
+impl EventSplitter {
+    fn new(max_bytes: usize) -> Self {
+        Self {
+            buffer: Vec::new(),
+            scanned: 0,
+            line_start: 0,
+            max_bytes,
+            at_end: false,
+        }
+    }
+
+    fn push(&mut self, chunk: &[u8]) {
+        self.buffer.extend_from_slice(chunk);
+    }
+
+    /// No event is half-read: something else may go out now.
+    fn is_between_events(&self) -> bool {
+        self.buffer.is_empty()
+    }
+
+    fn is_over(&self) -> bool {
+        self.buffer.len() > self.max_bytes
+    }
+
+    /// The next whole event, if one has arrived.
+    fn next_event(&mut self) -> Option<Bytes> {
+        let bytes = &self.buffer;
+        let mut at = self.scanned;
+        while at < bytes.len() {
+            let line_end = match bytes[at] {
+                b'\n' => 1,
+                // A CR at the end may be the first half of a CRLF: wait.
+                b'\r' if at + 1 == bytes.len() && !self.at_end => break,
+                b'\r' if bytes.get(at + 1) == Some(&b'\n') => 2,
+                b'\r' => 1,
+                _ => {
+                    at += 1;
+                    continue;
+                }
+            };
+            let blank_line = at == self.line_start;
+            at += line_end;
+            self.line_start = at;
+            if blank_line {
+                let event: Vec<u8> = self.buffer.drain(..at).collect();
+                self.scanned = 0;
+                self.line_start = 0;
+                return Some(Bytes::from(event));
+            }
+        }
+        self.scanned = at;
+        if !self.at_end || self.buffer.is_empty() {
+            return None;
+        }
+        // An event cut short of its blank line still goes on, completed.
+        let mut event = std::mem::take(&mut self.buffer);
+        let ends_a_line = matches!(event.last(), Some(b'\n' | b'\r'));
+        event.extend_from_slice(if ends_a_line { b"\n" } else { b"\n\n" });
+        (self.scanned, self.line_start) = (0, 0);
+        Some(Bytes::from(event))
+    }
+
+    /// The stream has ended: what is left goes out as the last event.
+    fn finish(&mut self) {
+        self.at_end = true;
+    }
+}
+
+/// The data of an event (its `data:` lines joined), the JSON-RPC message.
+fn event_data(event: &[u8]) -> Vec<u8> {
+    let mut data = Vec::new();
+    for line in event.split(|b| *b == b'\n' || *b == b'\r') {
+        if let Some(value) = line.strip_prefix(b"data:") {
+            if !data.is_empty() {
+                data.push(b'\n');
+            }
+            data.extend_from_slice(value.strip_prefix(b" ").unwrap_or(value));
+        }
+    }
+    data
+}
+
+/// A comment line that every SSE reader skips. Sent when the upstream is
+/// quiet, it keeps idle connections open and is how a relay learns that the
+/// agent has gone (only a write fails when a peer disappears).
+const HEARTBEAT: &[u8] = b": keep-alive\n\n";
+
+/// Everything an event-stream relay holds until it ends.
+pub struct EventRelay {
+    pub upstream: BoxStream<'static, reqwest::Result<Bytes>>,
+    pub exchange: Option<Exchange>,
+    pub deadline: Option<tokio::time::Instant>,
+    pub redactor: Redactor,
+    pub max_event_bytes: usize,
+    /// Quiet time after which a heartbeat goes to the agent.
+    pub heartbeat: Duration,
+    /// Held while the answer streams: the cap on calls to one server.
+    pub permit: Option<OwnedSemaphorePermit>,
+}
+
+struct RelayState {
+    relay: EventRelay,
+    splitter: EventSplitter,
+    /// The upstream has ended its stream.
+    ended: bool,
+    /// Nothing more goes to the agent.
+    done: bool,
+}
+
+impl RelayState {
+    async fn next_event(&mut self) -> Option<Bytes> {
+        loop {
+            if self.done {
+                return None;
+            }
+            if let Some(event) = self.splitter.next_event() {
+                if let Some(exchange) = &mut self.relay.exchange {
+                    exchange.watch(&event_data(&event));
+                }
+                return Some(self.relay.redactor.redact(event));
+            }
+            let closing = if self.ended {
+                self.relay.close(
+                    -32004,
+                    "the upstream server ended the stream without an answer",
+                    "unreachable",
+                )
+            } else {
+                match self.relay.next_step().await {
+                    Step::Quiet if self.splitter.is_between_events() => {
+                        return Some(Bytes::from_static(HEARTBEAT));
+                    }
+                    Step::Quiet => continue,
+                    Step::Chunk(chunk) => {
+                        self.splitter.push(&chunk);
+                        if !self.splitter.is_over() {
+                            continue;
+                        }
+                        self.relay.close(
+                            -32005,
+                            "an event of the upstream answer is larger than the gateway passes on",
+                            "too_large",
+                        )
+                    }
+                    Step::End => {
+                        // An event cut short of its blank line still goes on.
+                        self.ended = true;
+                        self.splitter.finish();
+                        continue;
+                    }
+                    Step::Broken => self.relay.close(
+                        -32004,
+                        "the connection to the upstream server broke off",
+                        "unreachable",
+                    ),
+                    Step::TimedOut => self.relay.close(
+                        -32003,
+                        "the upstream server did not answer in time",
+                        "timeout",
+                    ),
+                }
+            };
+            // The answer is over: the server's call slot is free again.
+            self.done = true;
+            drop(self.relay.permit.take());
+            if closing.is_some() {
+                return closing;
+            }
+        }
+    }
+}
+
+enum Step {
+    Chunk(Bytes),
+    /// Nothing came for a heartbeat's time.
+    Quiet,
+    End,
+    Broken,
+    TimedOut,
+}
+
+impl EventRelay {
+    /// The agent's side of the stream: the upstream's events as they come.
+    pub fn into_stream(self) -> BoxStream<'static, std::io::Result<Bytes>> {
+        let splitter = EventSplitter::new(self.max_event_bytes);
+        let state = RelayState {
+            relay: self,
+            splitter,
+            ended: false,
+            done: false,
+        };
+        futures::stream::unfold(state, |mut state| async move {
+            let event = state.next_event().await?;
+            Some((Ok(event), state))
+        })
+        .boxed()
+    }
+
+    async fn next_step(&mut self) -> Step {
+        let quiet_until = tokio::time::Instant::now() + self.heartbeat;
+        let wake = self.deadline.map_or(quiet_until, |d| d.min(quiet_until));
+        let next = match tokio::time::timeout_at(wake, self.upstream.next()).await {
+            Ok(next) => next,
+            Err(_) if self.deadline.is_some_and(|d| d <= wake) => return Step::TimedOut,
+            Err(_) => return Step::Quiet,
+        };
+        match next {
+            Some(Ok(chunk)) => Step::Chunk(chunk),
+            Some(Err(_)) => Step::Broken,
+            None => Step::End,
+        }
+    }
+
+    /// The error event that ends an unanswered request, if any.
+    fn close(&mut self, code: i64, message: &str, reason: &'static str) -> Option<Bytes> {
+        self.exchange
+            .as_mut()
+            .and_then(|exchange| exchange.closing_event(code, message, reason))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_split_whatever_the_line_ends_and_chunks() {
+        let stream = b"id: 1\ndata: {\"a\":1}\n\n: comment\r\n\r\ndata: x\rdata: y\r\r";
+        for chunk_size in [1, 2, 3, 7, stream.len()] {
+            let mut splitter = EventSplitter::new(1024);
+            let mut events = Vec::new();
+            for chunk in stream.chunks(chunk_size) {
+                splitter.push(chunk);
+                while let Some(event) = splitter.next_event() {
+                    events.push(event);
+                }
+            }
+            splitter.finish();
+            while let Some(event) = splitter.next_event() {
+                events.push(event);
+            }
+            assert_eq!(
+                events,
+                vec![
+                    Bytes::from_static(b"id: 1\ndata: {\"a\":1}\n\n"),
+                    Bytes::from_static(b": comment\r\n\r\n"),
+                    Bytes::from_static(b"data: x\rdata: y\r\r"),
+                ],
+                "chunks of {chunk_size}"
+            );
+        }
+        assert_eq!(event_data(b"id: 1\ndata: {\"a\":1}\n\n"), b"{\"a\":1}");
+        assert_eq!(event_data(b"data: x\rdata:y\r\r"), b"x\ny");
+    }
+
+    #[test]
+    fn an_event_cut_short_is_completed_when_the_stream_ends() {
+        let mut splitter = EventSplitter::new(64);
+        splitter.push(b"data: {}");
+        assert!(splitter.next_event().is_none());
+        splitter.finish();
+        assert_eq!(
+            splitter.next_event(),
+            Some(Bytes::from_static(b"data: {}\n\n"))
+        );
+    }
+
+    #[test]
+    fn an_event_past_the_cap_is_noticed_before_it_ends() {
+        let mut splitter = EventSplitter::new(8);
+        splitter.push(b"data: 0123456789");
+        assert!(splitter.next_event().is_none());
+        assert!(splitter.is_over());
+    }
+
+    #[test]
+    fn stored_secrets_are_redacted_from_answers() {
+        let redactor = Redactor::new([b"sk-live-12345".as_slice(), b"short".as_slice()]);
+        let answer = Bytes::from_static(
+            b"data: {\"echo\":\"Bearer sk-live-12345 sk-live-12345 short\"}\n\n",
+        );
+        assert_eq!(
+            redactor.redact(answer),
+            Bytes::from_static(b"data: {\"echo\":\"Bearer [redacted] [redacted] short\"}\n\n")
+        );
+        let clean = Bytes::from_static(b"data: {}\n\n");
+        assert_eq!(redactor.redact(clean.clone()), clean);
+    }
+}

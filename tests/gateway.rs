@@ -1,0 +1,615 @@
+//! Agents use registered servers' tools through the registry and never hold
+//! the credentials: the MCP SDKs' own clients (Python and TypeScript) talk to
+//! `/v1/mcp-servers/{id}/mcp`, in front of MCP servers nobody here wrote.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::peers::{
+    Peer, free_port, inspector_cli, node_client, node_peer, python_client, python_peer,
+};
+use common::{TestServer, tokens_file};
+use serde_json::{Value, json};
+
+/// The upstream's own token: the registry stores it as the api_key.
+const UPSTREAM_KEY: &str = "sk-upstream-7f3a9c2e5d";
+const ADMIN: &str = "admin-token-gw-41c8";
+const AGENT: &str = "agent-token-gw-93d1";
+const READER: &str = "reader-token-gw-2b7e";
+
+struct Registry {
+    server: TestServer,
+    _tokens: tempfile::TempDir,
+}
+
+/// A registry that may reach loopback, with an admin token, an agent's
+/// `use` token and a dashboard's `read` token, logging JSON.
+async fn registry(extra: &[&str]) -> Registry {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tokens_file(
+        dir.path(),
+        &[("agent", "use", AGENT), ("dashboard", "read", READER)],
+    );
+    let mut args = vec![
+        "--allowed-networks",
+        "127.0.0.0/8",
+        "--health-interval-secs",
+        "0",
+        "--api-tokens-file",
+        &file,
+        "--log-format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let server = TestServer::builder()
+        .api_token(ADMIN)
+        .args(&args)
+        .spawn()
+        .await;
+    Registry {
+        server,
+        _tokens: dir,
+    }
+}
+
+impl Registry {
+    /// Registers `url` with `api_key` and waits for the probe the create
+    /// queues, so that it sends nothing upstream later.
+    async fn register(&self, name: &str, url: &str, api_key: &str) -> String {
+        let created = self
+            .server
+            .created(&json!({"name": name, "url": url, "api_key": api_key}))
+            .await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.server.get(&format!("/v1/mcp-servers/{id}")).await.body["health"].is_null() {
+            assert!(Instant::now() < deadline, "the first probe never ended");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        id
+    }
+
+    fn gateway_url(&self, id: &str) -> String {
+        self.server.url(&format!("/v1/mcp-servers/{id}/mcp"))
+    }
+
+    /// The audit events of `tools/call`.
+    fn call_events(&self) -> Vec<Value> {
+        self.server
+            .logs()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|event| event["target"] == "audit" && event["action"] == "tools/call")
+            .collect()
+    }
+
+    async fn call_events_once(&self, count: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let events = self.call_events();
+            if events.len() >= count || Instant::now() > deadline {
+                return events;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn gateway_peer() -> Peer {
+    python_peer("gateway_peer.py", &[UPSTREAM_KEY])
+}
+
+/// What the peer saw: every Authorization value, and cancelled calls.
+async fn peer_state(peer: &Peer, what: &str) -> Value {
+    common::http_client()
+        .build()
+        .unwrap()
+        .get(format!("http://127.0.0.1:{}/{what}", peer.port))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// One JSON-RPC message POSTed as an agent would; answers the status, the
+/// session id given back and the messages of the answer (JSON or SSE).
+async fn post(url: &str, token: &str, session: Option<&str>, message: Value) -> Posted {
+    let mut request = common::http_client()
+        .build()
+        .unwrap()
+        .post(url)
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .json(&message);
+    if let Some(session) = session {
+        request = request.header("mcp-session-id", session);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let session = response
+        .headers()
+        .get("mcp-session-id")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = response.text().await.unwrap();
+    let messages = if text.trim_start().starts_with('{') {
+        vec![serde_json::from_str(&text).unwrap()]
+    } else {
+        text.lines()
+            .filter_map(|line| line.strip_prefix("data:"))
+            .filter_map(|data| serde_json::from_str(data.trim()).ok())
+            .collect()
+    };
+    Posted {
+        status,
+        session,
+        messages,
+    }
+}
+
+#[derive(Debug)]
+struct Posted {
+    status: u16,
+    session: Option<String>,
+    messages: Vec<Value>,
+}
+
+fn initialize() -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "raw-agent", "version": "1"}}})
+}
+
+/// An initialized session through `url`: its id.
+async fn session(url: &str, token: &str) -> String {
+    let answer = post(url, token, None, initialize()).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let session = answer.session.expect("a session id");
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(
+        post(url, token, Some(&session), initialized).await.status,
+        202
+    );
+    session
+}
+
+fn call(id: u64, tool: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": {}}})
+}
+
+const CALLS: &str = r#"[["echo", {"text": "hi", "n": 3}], ["progress", {}], ["fail", {}]]"#;
+
+#[tokio::test]
+async fn the_sdk_clients_use_a_python_server_through_the_gateway_as_if_directly() {
+    let peer = gateway_peer();
+    let registry = registry(&[]).await;
+    let id = registry
+        .register("pythonic", &peer.mcp_url(), UPSTREAM_KEY)
+        .await;
+
+    let direct = python_client("sdk_client.py", &[&peer.mcp_url(), UPSTREAM_KEY, CALLS]).await;
+    let python = python_client("sdk_client.py", &[&registry.gateway_url(&id), AGENT, CALLS]).await;
+    let typescript = node_client(
+        "sdk_client.cjs",
+        &[&registry.gateway_url(&id), AGENT, CALLS],
+    )
+    .await;
+
+    // The same server, every page of its tools, the same answers.
+    assert_eq!(direct["tools"].as_array().unwrap().len(), 19, "{direct}");
+    for through in [&python, &typescript] {
+        assert_eq!(through["server"], "gateway-peer");
+        assert_eq!(through["tools"], direct["tools"]);
+        for (got, expected) in through["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(direct["calls"].as_array().unwrap())
+        {
+            assert_eq!(got["text"], expected["text"], "{through}");
+            assert_eq!(got["is_error"], expected["is_error"], "{through}");
+        }
+        // Progress arrives as it is sent (0.4 s apart), not with the result.
+        let progress = &through["calls"][1];
+        let at: Vec<f64> = progress["progress_at"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_f64().unwrap())
+            .collect();
+        assert_eq!(at.len(), 3, "{progress}");
+        let result_at = progress["result_at"].as_f64().unwrap();
+        assert!(
+            result_at - at[0] > 0.6,
+            "the first progress came with the result: {progress}"
+        );
+    }
+    assert_eq!(python["calls"][0]["text"], r#"{"n": 3, "text": "hi"}"#);
+    assert_eq!(python["calls"][2]["is_error"], true);
+
+    // The upstream saw its own key only, never an agent's token.
+    let seen = peer_state(&peer, "seen").await;
+    let seen: Vec<&str> = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(seen.len() > 10, "{seen:?}");
+    assert!(
+        seen.iter().all(|a| *a == format!("Bearer {UPSTREAM_KEY}")),
+        "{seen:?}"
+    );
+
+    // Each tools/call is audited: who, which server and tool, how long, how
+    // it ended; never its arguments or result.
+    let events = registry.call_events_once(6).await;
+    assert_eq!(events.len(), 6, "{events:?}");
+    for event in &events {
+        assert_eq!(event["actor"], "agent");
+        assert_eq!(event["id"], id.as_str());
+        assert!(event["duration_ms"].as_u64().is_some(), "{event}");
+        assert!(event["source"].as_str().unwrap().contains("127.0.0.1"));
+    }
+    let outcomes: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e["tool"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
+        .collect();
+    for expected in [("echo", "ok"), ("progress", "ok"), ("fail", "tool_error")] {
+        assert_eq!(
+            outcomes.iter().filter(|o| **o == expected).count(),
+            2,
+            "{outcomes:?}"
+        );
+    }
+
+    // The upstream key is nowhere an agent or an operator could read it.
+    let logs = registry.server.logs();
+    for secret in [UPSTREAM_KEY, AGENT, r#""text": "hi""#, "it failed"] {
+        assert!(!logs.contains(secret), "{secret} is in the logs");
+    }
+    if registry.server.db.is_sqlite() {
+        let bytes = common::sqlite_bytes(&registry.server.db.sqlite_file());
+        assert!(!common::contains(&bytes, UPSTREAM_KEY));
+    }
+}
+
+#[tokio::test]
+async fn the_python_client_uses_a_typescript_server_through_the_gateway() {
+    let peer = node_peer(
+        "@modelcontextprotocol/server-everything/dist/index.js",
+        &["streamableHttp"],
+        "PORT",
+    );
+    let registry = registry(&[]).await;
+    let id = registry
+        .register("everything", &peer.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let calls = r#"[["echo", {"message": "through the gateway"}]]"#;
+
+    let direct = python_client("sdk_client.py", &[&peer.mcp_url(), "unused", calls]).await;
+    let through = python_client("sdk_client.py", &[&registry.gateway_url(&id), AGENT, calls]).await;
+    assert_eq!(through["server"], direct["server"]);
+    assert_eq!(through["tools"], direct["tools"]);
+    assert!(
+        through["tools"].as_array().unwrap().len() >= 10,
+        "{through}"
+    );
+    assert_eq!(through["calls"][0]["text"], direct["calls"][0]["text"]);
+    assert!(
+        through["calls"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("through the gateway"),
+        "{through}"
+    );
+}
+
+#[tokio::test]
+async fn the_inspector_cli_lists_and_calls_through_the_gateway() {
+    let peer = gateway_peer();
+    let registry = registry(&[]).await;
+    let id = registry
+        .register("inspected", &peer.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let inspect = |url: String, token: &str, method: &[&str]| {
+        let header = format!("Authorization: Bearer {token}");
+        let mut args = vec![
+            url,
+            "--transport".into(),
+            "http".into(),
+            "--header".into(),
+            header,
+        ];
+        args.extend(method.iter().map(|a| a.to_string()));
+        async move { inspector_cli(&args.iter().map(String::as_str).collect::<Vec<_>>()).await }
+    };
+    let list = ["--method", "tools/list"];
+    let call = [
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "echo",
+        "--tool-arg",
+        "text=inspected",
+    ];
+    let direct = inspect(peer.mcp_url(), UPSTREAM_KEY, &list).await;
+    let through = inspect(registry.gateway_url(&id), AGENT, &list).await;
+    assert_eq!(through, direct);
+    assert_eq!(through["tools"][0]["name"], "tool_00");
+    let called = inspect(registry.gateway_url(&id), AGENT, &call).await;
+    assert_eq!(
+        called["content"][0]["text"], r#"{"text": "inspected"}"#,
+        "{called}"
+    );
+    assert_eq!(called["isError"], false);
+}
+
+#[tokio::test]
+async fn only_use_and_write_tokens_reach_the_gateway_and_use_tokens_see_no_records() {
+    let peer = gateway_peer();
+    let registry = registry(&[]).await;
+    let id = registry
+        .register("guarded", &peer.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let url = registry.gateway_url(&id);
+    let before = peer_state(&peer, "seen").await.as_array().unwrap().len();
+
+    for (token, status) in [("", 401), ("wrong-token", 401), (READER, 403)] {
+        let answer = post(&url, token, None, initialize()).await;
+        assert_eq!(answer.status, status, "{token}: {answer:?}");
+        assert!(answer.messages[0]["error"].as_str().is_some(), "{answer:?}");
+    }
+    assert_eq!(
+        peer_state(&peer, "seen").await.as_array().unwrap().len(),
+        before
+    );
+
+    // Both may talk MCP.
+    for token in [AGENT, ADMIN] {
+        assert_eq!(post(&url, token, None, initialize()).await.status, 200);
+    }
+    // A use token reads catalogs but not records, and changes nothing.
+    let agent = common::http_client().build().unwrap();
+    let as_agent = |path: &str| agent.get(registry.server.url(path)).bearer_auth(AGENT);
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(
+        status(
+            as_agent(&format!("/v1/mcp-servers/{id}/tools"))
+                .send()
+                .await
+                .unwrap()
+        ),
+        200
+    );
+    assert_eq!(status(as_agent("/v1/tools").send().await.unwrap()), 200);
+    let records = as_agent("/v1/mcp-servers").send().await.unwrap();
+    assert_eq!(records.status(), 403);
+    let body: Value = records.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("use scope"),
+        "{body}"
+    );
+    assert_eq!(
+        status(
+            as_agent(&format!("/v1/mcp-servers/{id}"))
+                .send()
+                .await
+                .unwrap()
+        ),
+        403
+    );
+    let probe = agent
+        .post(registry.server.url(&format!("/v1/mcp-servers/{id}/probe")))
+        .bearer_auth(AGENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), 403);
+}
+
+#[tokio::test]
+async fn disabled_and_deleted_servers_are_json_rpc_errors_without_upstream_traffic() {
+    let peer = gateway_peer();
+    let registry = registry(&[]).await;
+    let id = registry
+        .register("switched", &peer.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let url = registry.gateway_url(&id);
+    let session = session(&url, AGENT).await;
+    assert_eq!(
+        registry
+            .server
+            .patch(&id, &json!({"status": "disabled"}))
+            .await
+            .status,
+        200
+    );
+    let before = peer_state(&peer, "seen").await.as_array().unwrap().len();
+
+    let disabled = post(&url, AGENT, Some(&session), call(5, "echo")).await;
+    assert_eq!(disabled.status, 409, "{disabled:?}");
+    assert_eq!(disabled.messages[0]["id"], 5);
+    assert_eq!(disabled.messages[0]["error"]["code"], -32001);
+    assert_eq!(
+        disabled.messages[0]["error"]["message"],
+        "the MCP server is disabled"
+    );
+
+    assert_eq!(registry.server.delete(&id).await.status, 204);
+    let deleted = post(&url, AGENT, Some(&session), call(6, "echo")).await;
+    assert_eq!(deleted.status, 404, "{deleted:?}");
+    assert_eq!(
+        deleted.messages[0]["error"]["data"]["reason"],
+        "unknown_server"
+    );
+    let nonsense = post(
+        &registry.gateway_url("not-an-id"),
+        AGENT,
+        None,
+        initialize(),
+    )
+    .await;
+    assert_eq!(nonsense.status, 404);
+    assert_eq!(
+        peer_state(&peer, "seen").await.as_array().unwrap().len(),
+        before
+    );
+
+    let events = registry.call_events_once(2).await;
+    let outcomes: Vec<&str> = events
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["disabled", "unknown_server"]);
+}
+
+#[tokio::test]
+async fn sessions_are_the_gateways_own_bound_to_server_and_token_and_end_upstream() {
+    let peer = gateway_peer();
+    let other_peer = gateway_peer();
+    let registry = registry(&[]).await;
+    let id = registry
+        .register("sessions", &peer.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let other = registry
+        .register("other", &other_peer.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let url = registry.gateway_url(&id);
+    let session = session(&url, AGENT).await;
+
+    // The agent's session id means nothing upstream.
+    let upstream = post(
+        &peer.mcp_url(),
+        UPSTREAM_KEY,
+        Some(&session),
+        call(2, "echo"),
+    )
+    .await;
+    assert_eq!(upstream.status, 404, "{upstream:?}");
+    // It works here, for this token and server only.
+    let answer = post(&url, AGENT, Some(&session), call(3, "echo")).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.messages.last().unwrap()["result"]["content"][0]["text"],
+        "{}"
+    );
+    for (url, token) in [(registry.gateway_url(&other), AGENT), (url.clone(), ADMIN)] {
+        let refused = post(&url, token, Some(&session), call(4, "echo")).await;
+        assert_eq!(refused.status, 404, "{refused:?}");
+        assert_eq!(
+            refused.messages[0]["error"]["data"]["reason"],
+            "unknown_session"
+        );
+    }
+
+    // DELETE ends the session upstream too.
+    let ended = common::http_client()
+        .build()
+        .unwrap()
+        .delete(&url)
+        .bearer_auth(AGENT)
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert!(ended.status().is_success(), "{}", ended.status());
+    let after = post(&url, AGENT, Some(&session), call(5, "echo")).await;
+    assert_eq!(after.status, 404, "{after:?}");
+}
+
+#[tokio::test]
+async fn an_agent_that_goes_away_cancels_the_upstream_call() {
+    let peer = gateway_peer();
+    let registry = registry(&[]).await;
+    let id = registry
+        .register("patient", &peer.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let url = registry.gateway_url(&id);
+    let session = session(&url, AGENT).await;
+
+    let gone = common::http_client()
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap()
+        .post(&url)
+        .bearer_auth(AGENT)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", &session)
+        .json(&call(9, "slow"))
+        .send()
+        .await;
+    // The answer's headers may come before the agent gives up; its body not.
+    if let Ok(response) = gone {
+        assert!(response.text().await.is_err());
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while peer_state(&peer, "cancelled").await["slow"] != 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the upstream call was not cancelled"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let events = registry.call_events_once(1).await;
+    assert_eq!(events[0]["tool"], "slow");
+    assert_eq!(events[0]["outcome"], "cancelled");
+}
+
+#[tokio::test]
+async fn upstream_failures_are_mcp_errors_that_say_what_happened_and_no_secret() {
+    let peer = gateway_peer();
+    let registry = registry(&["--gateway-call-timeout-secs", "1"]).await;
+
+    // The upstream refuses the stored key.
+    let wrong = registry
+        .register("wrong-key", &peer.mcp_url(), "sk-not-the-key-0000")
+        .await;
+    let refused = post(&registry.gateway_url(&wrong), AGENT, None, initialize()).await;
+    assert_eq!(refused.status, 502, "{refused:?}");
+    let error = &refused.messages[0]["error"];
+    assert_eq!(error["code"], -32002);
+    assert_eq!(error["data"]["reason"], "unauthorized");
+    assert_eq!(
+        error["message"],
+        "the MCP server refused the registry's credentials (HTTP 401)"
+    );
+
+    // Nobody listens there.
+    let closed = format!("http://127.0.0.1:{}/mcp", free_port());
+    let gone = registry
+        .register("nobody-home", &closed, UPSTREAM_KEY)
+        .await;
+    let unreachable = post(&registry.gateway_url(&gone), AGENT, None, initialize()).await;
+    assert_eq!(unreachable.status, 502);
+    assert_eq!(unreachable.messages[0]["error"]["code"], -32004);
+    assert_eq!(
+        unreachable.messages[0]["error"]["data"]["reason"],
+        "unreachable"
+    );
+
+    // A call over the time limit ends with an error answer to it.
+    let id = registry
+        .register("too-slow", &peer.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let url = registry.gateway_url(&id);
+    let session = session(&url, AGENT).await;
+    let started = Instant::now();
+    let slow = post(&url, AGENT, Some(&session), call(8, "slow")).await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let last = slow.messages.last().unwrap();
+    assert_eq!(last["id"], 8, "{slow:?}");
+    assert_eq!(last["error"]["code"], -32003);
+    assert_eq!(last["error"]["data"]["reason"], "timeout");
+
+    for answer in [&refused, &unreachable, &slow] {
+        let text = serde_json::to_string(&answer.messages).unwrap();
+        assert!(
+            !text.contains(UPSTREAM_KEY) && !text.contains("sk-not-the-key"),
+            "{text}"
+        );
+    }
+}
