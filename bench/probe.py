@@ -34,12 +34,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import BINARY, BENCH, ROOT, free_port, http, sh, wait_until  # noqa: E402
+from run import BINARY, ROOT, free_port, http, sh, wait_until, write_block  # noqa: E402
 
 PEERS = ROOT / "tests" / "peers" / "python"
 VENV = ROOT / "target" / "tmp" / "mcp-peers" / "venv"
 TOKEN = "bench-token"
-START, END = "<!-- probe.py:start -->", "<!-- probe.py:end -->"
 
 
 def venv_python():
@@ -203,7 +202,6 @@ def bench_many_servers(servers):
 def write_results(one, many):
     commit = sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD").strip()
     lines = [
-        START,
         "## Probes",
         "",
         f"Written by `bench/probe.py` on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
@@ -248,17 +246,8 @@ def write_results(one, many):
         f"| {many['all_checked_after_s']:.1f} s of {many['interval']} s |",
         f"| peak RSS checking 1,000 servers ≤ 96 MiB | {'yes' if many['rss'] <= 96 else '**no**'} "
         f"| {many['rss']:.1f} MiB |",
-        END,
     ]
-    block = "\n".join(lines)
-    results = BENCH / "RESULTS.md"
-    text = results.read_text() if results.exists() else "# Benchmark results\n"
-    if START in text:
-        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    results.write_text(text)
-    print(block)
+    write_block("probe.py", lines)
 
 
 def main():

@@ -98,6 +98,35 @@ def http(method, url, body=None):
         return 0, b""
 
 
+def require_tools(needed):
+    """Installs wrk and postgresql-client when run as root on Debian and one of
+    `needed` is missing; exits saying what is needed otherwise."""
+    missing = [tool for tool in needed if not shutil.which(tool)]
+    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing wrk and postgresql-client ...", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk", "postgresql-client"],
+                       check=False, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+                       stdout=subprocess.DEVNULL)
+    for tool in needed:
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is needed (Debian: apt-get install wrk postgresql-client)")
+
+
+def write_block(name, lines):
+    """Puts `lines` between `<!-- name:start -->` and `<!-- name:end -->` in
+    bench/RESULTS.md, in place of what was there, and prints them."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = "\n".join([start, *lines, end])
+    results = BENCH / "RESULTS.md"
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    if start in text and end in text:
+        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    results.write_text(text)
+    print(block)
+
+
 def wait_until(check, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -279,16 +308,7 @@ def main():
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
-    needed = ["wrk"] + ([] if args.no_postgres else ["pgbench", "psql"])
-    missing = [tool for tool in needed if not shutil.which(tool)]
-    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
-        print("installing wrk and postgresql-client ...", flush=True)
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk", "postgresql-client"],
-                       check=False, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-                       stdout=subprocess.DEVNULL)
-    for tool in needed:
-        if not shutil.which(tool):
-            sys.exit(f"{tool} is needed (Debian: apt-get install wrk postgresql-client)")
+    require_tools(["wrk"] + ([] if args.no_postgres else ["pgbench", "psql"]))
 
     print("building the release binary ...", flush=True)
     subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
@@ -393,11 +413,10 @@ def write_results(args, writes, reads, startup):
     notes = BENCH / "NOTES.md"
     if notes.exists():
         lines += ["", notes.read_text().strip()]
-    # bench/probe.py's block stays as that script wrote it.
+    # The blocks of the other scripts (probe.py, gateway.py) stay as they wrote them.
     previous = (BENCH / "RESULTS.md").read_text() if (BENCH / "RESULTS.md").exists() else ""
-    start, end = "<!-- probe.py:start -->", "<!-- probe.py:end -->"
-    if start in previous and end in previous:
-        lines += ["", previous[previous.index(start):previous.index(end) + len(end)]]
+    for match in re.finditer(r"<!-- (\S+):start -->.*?<!-- \1:end -->", previous, re.S):
+        lines += ["", match.group(0)]
     (BENCH / "RESULTS.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

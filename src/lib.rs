@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod gateway;
 pub mod idempotency;
+mod listener;
 pub mod mcp;
 pub mod metrics;
 pub mod outbound;
@@ -21,7 +22,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::{EndpointExt, Server};
 
 use access::{AccessError, AccessPolicy};
@@ -71,7 +72,7 @@ pub enum StartupError {
 }
 
 pub struct Application {
-    acceptor: TcpAcceptor,
+    acceptor: listener::NoDelayAcceptor,
     address: SocketAddr,
     app: poem::endpoint::BoxEndpoint<'static>,
 }
@@ -144,7 +145,7 @@ impl Application {
             .and_then(|addr| addr.as_socket_addr().copied())
             .unwrap_or(settings.bind);
         Ok(Self {
-            acceptor,
+            acceptor: listener::NoDelayAcceptor(acceptor),
             address,
             app: api::app(repository, probes, gateway, metrics, api_settings).boxed(),
         })

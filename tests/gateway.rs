@@ -613,3 +613,87 @@ async fn upstream_failures_are_mcp_errors_that_say_what_happened_and_no_secret()
         );
     }
 }
+
+/// Reads `response` until an event satisfies `wanted`; answers its id and data.
+async fn event_where(
+    response: &mut reqwest::Response,
+    wanted: impl Fn(&str) -> bool,
+) -> (Option<String>, String) {
+    let mut text = String::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            let id = event
+                .lines()
+                .find_map(|l| l.strip_prefix("id:"))
+                .map(|i| i.trim().to_owned());
+            let data: String = event
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .collect();
+            if wanted(&event) {
+                return (id, data.trim().to_owned());
+            }
+        }
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let chunk = tokio::time::timeout(remaining, response.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no such event in time; got {text:?}"))
+            .unwrap()
+            .expect("the stream goes on");
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+}
+
+#[tokio::test]
+async fn an_answer_resumes_through_the_gateway_with_last_event_id() {
+    // The TypeScript SDK's example server keeps its events (resumability).
+    let peer = node_peer(
+        "@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js",
+        &[],
+        "MCP_PORT",
+    );
+    let registry = registry(&[]).await;
+    let id = registry
+        .register("resumable", &peer.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let url = registry.gateway_url(&id);
+    let session = session(&url, AGENT).await;
+    let client = common::http_client().build().unwrap();
+    let with_session = |request: reqwest::RequestBuilder| {
+        request
+            .bearer_auth(AGENT)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-session-id", &session)
+            .header("mcp-protocol-version", "2025-11-25")
+    };
+    // A tool that answers after 2 s; the agent leaves after the first event.
+    let greet = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
+        "name": "multi-greet", "arguments": {"name": "gateway"}}});
+    let mut answer = with_session(client.post(&url))
+        .json(&greet)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let (first, _) = event_where(&mut answer, |event| event.contains("id:")).await;
+    drop(answer);
+
+    // It comes back for the rest with Last-Event-ID, and gets the answer.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut resumed = with_session(client.get(&url))
+        .header("last-event-id", first.expect("an event id"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), 200);
+    // Leaving an answer whose events carry ids is not cancelling it: the
+    // upstream finished the call, and replays its answer.
+    let (_, data) = event_where(&mut resumed, |event| event.contains(r#""id":7"#)).await;
+    let result: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(
+        result["result"]["content"][0]["text"],
+        "Good morning, gateway!"
+    );
+}

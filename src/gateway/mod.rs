@@ -238,7 +238,7 @@ impl Gateway {
             .map_err(|_| GatewayError::UnknownServer)?;
         let server = self
             .repository
-            .find(id)
+            .find_recent(id)
             .await
             .map_err(|_| GatewayError::Storage)?
             .ok_or(GatewayError::UnknownServer)?;
@@ -301,10 +301,15 @@ impl Gateway {
             _ => {}
         }
         let mut answer = Response::builder().status(status);
-        if let Some(upstream_session) = response.headers().get(MCP_SESSION_ID)
-            && let Some(sealed) = self.sessions.seal(&id, caller, upstream_session.as_bytes())
-        {
-            answer = answer.header(MCP_SESSION_ID, sealed);
+        if let Some(upstream_session) = response.headers().get(MCP_SESSION_ID) {
+            // The agent keeps the id it has (sealing again would give another).
+            let ours = match inbound.headers.get(MCP_SESSION_ID) {
+                Some(presented) => Some(presented.clone()),
+                None => self.sessions.seal(&id, caller, upstream_session.as_bytes()),
+            };
+            if let Some(ours) = ours {
+                answer = answer.header(MCP_SESSION_ID, ours);
+            }
         }
         let content_type = response.headers().get(CONTENT_TYPE).cloned();
         if let Some(content_type) = &content_type {

@@ -44,6 +44,9 @@ pub struct Exchange {
     audit: Option<CallAudit>,
     outcome: Option<&'static str>,
     upstream: Option<Arc<Upstream>>,
+    /// The answer's events carry ids: an agent that went away may resume it
+    /// with Last-Event-ID, so going away does not cancel it.
+    resumable: bool,
 }
 
 impl Exchange {
@@ -54,6 +57,7 @@ impl Exchange {
             audit,
             outcome: None,
             upstream: None,
+            resumable: false,
         }
     }
 
@@ -76,6 +80,11 @@ impl Exchange {
 
     pub fn is_open(&self) -> bool {
         self.outcome.is_none()
+    }
+
+    /// The upstream numbers its events: the agent may come back for them.
+    fn resumable(&mut self) {
+        self.resumable = true;
     }
 
     /// Notes `message` if it answers the request.
@@ -123,7 +132,7 @@ impl Drop for Exchange {
                 "audit"
             );
         }
-        if answered {
+        if answered || self.resumable {
             return;
         }
         if let (Some(upstream), Some(id), Ok(runtime)) = (
@@ -300,6 +309,13 @@ fn event_data(event: &[u8]) -> Vec<u8> {
 /// agent has gone (only a write fails when a peer disappears).
 const HEARTBEAT: &[u8] = b": keep-alive\n\n";
 
+/// Whether an event names its id (and so can be resumed after).
+fn has_id(event: &[u8]) -> bool {
+    event
+        .split(|b| *b == b'\n' || *b == b'\r')
+        .any(|line| line.starts_with(b"id:"))
+}
+
 /// Everything an event-stream relay holds until it ends.
 pub struct EventRelay {
     pub upstream: BoxStream<'static, reqwest::Result<Bytes>>,
@@ -330,6 +346,9 @@ impl RelayState {
             }
             if let Some(event) = self.splitter.next_event() {
                 if let Some(exchange) = &mut self.relay.exchange {
+                    if has_id(&event) {
+                        exchange.resumable();
+                    }
                     exchange.watch(&event_data(&event));
                 }
                 return Some(self.relay.redactor.redact(event));
@@ -466,6 +485,7 @@ mod tests {
         }
         assert_eq!(event_data(b"id: 1\ndata: {\"a\":1}\n\n"), b"{\"a\":1}");
         assert_eq!(event_data(b"data: x\rdata:y\r\r"), b"x\ny");
+        assert!(has_id(b"id: 1\ndata: {}\n\n") && !has_id(b"data: {\"id\": 1}\n\n"));
     }
 
     #[test]

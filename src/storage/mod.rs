@@ -8,6 +8,7 @@ mod error;
 mod group_commit;
 mod health_checks;
 mod probes;
+mod recent;
 mod repository;
 
 pub use database::{Database, DatabaseError};

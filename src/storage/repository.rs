@@ -12,6 +12,7 @@ use super::create::{PendingCreate, unique_name_violation, write_create};
 use super::entity::{idempotency_key, mcp_server};
 use super::error::{IdempotentInsertError, StorageError};
 use super::group_commit::GroupCommit;
+use super::recent::RecentRecords;
 use crate::domain::{
     ApiKey, Description, HttpHeaders, IdempotencyKey, McpServerId, McpServerPatch, McpServerRecord,
     ServerName, ServerStatus, ServerUrl, TransportType, VersionCondition,
@@ -76,6 +77,7 @@ pub struct McpServerRepository {
     boxer: Arc<SecretBoxer>,
     /// SQLite's creates go through one writer that commits them in groups.
     group_commit: Option<GroupCommit>,
+    recent: RecentRecords,
 }
 
 impl McpServerRepository {
@@ -87,6 +89,7 @@ impl McpServerRepository {
             reads: DatabaseConnection::default(),
             boxer: Arc::new(SecretBoxer::new(&SecretKey::generate())),
             group_commit: None,
+            recent: RecentRecords::default(),
         }
     }
 
@@ -100,6 +103,7 @@ impl McpServerRepository {
             reads,
             boxer: Arc::new(boxer),
             group_commit,
+            recent: RecentRecords::default(),
         }
     }
 
@@ -271,6 +275,22 @@ impl McpServerRepository {
         row.map(|row| self.open_row(row)).transpose()
     }
 
+    /// The record as read at most `recent::RECENT_FOR` ago (or now), for
+    /// callers that read the same record many times a second.
+    pub async fn find_recent(
+        &self,
+        id: McpServerId,
+    ) -> Result<Option<Arc<McpServerRecord>>, StorageError> {
+        if let Some(record) = self.recent.get(&id) {
+            return Ok(Some(record));
+        }
+        let Some(record) = self.find(id).await?.map(Arc::new) else {
+            return Ok(None);
+        };
+        self.recent.keep(Arc::clone(&record));
+        Ok(Some(record))
+    }
+
     /// A page of records, newest first, walking the primary key (no OFFSET).
     pub async fn list(&self, query: &ListQuery) -> Result<Vec<McpServerRecord>, StorageError> {
         use mcp_server::Column;
@@ -327,6 +347,7 @@ impl McpServerRepository {
                 .await
                 .map_err(|err| unique_name_violation(err, &next.name))?;
             if result.rows_affected == 1 {
+                self.recent.forget(&id);
                 return Ok(next);
             }
             if condition.is_some() {
@@ -354,6 +375,7 @@ impl McpServerRepository {
         if delete.exec(&txn).await?.rows_affected == 1 {
             self.forget_probes(&txn, &id).await?;
             txn.commit().await?;
+            self.recent.forget(&id);
             return Ok(());
         }
         drop(txn);
