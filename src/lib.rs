@@ -126,6 +126,10 @@ impl Application {
             )
             .map_err(|_| StartupError::HttpClient)?,
         );
+        // Without tokens only loopback callers get in: `/mcp` then wants a
+        // loopback Host too, against DNS rebinding.
+        let loopback_only = api_settings.access.is_open() && !settings.allow_unauthenticated;
+        let aggregate = gateway::aggregate::service(gateway.clone(), loopback_only);
         tokio::spawn(idempotency::forget_expired_keys(
             repository.clone(),
             api_settings.idempotency_ttl,
@@ -147,7 +151,15 @@ impl Application {
         Ok(Self {
             acceptor: listener::NoDelayAcceptor(acceptor),
             address,
-            app: api::app(repository, probes, gateway, metrics, api_settings).boxed(),
+            app: api::app(
+                repository,
+                probes,
+                gateway,
+                aggregate,
+                metrics,
+                api_settings,
+            )
+            .boxed(),
         })
     }
 

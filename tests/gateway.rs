@@ -528,9 +528,24 @@ async fn an_agent_that_goes_away_cancels_the_upstream_call() {
     let id = registry
         .register("patient", &peer.mcp_url(), UPSTREAM_KEY)
         .await;
-    let url = registry.gateway_url(&id);
-    let session = session(&url, AGENT).await;
+    let cancelled_upstream = |count: u64| {
+        let peer = &peer;
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while peer_state(peer, "cancelled").await["slow"] != count {
+                assert!(
+                    Instant::now() < deadline,
+                    "the upstream call was not cancelled"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
 
+    // The server's own endpoint: an answer without event ids cannot be
+    // resumed, so the agent going away ends the call upstream.
+    let url = registry.gateway_url(&id);
+    let session_one = session(&url, AGENT).await;
     let gone = common::http_client()
         .timeout(Duration::from_secs(1))
         .build()
@@ -538,7 +553,7 @@ async fn an_agent_that_goes_away_cancels_the_upstream_call() {
         .post(&url)
         .bearer_auth(AGENT)
         .header("accept", "application/json, text/event-stream")
-        .header("mcp-session-id", &session)
+        .header("mcp-session-id", &session_one)
         .json(&call(9, "slow"))
         .send()
         .await;
@@ -546,17 +561,42 @@ async fn an_agent_that_goes_away_cancels_the_upstream_call() {
     if let Ok(response) = gone {
         assert!(response.text().await.is_err());
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while peer_state(&peer, "cancelled").await["slow"] != 1 {
-        assert!(
-            Instant::now() < deadline,
-            "the upstream call was not cancelled"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    cancelled_upstream(1).await;
     let events = registry.call_events_once(1).await;
     assert_eq!(events[0]["tool"], "slow");
     assert_eq!(events[0]["outcome"], "cancelled");
+
+    // /mcp keeps a call going for an agent that may resume its stream (as
+    // the protocol says); the agent's notifications/cancelled ends it there.
+    let aggregate = registry.server.url("/mcp");
+    let session_all = session(&aggregate, AGENT).await;
+    let calling = {
+        let (aggregate, session_all) = (aggregate.clone(), session_all.clone());
+        tokio::spawn(async move {
+            post(
+                &aggregate,
+                AGENT,
+                Some(&session_all),
+                call(12, "patient__slow"),
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": {"requestId": 12, "reason": "the user gave up"}});
+    assert_eq!(
+        post(&aggregate, AGENT, Some(&session_all), cancel)
+            .await
+            .status,
+        202
+    );
+    cancelled_upstream(2).await;
+    let events = registry.call_events_once(2).await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[1]["tool"], "slow");
+    assert_eq!(events[1]["outcome"], "cancelled");
+    calling.abort();
 }
 
 #[tokio::test]
@@ -596,16 +636,35 @@ async fn upstream_failures_are_mcp_errors_that_say_what_happened_and_no_secret()
         .register("too-slow", &peer.mcp_url(), UPSTREAM_KEY)
         .await;
     let url = registry.gateway_url(&id);
-    let session = session(&url, AGENT).await;
+    let slow_session = session(&url, AGENT).await;
     let started = Instant::now();
-    let slow = post(&url, AGENT, Some(&session), call(8, "slow")).await;
+    let slow = post(&url, AGENT, Some(&slow_session), call(8, "slow")).await;
     assert!(started.elapsed() < Duration::from_secs(5));
     let last = slow.messages.last().unwrap();
     assert_eq!(last["id"], 8, "{slow:?}");
     assert_eq!(last["error"]["code"], -32003);
     assert_eq!(last["error"]["data"]["reason"], "timeout");
 
-    for answer in [&refused, &unreachable, &slow] {
+    // Through /mcp: a listed server that stopped answering, a slow call.
+    let doomed = gateway_peer();
+    registry
+        .register("doomed", &doomed.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let aggregate = registry.server.url("/mcp");
+    let all = session(&aggregate, AGENT).await;
+    drop(doomed);
+    let unreachable_all = post(&aggregate, AGENT, Some(&all), call(10, "doomed__echo")).await;
+    let error = &unreachable_all.messages[0]["error"];
+    assert_eq!(error["code"], -32004, "{unreachable_all:?}");
+    assert_eq!(error["data"]["reason"], "unreachable");
+    let started = Instant::now();
+    let slow_all = post(&aggregate, AGENT, Some(&all), call(11, "too-slow__slow")).await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let error = &slow_all.messages[0]["error"];
+    assert_eq!(error["code"], -32003, "{slow_all:?}");
+    assert_eq!(error["data"]["reason"], "timeout");
+
+    for answer in [&refused, &unreachable, &slow, &unreachable_all, &slow_all] {
         let text = serde_json::to_string(&answer.messages).unwrap();
         assert!(
             !text.contains(UPSTREAM_KEY) && !text.contains("sk-not-the-key"),
@@ -696,4 +755,252 @@ async fn an_answer_resumes_through_the_gateway_with_last_event_id() {
         result["result"]["content"][0]["text"],
         "Good morning, gateway!"
     );
+}
+
+// `/mcp`: every active, healthy registered server as one MCP server.
+
+fn tool_names(report: &Value) -> Vec<String> {
+    report["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A valid MCP tool name: 1 to 128 of `A-Z a-z 0-9 _ - .`.
+fn valid_tool_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+#[tokio::test]
+async fn the_sdk_clients_use_every_registered_server_through_slash_mcp() {
+    let python_server = gateway_peer();
+    let everything = node_peer(
+        "@modelcontextprotocol/server-everything/dist/index.js",
+        &["streamableHttp"],
+        "PORT",
+    );
+    let registry = registry(&[]).await;
+    let pythonic = registry
+        .register("pythonic", &python_server.mcp_url(), UPSTREAM_KEY)
+        .await;
+    registry
+        .register("everything", &everything.mcp_url(), UPSTREAM_KEY)
+        .await;
+    // A name MCP's tool names cannot hold: its tools get the hashed form.
+    let spaced = registry
+        .register("my tools", &python_server.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let aggregate = registry.server.url("/mcp");
+
+    let direct_python = python_client(
+        "sdk_client.py",
+        &[&python_server.mcp_url(), UPSTREAM_KEY, "[]"],
+    )
+    .await;
+    let direct_everything =
+        python_client("sdk_client.py", &[&everything.mcp_url(), "unused", "[]"]).await;
+    let listed = python_client("sdk_client.py", &[&aggregate, AGENT, "[]"]).await;
+    assert_eq!(listed["server"], "mcp-registry");
+
+    // Every tool of every server, once, under a valid name that says whose.
+    let names = tool_names(&listed);
+    let mut expected: Vec<String> = tool_names(&direct_python)
+        .iter()
+        .map(|t| format!("pythonic__{t}"))
+        .chain(
+            tool_names(&direct_everything)
+                .iter()
+                .map(|t| format!("everything__{t}")),
+        )
+        .collect();
+    let hashed: Vec<&String> = names
+        .iter()
+        .filter(|n| n.starts_with("my-tools-"))
+        .collect();
+    assert_eq!(hashed.len(), tool_names(&direct_python).len(), "{names:?}");
+    expected.extend(hashed.iter().map(|n| n.to_string()));
+    let (mut got, mut want) = (names.clone(), expected);
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    got.dedup();
+    assert_eq!(got.len(), names.len(), "a name is listed twice");
+    assert!(names.iter().all(|n| valid_tool_name(n)), "{names:?}");
+    let hashed_echo = hashed
+        .iter()
+        .find(|n| n.starts_with("my-tools-echo-"))
+        .expect("the hashed name of my tools' echo");
+
+    let calls = json!([
+        ["pythonic__echo", {"text": "hi", "n": 3}],
+        ["pythonic__progress", {}],
+        ["pythonic__fail", {}],
+        [hashed_echo, {"text": "hashed"}],
+        ["everything__echo", {"message": "to everything"}],
+    ])
+    .to_string();
+    let python = python_client("sdk_client.py", &[&aggregate, AGENT, &calls]).await;
+    let typescript = node_client("sdk_client.cjs", &[&aggregate, AGENT, &calls]).await;
+    for through in [&python, &typescript] {
+        assert_eq!(tool_names(through), names);
+        let texts: Vec<&str> = through["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(texts[0], r#"{"n": 3, "text": "hi"}"#, "{through}");
+        assert_eq!(through["calls"][2]["is_error"], true, "{through}");
+        assert_eq!(texts[3], r#"{"text": "hashed"}"#, "{through}");
+        assert!(texts[4].contains("to everything"), "{through}");
+        // Progress arrives as the upstream sends it, not with the result.
+        let progress = &through["calls"][1];
+        let at: Vec<f64> = progress["progress_at"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_f64().unwrap())
+            .collect();
+        assert_eq!(at.len(), 3, "{progress}");
+        assert!(
+            progress["result_at"].as_f64().unwrap() - at[0] > 0.6,
+            "the first progress came with the result: {progress}"
+        );
+    }
+
+    // Upstreams saw their stored key only; every call is audited by server.
+    let seen = peer_state(&python_server, "seen").await;
+    assert!(
+        seen.as_array()
+            .unwrap()
+            .iter()
+            .all(|a| *a == format!("Bearer {UPSTREAM_KEY}")),
+        "{seen}"
+    );
+    let events = registry.call_events_once(10).await;
+    assert_eq!(events.len(), 10, "{events:?}");
+    let by = |server: &str, tool: &str, outcome: &str| {
+        events
+            .iter()
+            .filter(|e| e["id"] == server && e["tool"] == tool && e["outcome"] == outcome)
+            .count()
+    };
+    assert_eq!(by(&pythonic, "echo", "ok"), 2, "{events:?}");
+    assert_eq!(by(&pythonic, "fail", "tool_error"), 2, "{events:?}");
+    assert_eq!(by(&spaced, "echo", "ok"), 2, "{events:?}");
+    assert!(events.iter().all(|e| e["actor"] == "agent"));
+    let logs = registry.server.logs();
+    for secret in [UPSTREAM_KEY, AGENT, "hashed\""] {
+        assert!(!logs.contains(secret), "{secret} is in the logs");
+    }
+}
+
+#[tokio::test]
+async fn slash_mcp_narrows_follows_changes_and_never_reaches_a_disabled_server() {
+    let python_server = gateway_peer();
+    let everything = node_peer(
+        "@modelcontextprotocol/server-everything/dist/index.js",
+        &["streamableHttp"],
+        "PORT",
+    );
+    let registry = registry(&[]).await;
+    let pythonic = registry
+        .register("pythonic", &python_server.mcp_url(), UPSTREAM_KEY)
+        .await;
+    registry
+        .register("everything", &everything.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let aggregate = registry.server.url("/mcp");
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let listed = |posted: &Posted| -> Vec<String> {
+        posted.messages[0]["result"]["tools"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{posted:?}"))
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    // ?servers= narrows the set.
+    let narrow = format!("{aggregate}?servers=pythonic");
+    let session_narrow = session(&narrow, AGENT).await;
+    let names = listed(&post(&narrow, AGENT, Some(&session_narrow), list.clone()).await);
+    assert_eq!(names.len(), 19, "{names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with("pythonic__")),
+        "{names:?}"
+    );
+    let outside = post(
+        &narrow,
+        AGENT,
+        Some(&session_narrow),
+        call(3, "everything__echo"),
+    )
+    .await;
+    assert!(
+        outside.messages[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown tool")
+    );
+
+    // What the protocol refuses is a JSON-RPC error, never plain text.
+    let sessionless = post(&aggregate, AGENT, None, list.clone()).await;
+    assert_eq!(sessionless.status, 400, "{sessionless:?}");
+    assert_eq!(sessionless.messages[0]["error"]["code"], -32600);
+    let gone = post(&aggregate, AGENT, Some("no-such-session"), list.clone()).await;
+    assert_eq!(gone.status, 404, "{gone:?}");
+    assert_eq!(gone.messages[0]["error"]["code"], -32001);
+
+    // A read token may not use it; a session is its opener's only.
+    let refused = post(&aggregate, READER, None, initialize()).await;
+    assert_eq!(refused.status, 403, "{refused:?}");
+    let theirs = session(&aggregate, AGENT).await;
+    let borrowed = post(&aggregate, ADMIN, Some(&theirs), list.clone()).await;
+    assert!(borrowed.messages[0]["error"].is_object(), "{borrowed:?}");
+
+    // An agent listening is told when a server goes away, and its tools go.
+    let client = common::http_client().build().unwrap();
+    let mut stream = client
+        .get(&aggregate)
+        .bearer_auth(AGENT)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &theirs)
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let before = listed(&post(&aggregate, AGENT, Some(&theirs), list.clone()).await);
+    assert!(before.iter().any(|n| n.starts_with("pythonic__")));
+    let disabled = registry
+        .server
+        .patch(&pythonic, &json!({"status": "disabled"}))
+        .await;
+    assert_eq!(disabled.status, 200, "{:?}", disabled.body);
+    event_where(&mut stream, |event| {
+        event.contains("notifications/tools/list_changed")
+    })
+    .await;
+    let after = listed(&post(&aggregate, AGENT, Some(&theirs), list.clone()).await);
+    assert!(
+        !after.iter().any(|n| n.starts_with("pythonic__")),
+        "{after:?}"
+    );
+    assert!(
+        after.iter().any(|n| n.starts_with("everything__")),
+        "{after:?}"
+    );
+
+    // Calling it anyway is a JSON-RPC error, and nothing goes upstream.
+    let seen_before = peer_state(&python_server, "seen").await;
+    let refused = post(&aggregate, AGENT, Some(&theirs), call(4, "pythonic__echo")).await;
+    let error = &refused.messages[0]["error"];
+    assert!(error["code"].is_i64(), "{refused:?}");
+    assert_eq!(peer_state(&python_server, "seen").await, seen_before);
 }

@@ -57,6 +57,7 @@ pub use probes::ProbesApi;
 pub use settings::ApiSettings;
 
 use crate::gateway::Gateway;
+use crate::gateway::aggregate::AggregateService;
 use crate::mcp::{HealthSettings, ProbeService, ProbeSettings, Prober};
 use crate::metrics::Metrics;
 use crate::storage::McpServerRepository;
@@ -77,7 +78,7 @@ fn openapi_service(api: Apis) -> OpenApiService<Apis, ()> {
 }
 
 /// Routes outside the OpenAPI document, and the methods they answer.
-const PLAIN_ROUTES: [(&str, &str); 7] = [
+const PLAIN_ROUTES: [(&str, &str); 8] = [
     ("/docs", "GET"),
     ("/openapi.json", "GET"),
     ("/openapi.yaml", "GET"),
@@ -85,6 +86,7 @@ const PLAIN_ROUTES: [(&str, &str); 7] = [
     ("/readyz", "GET"),
     ("/metrics", "GET"),
     ("/v1/mcp-servers/{id}/mcp", "DELETE, GET, POST"),
+    ("/mcp", "DELETE, GET, POST"),
 ];
 
 /// The whole HTTP application: the API, `/openapi.json`, `/openapi.yaml` and
@@ -93,6 +95,7 @@ pub fn app(
     repository: Arc<McpServerRepository>,
     probes: Arc<ProbeService>,
     gateway: Arc<Gateway>,
+    aggregate: AggregateService,
     metrics: Arc<Metrics>,
     settings: ApiSettings,
 ) -> impl Endpoint<Output = Response> {
@@ -117,6 +120,13 @@ pub fn app(
                 .get(gateway::server_mcp)
                 .delete(gateway::server_mcp)
                 .data(gateway),
+        )
+        .at(
+            "/mcp",
+            poem::post(gateway::aggregate_mcp)
+                .get(gateway::aggregate_mcp)
+                .delete(gateway::aggregate_mcp)
+                .data(aggregate),
         )
         .at("/healthz", poem::get(health::healthz))
         .at(

@@ -5,6 +5,7 @@
 //! `Authorization` never does), session ids are mapped both ways, answers
 //! stream back as they arrive.
 
+pub mod aggregate;
 mod relay;
 mod rpc;
 mod session;
@@ -108,6 +109,9 @@ pub enum GatewayError {
     TooLarge,
     #[error("the stored credentials cannot be sent: {0}")]
     Credentials(String),
+    /// The server refused the credentials: in the words of `mcp::explain`.
+    #[error("{0}")]
+    CredentialsRefused(String),
     #[error("the registry cannot read its records right now")]
     Storage,
 }
@@ -126,7 +130,8 @@ impl GatewayError {
             | Self::Unauthorized(_)
             | Self::Status(_)
             | Self::TooLarge
-            | Self::Credentials(_) => StatusCode::BAD_GATEWAY,
+            | Self::Credentials(_)
+            | Self::CredentialsRefused(_) => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -135,7 +140,7 @@ impl GatewayError {
         match self {
             Self::NotJson => -32700,
             Self::UnknownServer | Self::Disabled | Self::UnknownSession => -32001,
-            Self::Unauthorized(_) | Self::Credentials(_) => -32002,
+            Self::Unauthorized(_) | Self::Credentials(_) | Self::CredentialsRefused(_) => -32002,
             Self::Timeout(_) => -32003,
             Self::RefusedAddress(_) | Self::Unreachable(_) | Self::Status(_) => -32004,
             Self::TooLarge => -32005,
@@ -157,7 +162,9 @@ impl GatewayError {
             Self::RefusedAddress(_) => "refused_address",
             Self::Unreachable(_) | Self::Status(_) | Self::NotOffered => "unreachable",
             Self::Timeout(_) => "timeout",
-            Self::Unauthorized(_) | Self::Credentials(_) => "unauthorized",
+            Self::Unauthorized(_) | Self::Credentials(_) | Self::CredentialsRefused(_) => {
+                "unauthorized"
+            }
             Self::TooLarge => "too_large",
             Self::Storage => "unavailable",
         }
@@ -170,6 +177,11 @@ impl GatewayError {
             .content_type("application/json")
             .body(body)
     }
+}
+
+/// A JSON-RPC error answering no request in particular, for the HTTP layer.
+pub fn rpc_error_body(code: i64, message: &str, reason: &'static str) -> Vec<u8> {
+    rpc::error_message(None, code, message, reason)
 }
 
 pub struct Gateway {

@@ -35,6 +35,22 @@ pub struct CallAudit {
     pub tool: String,
 }
 
+/// Writes the audit event of one `tools/call`: who, which, how long, how it
+/// ended — never its arguments or result (they may carry secrets).
+pub fn audit_call(audit: &CallAudit, duration: Duration, outcome: &str) {
+    tracing::info!(
+        target: "audit",
+        action = "tools/call",
+        actor = %audit.actor,
+        source = %audit.source,
+        id = %audit.server,
+        tool = %audit.tool,
+        duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+        outcome,
+        "audit"
+    );
+}
+
 /// One request of an agent, from its arrival until it is answered or
 /// abandoned. Dropping it writes the audit event of a `tools/call` (never its
 /// arguments or result) and cancels an unanswered request upstream.
@@ -120,17 +136,7 @@ impl Drop for Exchange {
             .is_some_and(|o| matches!(o, "ok" | "tool_error" | "error"));
         let outcome = *self.outcome.get_or_insert("cancelled");
         if let Some(audit) = &self.audit {
-            tracing::info!(
-                target: "audit",
-                action = "tools/call",
-                actor = %audit.actor,
-                source = %audit.source,
-                id = %audit.server,
-                tool = %audit.tool,
-                duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                outcome,
-                "audit"
-            );
+            audit_call(audit, self.started.elapsed(), outcome);
         }
         if answered || self.resumable {
             return;

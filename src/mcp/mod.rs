@@ -1,8 +1,10 @@
 //! Talking MCP to the registered servers.
 
+mod connect;
 mod observed;
 mod probe;
 mod service;
 
+pub use connect::{Connection, Failure, client_config, connect};
 pub use probe::{MAX_ITEMS, MAX_LISTING_BYTES, ProbeSettings, Prober};
 pub use service::{HealthSettings, ProbeService};

@@ -72,8 +72,10 @@ impl ObservedClient {
 pub struct Watch(Arc<Mutex<Option<Observed>>>);
 
 impl Watch {
-    pub fn first(&self) -> Option<Observed> {
-        self.0.lock().ok().and_then(|first| first.clone())
+    /// The first failure since the last `take`: a long-lived connection is
+    /// explained by what went wrong lately.
+    pub fn take(&self) -> Option<Observed> {
+        self.0.lock().ok().and_then(|mut first| first.take())
     }
 }
 

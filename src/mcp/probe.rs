@@ -2,26 +2,18 @@
 //! `initialize`, then every page of what it lists — within fixed limits of
 //! time, count and bytes, through the checked outbound client.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use http::{HeaderName, HeaderValue};
-use rmcp::model::{
-    ClientCapabilities, ClientConfig, Implementation, PaginatedRequestParams, ProtocolVersion,
-};
-use rmcp::service::{ClientInitializeError, RoleClient, RunningService, ServiceError};
-use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::{ClientHandler, ServiceExt};
+use rmcp::ClientHandler;
+use rmcp::model::{ClientConfig, PaginatedRequestParams};
+use rmcp::service::{RoleClient, RunningService, ServiceError};
 use serde::Serialize;
 
-use super::observed::{Observed, ObservedClient};
+use super::connect::{Failure, client_config, connect};
 use crate::domain::{
     Catalog, CatalogEntry, Discovery, McpServerRecord, ProbeReport, ProbeState, ServerInfo, now,
 };
-use crate::outbound::{
-    OutboundClient, OutboundError, OutboundSettings, credential_headers, resolve_checked,
-};
+use crate::outbound::OutboundSettings;
 
 /// Items of one kind a probe accepts; more is a protocol error.
 pub const MAX_ITEMS: usize = 10_000;
@@ -44,35 +36,13 @@ pub struct Prober {
     settings: ProbeSettings,
 }
 
-/// Why a conversation ended early, in words safe to show.
-#[derive(Debug)]
-struct Failure {
-    state: ProbeState,
-    error: String,
-}
-
-impl Failure {
-    fn new(state: ProbeState, error: impl Into<String>) -> Self {
-        Self {
-            state,
-            error: error.into(),
-        }
-    }
-}
-
 /// Our side of the conversation: a client that asks, and answers nothing.
 #[derive(Debug, Clone)]
 struct Registry;
 
 impl ClientHandler for Registry {
     fn get_info(&self) -> ClientConfig {
-        ClientConfig::new(
-            ClientCapabilities::default(),
-            Implementation::new("mcp-registry", env!("CARGO_PKG_VERSION")),
-        )
-        // The newest revision that still begins with `initialize`; servers of
-        // earlier revisions answer with theirs, and the client accepts it.
-        .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
+        client_config()
     }
 }
 
@@ -126,62 +96,17 @@ impl Prober {
     }
 
     async fn converse(&self, server: &McpServerRecord) -> Result<Discovery, Failure> {
-        // Literal addresses never reach the resolver: check them (and the
-        // name, once) before anything is sent.
-        resolve_checked(&server.url, &self.settings.outbound.policy)
+        let connection = connect(Registry, server, &self.settings.outbound).await?;
+        let discovery = discover(&connection.running)
             .await
-            .map_err(|error| match error {
-                OutboundError::Refused { why, .. } => Failure::new(ProbeState::RefusedAddress, why),
-                other => Failure::new(ProbeState::Unreachable, other.to_string()),
-            })?;
-        let client = OutboundClient::new(&self.settings.outbound).map_err(|_| {
-            Failure::new(
-                ProbeState::Unreachable,
-                "the HTTP client could not be built",
-            )
-        })?;
-        let refusals = client.refusals.clone();
-        let http = ObservedClient::new(client.http);
-        let watch = http.watch();
-        let config =
-            transport_config(server).map_err(|why| Failure::new(ProbeState::ProtocolError, why))?;
-        let transport = StreamableHttpClientTransport::with_client(http, config);
-        let explain = |during: &str, service: Option<&ServiceError>| {
-            explain(during, refusals.first(), watch.first(), service)
-        };
-        let running = Registry
-            .serve(transport)
-            .await
-            .map_err(|error| match error {
-                ClientInitializeError::JsonRpcError(data) => {
-                    explain("initialize", Some(&ServiceError::McpError(data)))
-                }
-                _ => explain("initialize", None),
-            })?;
-        let discovery = discover(&running).await;
+            .map_err(|stopped| match stopped {
+                Stopped::Limit(failure) => failure,
+                Stopped::Request(during, error) => connection.explain(during, Some(&error)),
+            });
         // Ends the session (a DELETE) whatever the discovery found.
-        let _ = running.cancel().await;
-        discovery.map_err(|stopped| match stopped {
-            Stopped::Limit(failure) => failure,
-            Stopped::Request(during, error) => explain(during, Some(&error)),
-        })
+        let _ = connection.running.cancel().await;
+        discovery
     }
-}
-
-/// The stored credentials, on every request.
-fn transport_config(
-    server: &McpServerRecord,
-) -> Result<StreamableHttpClientTransportConfig, String> {
-    let headers: HashMap<HeaderName, HeaderValue> = credential_headers(server)?
-        .into_iter()
-        .filter_map(|(name, value)| Some((name?, value)))
-        .collect();
-    Ok(
-        StreamableHttpClientTransportConfig::with_uri(server.url.as_str())
-            .custom_headers(headers)
-            .max_json_response_size(MAX_LISTING_BYTES)
-            .max_sse_event_size(MAX_LISTING_BYTES),
-    )
 }
 
 /// Why a discovery stopped early.
@@ -328,85 +253,5 @@ fn entry_of(body: serde_json::Value) -> CatalogEntry {
             .unwrap_or_default(),
         description: text("description"),
         body,
-    }
-}
-
-/// A safe sentence for what went wrong during `during`, and its state: a
-/// refused address first (nothing was sent there), then what the transport
-/// saw, then what the client was told. The library's own messages are never
-/// used: they may quote the server's answer, which may echo what it was sent.
-fn explain(
-    during: &str,
-    refused: Option<String>,
-    observed: Option<Observed>,
-    error: Option<&ServiceError>,
-) -> Failure {
-    if let Some(why) = refused {
-        return Failure::new(ProbeState::RefusedAddress, why);
-    }
-    match observed {
-        Some(Observed::Refused) => {
-            return Failure::new(
-                ProbeState::Unauthorized,
-                format!("the server refused the stored credentials for {during}"),
-            );
-        }
-        Some(Observed::NoConnection) => {
-            return Failure::new(
-                ProbeState::Unreachable,
-                format!("cannot connect to the server for {during}"),
-            );
-        }
-        Some(Observed::TimedOut) => {
-            return Failure::new(
-                ProbeState::Timeout,
-                format!("no connection for {during} in time"),
-            );
-        }
-        Some(Observed::Status(status)) if status == 429 || status >= 500 => {
-            return Failure::new(
-                ProbeState::Unreachable,
-                format!("the server answered {during} with HTTP {status}"),
-            );
-        }
-        Some(Observed::Status(status)) => {
-            return Failure::new(
-                ProbeState::ProtocolError,
-                format!("the server answered {during} with HTTP {status}"),
-            );
-        }
-        Some(Observed::TooLarge) => {
-            return Failure::new(
-                ProbeState::ProtocolError,
-                format!(
-                    "the answer to {during} is larger than {} MiB",
-                    MAX_LISTING_BYTES / (1024 * 1024)
-                ),
-            );
-        }
-        Some(Observed::Tls(why)) => {
-            return Failure::new(
-                ProbeState::Unreachable,
-                format!("the TLS handshake for {during} failed: {why}"),
-            );
-        }
-        Some(Observed::NotMcp) | None => {}
-    }
-    match error {
-        Some(ServiceError::McpError(error)) => Failure::new(
-            ProbeState::ProtocolError,
-            format!(
-                "the server answered {during} with JSON-RPC error {}",
-                error.code.0
-            ),
-        ),
-        Some(ServiceError::Timeout { .. }) => Failure::new(
-            ProbeState::Timeout,
-            format!("no answer to {during} in time"),
-        ),
-        _ => Failure::new(
-            ProbeState::ProtocolError,
-            format!("the server's answer to {during} is not valid MCP over Streamable HTTP"),
-        ),
     }
 }

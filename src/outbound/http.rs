@@ -108,9 +108,9 @@ impl Refusals {
         }
     }
 
-    /// The first refusal, if any.
-    pub fn first(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|first| first.clone())
+    /// The first refusal since the last `take`, if any.
+    pub fn take(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|mut first| first.take())
     }
 }
 

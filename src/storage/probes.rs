@@ -99,6 +99,7 @@ impl McpServerRepository {
             },
         };
         let mut tool_count = previous.as_ref().map_or(0, |p| p.tool_count);
+        let mut catalog_replaced = false;
         if let Some(discovery) = &report.discovery {
             let catalog = &discovery.catalog;
             tool_count = count(catalog.tools.len());
@@ -117,6 +118,7 @@ impl McpServerRepository {
                     .saturating_add(1));
                 row.catalog_hash = Set(Some(hash));
                 replace_catalog(&txn, &id, |kind| catalog.entries(kind)).await?;
+                catalog_replaced = true;
             }
         }
         let health = Health::after(
@@ -145,6 +147,12 @@ impl McpServerRepository {
             super::health_checks::schedule(&txn, id, due_at).await?;
         }
         txn.commit().await?;
+        let was_ok = previous
+            .as_ref()
+            .is_some_and(|p| p.health.state == ProbeState::Ok);
+        if catalog_replaced || was_ok != (health.state == ProbeState::Ok) {
+            self.catalogs_changed();
+        }
         snapshot_of(&id, saved).map(Some)
     }
 
@@ -389,6 +397,90 @@ struct ToolRow {
     server_name: String,
 }
 
+/// Catalog rows of `kind` with their server's name, of active servers only.
+fn active_catalog(kind: CatalogKind) -> sea_orm::Select<catalog_entry::Entity> {
+    use catalog_entry::Column;
+    use sea_orm::RelationTrait;
+    catalog_entry::Entity::find()
+        .select_only()
+        .columns([
+            Column::ServerId,
+            Column::Position,
+            Column::Name,
+            Column::Description,
+            Column::Body,
+        ])
+        .column_as(mcp_server::Column::Name, "server_name")
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            catalog_entry::Relation::McpServer.def(),
+        )
+        .filter(Column::Kind.eq(kind.as_str()))
+        .filter(mcp_server::Column::Status.eq(crate::domain::ServerStatus::Active.as_str()))
+}
+
+/// Only servers whose health is ok and, with `only`, whose name's
+/// uniqueness key is one of those.
+fn usable(
+    select: sea_orm::Select<catalog_entry::Entity>,
+    only: Option<&[String]>,
+) -> sea_orm::Select<catalog_entry::Entity> {
+    use sea_orm::sea_query::Query;
+    let healthy = Query::select()
+        .column(server_health::Column::ServerId)
+        .from(server_health::Entity)
+        .and_where(server_health::Column::HealthState.eq(ProbeState::Ok.as_str()))
+        .to_owned();
+    let select = select.filter(catalog_entry::Column::ServerId.in_subquery(healthy));
+    match only {
+        Some(keys) => select.filter(mcp_server::Column::NameKey.is_in(keys.iter().cloned())),
+        None => select,
+    }
+}
+
+/// Rows after `after` in (server id, position) order.
+fn after_position(
+    select: sea_orm::Select<catalog_entry::Entity>,
+    after: Option<ToolSearchCursor>,
+) -> sea_orm::Select<catalog_entry::Entity> {
+    use catalog_entry::Column;
+    use sea_orm::Condition;
+    let select = select
+        .order_by_asc(Column::ServerId)
+        .order_by_asc(Column::Position);
+    let Some((server, position)) = after else {
+        return select;
+    };
+    select.filter(
+        Condition::any()
+            .add(Column::ServerId.gt(server.to_string()))
+            .add(
+                Condition::all()
+                    .add(Column::ServerId.eq(server.to_string()))
+                    .add(Column::Position.gt(to_i32(position as usize))),
+            ),
+    )
+}
+
+fn hit_of(row: ToolRow) -> Result<ToolHit, StorageError> {
+    let server_id: McpServerId = row
+        .server_id
+        .parse()
+        .map_err(|_| corrupt(&row.server_id, "server_id"))?;
+    let stored = stored_entry(
+        &row.server_id,
+        row.position,
+        row.name,
+        row.description,
+        &row.body,
+    )?;
+    Ok(ToolHit {
+        server_id,
+        server_name: row.server_name,
+        stored,
+    })
+}
+
 impl McpServerRepository {
     /// Tools of active servers whose name or description contains `text`
     /// (regardless of case), by server then the server's own order.
@@ -399,78 +491,58 @@ impl McpServerRepository {
         limit: u64,
     ) -> Result<Vec<ToolHit>, StorageError> {
         use catalog_entry::Column;
+        use sea_orm::Condition;
         use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-        use sea_orm::{Condition, RelationTrait};
-        let mut select = catalog_entry::Entity::find()
-            .select_only()
-            .columns([
-                Column::ServerId,
-                Column::Position,
-                Column::Name,
-                Column::Description,
-                Column::Body,
-            ])
-            .column_as(mcp_server::Column::Name, "server_name")
-            .join(
-                sea_orm::JoinType::InnerJoin,
-                catalog_entry::Relation::McpServer.def(),
-            )
-            .filter(Column::Kind.eq(CatalogKind::Tool.as_str()))
-            .filter(mcp_server::Column::Status.eq(crate::domain::ServerStatus::Active.as_str()))
-            .order_by_asc(Column::ServerId)
-            .order_by_asc(Column::Position)
-            .limit(limit);
-        if let Some((server, position)) = after {
-            select = select.filter(
-                Condition::any()
-                    .add(Column::ServerId.gt(server.to_string()))
-                    .add(
-                        Condition::all()
-                            .add(Column::ServerId.eq(server.to_string()))
-                            .add(Column::Position.gt(to_i32(position as usize))),
-                    ),
-            );
-        }
+        let mut select = after_position(active_catalog(CatalogKind::Tool), after).limit(limit);
         if let Some(text) = text.filter(|t| !t.is_empty()) {
             let pattern = format!("%{}%", super::repository::escape_like(&text.to_lowercase()));
+            let contains = |column: Column| {
+                Expr::expr(Func::lower(Expr::col((catalog_entry::Entity, column))))
+                    .like(LikeExpr::new(pattern.clone()).escape('\\'))
+            };
             select = select.filter(
                 Condition::any()
-                    .add(
-                        Expr::expr(Func::lower(Expr::col((
-                            catalog_entry::Entity,
-                            Column::Name,
-                        ))))
-                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
-                    )
-                    .add(
-                        Expr::expr(Func::lower(Expr::col((
-                            catalog_entry::Entity,
-                            Column::Description,
-                        ))))
-                        .like(LikeExpr::new(pattern).escape('\\')),
-                    ),
+                    .add(contains(Column::Name))
+                    .add(contains(Column::Description)),
             );
         }
         let rows = select.into_model::<ToolRow>().all(&self.reads).await?;
+        rows.into_iter().map(hit_of).collect()
+    }
+
+    /// A page of what the aggregate MCP endpoint serves of `kind`: the
+    /// catalogs of active, healthy servers (with `only`, of those servers).
+    pub async fn usable_catalog_page(
+        &self,
+        kind: CatalogKind,
+        only: Option<&[String]>,
+        after: Option<ToolSearchCursor>,
+        limit: u64,
+    ) -> Result<Vec<ToolHit>, StorageError> {
+        let select = after_position(usable(active_catalog(kind), only), after).limit(limit);
+        let rows = select.into_model::<ToolRow>().all(&self.reads).await?;
+        rows.into_iter().map(hit_of).collect()
+    }
+
+    /// The item of `kind` named `name` of the server whose name's uniqueness
+    /// key is `server_key`, if the aggregate endpoint serves it.
+    pub async fn usable_entry(
+        &self,
+        kind: CatalogKind,
+        only: Option<&[String]>,
+        server_key: &str,
+        name: &str,
+    ) -> Result<Option<ToolHit>, StorageError> {
+        let rows = usable(active_catalog(kind), only)
+            .filter(mcp_server::Column::NameKey.eq(server_key))
+            .filter(catalog_entry::Column::Name.eq(name))
+            .into_model::<ToolRow>()
+            .all(&self.reads)
+            .await?;
+        // Some collations compare without case; names are exact.
         rows.into_iter()
-            .map(|row| {
-                let server_id: McpServerId = row
-                    .server_id
-                    .parse()
-                    .map_err(|_| corrupt(&row.server_id, "server_id"))?;
-                let stored = stored_entry(
-                    &row.server_id,
-                    row.position,
-                    row.name,
-                    row.description,
-                    &row.body,
-                )?;
-                Ok(ToolHit {
-                    server_id,
-                    server_name: row.server_name,
-                    stored,
-                })
-            })
-            .collect()
+            .find(|row| row.name == name)
+            .map(hit_of)
+            .transpose()
     }
 }

@@ -78,6 +78,9 @@ pub struct McpServerRepository {
     /// SQLite's creates go through one writer that commits them in groups.
     group_commit: Option<GroupCommit>,
     recent: RecentRecords,
+    /// Bumped whenever what the aggregate MCP endpoint serves may have
+    /// changed: a catalog, a health, a record updated or deleted.
+    catalog_changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl McpServerRepository {
@@ -90,6 +93,7 @@ impl McpServerRepository {
             boxer: Arc::new(SecretBoxer::new(&SecretKey::generate())),
             group_commit: None,
             recent: RecentRecords::default(),
+            catalog_changes: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -104,6 +108,7 @@ impl McpServerRepository {
             boxer: Arc::new(boxer),
             group_commit,
             recent: RecentRecords::default(),
+            catalog_changes: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -111,6 +116,16 @@ impl McpServerRepository {
     /// so that every replica can open it (the gateway's session ids).
     pub fn secret_boxer(&self) -> Arc<SecretBoxer> {
         Arc::clone(&self.boxer)
+    }
+
+    /// Changes when what the aggregate MCP endpoint serves may have changed
+    /// (in this process; another replica's changes are not seen).
+    pub fn watch_catalogs(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.catalog_changes.subscribe()
+    }
+
+    pub(super) fn catalogs_changed(&self) {
+        self.catalog_changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// The connection pool's figures, for /metrics.
@@ -348,6 +363,7 @@ impl McpServerRepository {
                 .map_err(|err| unique_name_violation(err, &next.name))?;
             if result.rows_affected == 1 {
                 self.recent.forget(&id);
+                self.catalogs_changed();
                 return Ok(next);
             }
             if condition.is_some() {
@@ -376,6 +392,7 @@ impl McpServerRepository {
             self.forget_probes(&txn, &id).await?;
             txn.commit().await?;
             self.recent.forget(&id);
+            self.catalogs_changed();
             return Ok(());
         }
         drop(txn);

@@ -1,0 +1,589 @@
+//! `/mcp`: one MCP server (rmcp's server side, Streamable HTTP) whose tools
+//! and prompts are those of every active registered server whose health is
+//! ok, named `{server}__{item}` (see `names`), and whose resources are theirs
+//! under their own URIs. `?servers=a,b` narrows the set. A call goes to its
+//! server with the stored credentials, through a session this agent session
+//! opened there; progress comes back as it is sent; a cancelled call is
+//! cancelled upstream; every `tools/call` is audited.
+
+mod names;
+mod upstreams;
+
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
+    ErrorCode, GetPromptRequest, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
+    Implementation, InitializeRequestParams, InitializeResult, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ProtocolVersion, ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, ServerCapabilities, ServerConfig, ServerResult,
+};
+use rmcp::service::{NotificationContext, RequestContext, RoleServer};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{ErrorData as McpError, ServerHandler};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+use super::relay::{CallAudit, Redactor, audit_call};
+use super::{Gateway, GatewayError, MAX_MESSAGE_BYTES};
+use crate::access::Caller;
+use crate::domain::{CatalogKind, McpServerId, McpServerRecord, ProbeState, ServerStatus};
+use crate::storage::{ToolHit, ToolSearchCursor};
+use names::{public_name, split_plain};
+use upstreams::{CallFailure, Upstreams};
+
+pub use names::MAX_NAME;
+
+/// Items per page of a list.
+const PAGE: u64 = 500;
+/// Changes that come together make one notice.
+const NOTICE_DELAY: Duration = Duration::from_millis(500);
+
+/// The agent's address, for the audit log; the HTTP layer puts it in the
+/// request's extensions beside the `Caller`.
+#[derive(Debug, Clone)]
+pub struct AgentAddress(pub String);
+
+pub type AggregateService = StreamableHttpService<AggregateSession, LocalSessionManager>;
+
+/// The `/mcp` service. `loopback_only`: no tokens are configured, so only
+/// loopback callers get here, and the `Host` header must name loopback too
+/// (a browser tricked by DNS rebinding would name another host).
+pub fn service(gateway: Arc<Gateway>, loopback_only: bool) -> AggregateService {
+    let mut config = StreamableHttpServerConfig::default()
+        .with_max_request_body_bytes(MAX_MESSAGE_BYTES)
+        .with_sse_keep_alive(Some(Duration::from_secs(15)));
+    if !loopback_only {
+        config = config.disable_allowed_hosts();
+    }
+    StreamableHttpService::new(
+        move || Ok(AggregateSession::new(Arc::clone(&gateway))),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    )
+}
+
+/// One agent's session with `/mcp`.
+pub struct AggregateSession {
+    gateway: Arc<Gateway>,
+    /// The token that opened the session: no other may use it.
+    owner: OnceLock<String>,
+    upstreams: Upstreams,
+    /// Ends the task that tells the agent about catalog changes.
+    stop_notices: CancellationToken,
+    _stop_notices_on_drop: DropGuard,
+}
+
+/// Who asks, and what they may see, from the HTTP request under a message.
+struct Asker {
+    caller: Caller,
+    source: String,
+    /// Uniqueness keys of the servers named by `?servers=`, if given.
+    only: Option<Vec<String>>,
+}
+
+impl AggregateSession {
+    fn new(gateway: Arc<Gateway>) -> Self {
+        let stop_notices = CancellationToken::new();
+        Self {
+            gateway,
+            owner: OnceLock::new(),
+            upstreams: Upstreams::default(),
+            _stop_notices_on_drop: stop_notices.clone().drop_guard(),
+            stop_notices,
+        }
+    }
+
+    fn asker(&self, context: &RequestContext<RoleServer>) -> Result<Asker, McpError> {
+        let parts = context
+            .extensions
+            .get::<http::request::Parts>()
+            .ok_or_else(|| McpError::internal_error("the HTTP request is missing", None))?;
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| McpError::internal_error("the caller is unknown", None))?;
+        if let Some(owner) = self.owner.get()
+            && *owner != caller.name
+        {
+            return Err(rpc_error(&GatewayError::UnknownSession));
+        }
+        let source = parts
+            .extensions
+            .get::<AgentAddress>()
+            .map_or_else(String::new, |address| address.0.clone());
+        let only = parts.uri.query().and_then(|query| {
+            url::form_urlencoded::parse(query.as_bytes())
+                .find(|(key, _)| key == "servers")
+                .map(|(_, names)| {
+                    names
+                        .split(',')
+                        .map(|name| name.trim().to_lowercase())
+                        .filter(|name| !name.is_empty())
+                        .collect()
+                })
+        });
+        Ok(Asker {
+            caller,
+            source,
+            only,
+        })
+    }
+
+    /// A page of `kind` as the agent sees it: names mapped (`rename`), JSON
+    /// as each server wrote it otherwise.
+    async fn list<T: DeserializeOwned + Default>(
+        &self,
+        kind: CatalogKind,
+        field: &str,
+        request: Option<PaginatedRequestParams>,
+        context: &RequestContext<RoleServer>,
+        rename: bool,
+    ) -> Result<T, McpError> {
+        let asker = self.asker(context)?;
+        let after = request
+            .and_then(|request| request.cursor)
+            .map(|cursor| parse_cursor(&cursor))
+            .transpose()?;
+        let mut hits = self
+            .gateway
+            .repository
+            .usable_catalog_page(kind, asker.only.as_deref(), after, PAGE + 1)
+            .await
+            .map_err(|_| rpc_error(&GatewayError::Storage))?;
+        let next = (hits.len() as u64 > PAGE).then(|| {
+            hits.truncate(PAGE as usize);
+            hits.last().map(cursor_of)
+        });
+        let items: Vec<Value> = hits
+            .into_iter()
+            .map(|hit| {
+                let mut body = hit.stored.entry.body;
+                if rename && let Some(object) = body.as_object_mut() {
+                    object.insert(
+                        "name".to_owned(),
+                        Value::String(public_name(&hit.server_name, &hit.stored.entry.name)),
+                    );
+                }
+                body
+            })
+            .collect();
+        let mut page = json!({ field: items });
+        if let Some(Some(next)) = next {
+            page["nextCursor"] = Value::String(next);
+        }
+        serde_json::from_value(page).map_err(|_| {
+            McpError::internal_error("a stored catalog item is no longer valid MCP", None)
+        })
+    }
+
+    /// The item of `kind` an agent names, among what it may see.
+    async fn resolve(
+        &self,
+        kind: CatalogKind,
+        name: &str,
+        asker: &Asker,
+    ) -> Result<ToolHit, McpError> {
+        let repository = &self.gateway.repository;
+        let unknown = || {
+            McpError::invalid_params(
+                format!(
+                    "unknown {}: {name} (the registry serves those of active servers whose health is ok)",
+                    kind.as_str()
+                ),
+                Some(json!({"reason": "unknown_name"})),
+            )
+        };
+        let storage = |_| rpc_error(&GatewayError::Storage);
+        if let Some((server, item)) = split_plain(name) {
+            let hit = repository
+                .usable_entry(kind, asker.only.as_deref(), &server.to_lowercase(), item)
+                .await
+                .map_err(storage)?
+                .filter(|hit| public_name(&hit.server_name, item) == name);
+            return hit.ok_or_else(unknown);
+        }
+        // A hashed name: seek it, a page at a time.
+        let mut found: Option<ToolHit> = None;
+        let mut after: Option<ToolSearchCursor> = None;
+        loop {
+            let page = repository
+                .usable_catalog_page(kind, asker.only.as_deref(), after, PAGE)
+                .await
+                .map_err(storage)?;
+            for hit in &page {
+                if public_name(&hit.server_name, &hit.stored.entry.name) != name {
+                    continue;
+                }
+                if let Some(first) = &found {
+                    tracing::warn!(
+                        name,
+                        first = %first.server_id,
+                        second = %hit.server_id,
+                        "two items share a hashed name on /mcp; neither is served"
+                    );
+                    return Err(McpError::invalid_params(
+                        format!(
+                            "{name} names two items; call them through /v1/mcp-servers/{{id}}/mcp"
+                        ),
+                        Some(json!({"reason": "ambiguous_name"})),
+                    ));
+                }
+                found = Some(hit.clone());
+            }
+            match page.last() {
+                Some(last) if page.len() as u64 == PAGE => after = Some(cursor_key(last)),
+                _ => return found.ok_or_else(unknown),
+            }
+        }
+    }
+
+    /// The record to call, if it may be called.
+    async fn record(&self, id: McpServerId) -> Result<Arc<McpServerRecord>, McpError> {
+        let record = self
+            .gateway
+            .repository
+            .find_recent(id)
+            .await
+            .map_err(|_| rpc_error(&GatewayError::Storage))?
+            .ok_or_else(|| rpc_error(&GatewayError::UnknownServer))?;
+        if record.status != ServerStatus::Active {
+            return Err(rpc_error(&GatewayError::Disabled));
+        }
+        Ok(record)
+    }
+
+    /// Sends `request` to the server of `record` within the gateway's limits;
+    /// the answer has the server's secrets redacted.
+    async fn forward(
+        &self,
+        record: &McpServerRecord,
+        request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<ServerResult, (McpError, &'static str)> {
+        let settings = &self.gateway.settings;
+        let _slot = self
+            .gateway
+            .slot(record.id)
+            .await
+            .map_err(|error| (rpc_error(&error), error.reason()))?;
+        let redactor = Redactor::new(record.secret_values().map(str::as_bytes));
+        let result = self
+            .upstreams
+            .call(record, request, context, settings)
+            .await;
+        match result {
+            Ok(result) => redacted(&redactor, &result).ok_or((
+                McpError::internal_error("the answer could not be passed on", None),
+                "error",
+            )),
+            Err(failure) => Err(self.explain(failure, &redactor)),
+        }
+    }
+
+    fn explain(&self, failure: CallFailure, redactor: &Redactor) -> (McpError, &'static str) {
+        let error = match failure {
+            CallFailure::Rpc(mut error) => {
+                let message = redactor.redact(Bytes::from(error.message.to_string()));
+                error.message = Cow::Owned(String::from_utf8_lossy(&message).into_owned());
+                error.data = error.data.and_then(|data| redacted(redactor, &data));
+                return (error, "error");
+            }
+            CallFailure::Timeout => {
+                GatewayError::Timeout(self.gateway.settings.call_timeout.as_secs())
+            }
+            CallFailure::Cancelled => {
+                return (McpError::internal_error("cancelled", None), "cancelled");
+            }
+            CallFailure::Upstream(failure) => match failure.state {
+                ProbeState::Unauthorized => GatewayError::CredentialsRefused(failure.error),
+                ProbeState::RefusedAddress => GatewayError::RefusedAddress(failure.error),
+                ProbeState::Timeout => {
+                    GatewayError::Timeout(self.gateway.settings.call_timeout.as_secs())
+                }
+                _ => GatewayError::Unreachable(failure.error),
+            },
+        };
+        (rpc_error(&error), error.reason())
+    }
+
+    /// Tells the agent when what it may list changes, until the session ends.
+    fn watch_catalogs(&self, peer: rmcp::service::Peer<RoleServer>) {
+        let mut changes = self.gateway.repository.watch_catalogs();
+        let stop = self.stop_notices.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    changed = changes.changed() => if changed.is_err() { return },
+                }
+                tokio::time::sleep(NOTICE_DELAY).await;
+                changes.mark_unchanged();
+                let sent = peer.notify_tool_list_changed().await.is_ok()
+                    && peer.notify_prompt_list_changed().await.is_ok()
+                    && peer.notify_resource_list_changed().await.is_ok();
+                if !sent {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+impl ServerHandler for AggregateSession {
+    fn get_info(&self) -> ServerConfig {
+        let mut capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .enable_prompts()
+            .enable_prompts_list_changed()
+            .enable_resources()
+            .enable_resources_list_changed()
+            .build();
+        capabilities.completions = None;
+        InitializeResult::new(capabilities)
+            .with_server_info(Implementation::new(
+                "mcp-registry",
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(
+                "The tools and prompts of every active MCP server registered here whose \
+                 health is ok, named {server}__{name}; resources keep their URIs.",
+            )
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        // Sessions (and so list-changed notices) end with 2025-11-25.
+        Cow::Borrowed(ProtocolVersion::known_up_to(
+            &ProtocolVersion::LATEST_WITH_INITIALIZE,
+        ))
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, McpError> {
+        let asker = self.asker(&context)?;
+        let _ = self.owner.set(asker.caller.name);
+        context.peer.set_peer_info(request.clone());
+        self.negotiate_initialize(&request)
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.watch_catalogs(context.peer);
+    }
+
+    async fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        self.list(CatalogKind::Tool, "tools", request, &context, true)
+            .await
+    }
+
+    async fn call_tool(
+        &self,
+        mut request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let asker = self.asker(&context)?;
+        let started = Instant::now();
+        let audit = |server: String, tool: &str, outcome: &str| {
+            audit_call(
+                &CallAudit {
+                    actor: asker.caller.name.clone(),
+                    source: asker.source.clone(),
+                    server,
+                    tool: tool.to_owned(),
+                },
+                started.elapsed(),
+                outcome,
+            );
+        };
+        let hit = match self.resolve(CatalogKind::Tool, &request.name, &asker).await {
+            Ok(hit) => hit,
+            Err(error) => {
+                audit(String::new(), &request.name, "unknown_tool");
+                return Err(error);
+            }
+        };
+        let tool = hit.stored.entry.name.clone();
+        let server = hit.server_id.to_string();
+        let record = match self.record(hit.server_id).await {
+            Ok(record) => record,
+            Err(error) => {
+                audit(server, &tool, "disabled");
+                return Err(error);
+            }
+        };
+        request.name = Cow::Owned(tool.clone());
+        let call = ClientRequest::CallToolRequest(CallToolRequest::new(request));
+        match self.forward(&record, call, &context).await {
+            Ok(ServerResult::CallToolResult(result)) => {
+                let outcome = if result.is_error == Some(true) {
+                    "tool_error"
+                } else {
+                    "ok"
+                };
+                audit(server, &tool, outcome);
+                Ok(CallToolResponse::Complete(result))
+            }
+            Ok(other) => {
+                audit(server, &tool, "error");
+                Ok(CallToolResponse::Complete(unexpected::<CallToolResult>(
+                    other,
+                )?))
+            }
+            Err((error, outcome)) => {
+                audit(server, &tool, outcome);
+                Err(error)
+            }
+        }
+    }
+
+    async fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        self.list(CatalogKind::Prompt, "prompts", request, &context, true)
+            .await
+    }
+
+    async fn get_prompt(
+        &self,
+        mut request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        let asker = self.asker(&context)?;
+        let hit = self
+            .resolve(CatalogKind::Prompt, &request.name, &asker)
+            .await?;
+        let record = self.record(hit.server_id).await?;
+        request.name = hit.stored.entry.name;
+        let get = ClientRequest::GetPromptRequest(GetPromptRequest::new(request));
+        match self.forward(&record, get, &context).await {
+            Ok(ServerResult::GetPromptResult(result)) => Ok(GetPromptResponse::Complete(result)),
+            Ok(other) => Ok(GetPromptResponse::Complete(unexpected::<GetPromptResult>(
+                other,
+            )?)),
+            Err((error, _)) => Err(error),
+        }
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        self.list(CatalogKind::Resource, "resources", request, &context, false)
+            .await
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        // A URI made from a template names no server: templates are served
+        // through each server's own endpoint only.
+        Ok(ListResourceTemplatesResult::default())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let asker = self.asker(&context)?;
+        let server = self.resource_server(&request.uri, &asker).await?;
+        let record = self.record(server).await?;
+        let read = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request));
+        match self.forward(&record, read, &context).await {
+            Ok(ServerResult::ReadResourceResult(result)) => {
+                Ok(ReadResourceResponse::Complete(result))
+            }
+            Ok(other) => Ok(ReadResourceResponse::Complete(unexpected::<
+                ReadResourceResult,
+            >(other)?)),
+            Err((error, _)) => Err(error),
+        }
+    }
+}
+
+impl AggregateSession {
+    /// The first server (in id order) listing the resource `uri`.
+    async fn resource_server(&self, uri: &str, asker: &Asker) -> Result<McpServerId, McpError> {
+        let mut after: Option<ToolSearchCursor> = None;
+        loop {
+            let page = self
+                .gateway
+                .repository
+                .usable_catalog_page(CatalogKind::Resource, asker.only.as_deref(), after, PAGE)
+                .await
+                .map_err(|_| rpc_error(&GatewayError::Storage))?;
+            if let Some(hit) = page
+                .iter()
+                .find(|hit| hit.stored.entry.body.get("uri").and_then(Value::as_str) == Some(uri))
+            {
+                return Ok(hit.server_id);
+            }
+            match page.last() {
+                Some(last) if page.len() as u64 == PAGE => after = Some(cursor_key(last)),
+                _ => {
+                    return Err(McpError::resource_not_found(
+                        format!("no listed resource has the URI {uri}"),
+                        None,
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn rpc_error(error: &GatewayError) -> McpError {
+    McpError::new(
+        ErrorCode(i32::try_from(error.code()).unwrap_or(-32603)),
+        error.to_string(),
+        Some(json!({"reason": error.reason()})),
+    )
+}
+
+/// `value` with every stored secret of the server replaced, as `T`.
+fn redacted<T: Serialize + DeserializeOwned>(redactor: &Redactor, value: &T) -> Option<T> {
+    let bytes = serde_json::to_vec(value).ok()?;
+    serde_json::from_slice(&redactor.redact(Bytes::from(bytes))).ok()
+}
+
+/// An answer of another kind than asked for.
+fn unexpected<T>(_: ServerResult) -> Result<T, McpError> {
+    Err(McpError::internal_error(
+        "the MCP server answered with another kind of result",
+        Some(json!({"reason": "unreachable"})),
+    ))
+}
+
+fn cursor_key(hit: &ToolHit) -> ToolSearchCursor {
+    (hit.server_id, hit.stored.position)
+}
+
+fn cursor_of(hit: &ToolHit) -> String {
+    format!("{}.{}", hit.server_id, hit.stored.position)
+}
+
+fn parse_cursor(cursor: &str) -> Result<ToolSearchCursor, McpError> {
+    cursor
+        .split_once('.')
+        .and_then(|(id, position)| Some((id.parse().ok()?, position.parse().ok()?)))
+        .ok_or_else(|| McpError::invalid_params("the cursor is not one this server gave", None))
+}

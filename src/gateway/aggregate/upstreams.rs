@@ -1,0 +1,194 @@
+//! The sessions one agent's session holds with the registered servers it
+//! uses: opened at its first call to each, with the stored credentials, and
+//! reopened when the record changes (a new key, a new URL).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rmcp::model::{
+    CancelledNotificationParam, ClientConfig, ClientRequest, ProgressNotificationParam,
+    ProgressToken, ServerResult,
+};
+use rmcp::service::{
+    NotificationContext, Peer, PeerRequestOptions, RequestContext, RoleClient, RoleServer,
+};
+use rmcp::{ClientHandler, ServiceError};
+
+use super::super::GatewaySettings;
+
+use crate::domain::{McpServerId, McpServerRecord, ProbeState};
+use crate::mcp::{Connection, Failure, client_config, connect};
+use crate::outbound::OutboundSettings;
+
+/// Why a request to an upstream got no answer, in words safe to show.
+#[derive(Debug)]
+pub enum CallFailure {
+    /// The upstream answered with a JSON-RPC error: passed on as it is.
+    Rpc(rmcp::ErrorData),
+    /// The connection failed: what the probe would report.
+    Upstream(Failure),
+    Timeout,
+    /// The agent cancelled the request, or went away.
+    Cancelled,
+}
+
+/// Progress tokens of calls under way: the upstream's (rmcp numbers them
+/// itself) to the agent's.
+type ProgressTokens = Arc<Mutex<HashMap<ProgressToken, ProgressToken>>>;
+
+/// Our side of a session with an upstream: passes its progress notifications
+/// on to the agent, under the agent's own token.
+#[derive(Clone)]
+struct Forwarder {
+    agent: Peer<RoleServer>,
+    progress: ProgressTokens,
+}
+
+impl ClientHandler for Forwarder {
+    fn get_info(&self) -> ClientConfig {
+        client_config()
+    }
+
+    async fn on_progress(
+        &self,
+        mut params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        let agents = self
+            .progress
+            .lock()
+            .ok()
+            .and_then(|tokens| tokens.get(&params.progress_token).cloned());
+        if let Some(token) = agents {
+            params.progress_token = token;
+            let _ = self.agent.notify_progress(params).await;
+        }
+    }
+}
+
+struct Open {
+    /// The record's version the session was opened with.
+    version: i64,
+    connection: Connection<Forwarder>,
+}
+
+/// One agent session's upstream sessions, by server.
+#[derive(Default)]
+pub struct Upstreams {
+    open: tokio::sync::Mutex<HashMap<McpServerId, Arc<Open>>>,
+    progress: ProgressTokens,
+}
+
+impl Upstreams {
+    async fn session(
+        &self,
+        server: &McpServerRecord,
+        agent: &Peer<RoleServer>,
+        outbound: &OutboundSettings,
+    ) -> Result<Arc<Open>, CallFailure> {
+        if let Some(open) = self.open.lock().await.get(&server.id)
+            && open.version == server.version
+        {
+            return Ok(Arc::clone(open));
+        }
+        let forwarder = Forwarder {
+            agent: agent.clone(),
+            progress: Arc::clone(&self.progress),
+        };
+        let connection = connect(forwarder, server, outbound)
+            .await
+            .map_err(CallFailure::Upstream)?;
+        let open = Arc::new(Open {
+            version: server.version,
+            connection,
+        });
+        // A session opened with an older record closes when dropped here.
+        self.open.lock().await.insert(server.id, Arc::clone(&open));
+        Ok(open)
+    }
+
+    /// Sends `request`, made for the agent's request `context`, to `server`
+    /// and waits for its answer, within the call timeout and until the agent
+    /// cancels; an unanswered request is cancelled upstream.
+    pub async fn call(
+        &self,
+        server: &McpServerRecord,
+        request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+        settings: &GatewaySettings,
+    ) -> Result<ServerResult, CallFailure> {
+        let (cancelled, timeout) = (&context.ct, settings.call_timeout);
+        let progress = context.meta.get_progress_token();
+        let open = self
+            .session(server, &context.peer, &settings.outbound)
+            .await?;
+        let peer = open.connection.running.peer().clone();
+        let during = request.method().to_owned();
+        let handle = match peer
+            .send_request_with_option(request, PeerRequestOptions::no_options())
+            .await
+        {
+            Ok(handle) => handle,
+            Err(error) => return Err(self.failed(server, &open, &during, error).await),
+        };
+        let (id, upstream_token) = (handle.id.clone(), handle.progress_token.clone());
+        if let (Some(token), Ok(mut tokens)) = (progress, self.progress.lock()) {
+            tokens.insert(upstream_token.clone(), token);
+        }
+        let outcome = tokio::select! {
+            answer = handle.await_response() => Some(answer),
+            () = cancelled.cancelled() => None,
+            () = tokio::time::sleep(timeout) => None,
+        };
+        if let Ok(mut tokens) = self.progress.lock() {
+            tokens.remove(&upstream_token);
+        }
+        match outcome {
+            Some(Ok(result)) => Ok(result),
+            Some(Err(ServiceError::McpError(error))) => Err(CallFailure::Rpc(error)),
+            Some(Err(error)) => Err(self.failed(server, &open, &during, error).await),
+            None => {
+                // A courtesy to the upstream: it may stop working for nobody.
+                let reason = if cancelled.is_cancelled() {
+                    "the agent cancelled the request"
+                } else {
+                    "the registry's call timeout passed"
+                };
+                let notice = CancelledNotificationParam::new(Some(id), Some(reason.to_owned()));
+                tokio::spawn(async move {
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(5), peer.notify_cancelled(notice))
+                            .await;
+                });
+                Err(if cancelled.is_cancelled() {
+                    CallFailure::Cancelled
+                } else {
+                    CallFailure::Timeout
+                })
+            }
+        }
+    }
+
+    /// Explains a failed connection and forgets it: the next call opens anew.
+    async fn failed(
+        &self,
+        server: &McpServerRecord,
+        open: &Arc<Open>,
+        during: &str,
+        error: ServiceError,
+    ) -> CallFailure {
+        let mut sessions = self.open.lock().await;
+        if sessions
+            .get(&server.id)
+            .is_some_and(|current| Arc::ptr_eq(current, open))
+        {
+            sessions.remove(&server.id);
+        }
+        let failure = open.connection.explain(during, Some(&error));
+        match failure.state {
+            ProbeState::Timeout => CallFailure::Timeout,
+            _ => CallFailure::Upstream(failure),
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! A connection to a registered server: Streamable HTTP through the checked
+//! outbound client, with the stored credentials on every request, and what
+//! went wrong explained in words safe to show (the probe's report, the
+//! gateway's errors).
+
+use std::collections::HashMap;
+
+use http::{HeaderName, HeaderValue};
+use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProtocolVersion};
+use rmcp::service::{ClientInitializeError, RoleClient, RunningService, ServiceError};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::{ClientHandler, ServiceExt};
+
+use super::MAX_LISTING_BYTES;
+use super::observed::{Observed, ObservedClient, Watch};
+use crate::domain::{McpServerRecord, ProbeState};
+use crate::outbound::{
+    OutboundClient, OutboundError, OutboundSettings, Refusals, credential_headers, resolve_checked,
+};
+
+/// Why a conversation ended early, in words safe to show.
+#[derive(Debug)]
+pub struct Failure {
+    pub state: ProbeState,
+    pub error: String,
+}
+
+impl Failure {
+    pub fn new(state: ProbeState, error: impl Into<String>) -> Self {
+        Self {
+            state,
+            error: error.into(),
+        }
+    }
+}
+
+/// How the registry introduces itself to the servers it talks to.
+pub fn client_config() -> ClientConfig {
+    ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("mcp-registry", env!("CARGO_PKG_VERSION")),
+    )
+    // The newest revision that still begins with `initialize`; servers of
+    // earlier revisions answer with theirs, and the client accepts it.
+    .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
+}
+
+/// An initialized session with a registered server.
+pub struct Connection<H: ClientHandler> {
+    pub running: RunningService<RoleClient, H>,
+    refusals: Refusals,
+    watch: Watch,
+}
+
+impl<H: ClientHandler> Connection<H> {
+    /// What went wrong with `during`, from what the transport saw since the
+    /// last explanation and the error the client got.
+    pub fn explain(&self, during: &str, error: Option<&ServiceError>) -> Failure {
+        explain(during, self.refusals.take(), self.watch.take(), error)
+    }
+}
+
+/// Opens a session with `server` (`initialize`, then `initialized`) as `handler`.
+pub async fn connect<H: ClientHandler>(
+    handler: H,
+    server: &McpServerRecord,
+    outbound: &OutboundSettings,
+) -> Result<Connection<H>, Failure> {
+    // Literal addresses never reach the resolver: check them (and the
+    // name, once) before anything is sent.
+    resolve_checked(&server.url, &outbound.policy)
+        .await
+        .map_err(|error| match error {
+            OutboundError::Refused { why, .. } => Failure::new(ProbeState::RefusedAddress, why),
+            other => Failure::new(ProbeState::Unreachable, other.to_string()),
+        })?;
+    let client = OutboundClient::new(outbound).map_err(|_| {
+        Failure::new(
+            ProbeState::Unreachable,
+            "the HTTP client could not be built",
+        )
+    })?;
+    let refusals = client.refusals.clone();
+    let http = ObservedClient::new(client.http);
+    let watch = http.watch();
+    let config =
+        transport_config(server).map_err(|why| Failure::new(ProbeState::ProtocolError, why))?;
+    let transport = StreamableHttpClientTransport::with_client(http, config);
+    match handler.serve(transport).await {
+        Ok(running) => Ok(Connection {
+            running,
+            refusals,
+            watch,
+        }),
+        Err(ClientInitializeError::JsonRpcError(data)) => Err(explain(
+            "initialize",
+            refusals.take(),
+            watch.take(),
+            Some(&ServiceError::McpError(data)),
+        )),
+        Err(_) => Err(explain("initialize", refusals.take(), watch.take(), None)),
+    }
+}
+
+/// The stored credentials, on every request.
+pub fn transport_config(
+    server: &McpServerRecord,
+) -> Result<StreamableHttpClientTransportConfig, String> {
+    let headers: HashMap<HeaderName, HeaderValue> = credential_headers(server)?
+        .into_iter()
+        .filter_map(|(name, value)| Some((name?, value)))
+        .collect();
+    Ok(
+        StreamableHttpClientTransportConfig::with_uri(server.url.as_str())
+            .custom_headers(headers)
+            .max_json_response_size(MAX_LISTING_BYTES)
+            .max_sse_event_size(MAX_LISTING_BYTES),
+    )
+}
+
+/// A safe sentence for what went wrong during `during`, and its state: a
+/// refused address first (nothing was sent there), then what the transport
+/// saw, then what the client was told. The library's own messages are never
+/// used: they may quote the server's answer, which may echo what it was sent.
+fn explain(
+    during: &str,
+    refused: Option<String>,
+    observed: Option<Observed>,
+    error: Option<&ServiceError>,
+) -> Failure {
+    if let Some(why) = refused {
+        return Failure::new(ProbeState::RefusedAddress, why);
+    }
+    match observed {
+        Some(Observed::Refused) => {
+            return Failure::new(
+                ProbeState::Unauthorized,
+                format!("the server refused the stored credentials for {during}"),
+            );
+        }
+        Some(Observed::NoConnection) => {
+            return Failure::new(
+                ProbeState::Unreachable,
+                format!("cannot connect to the server for {during}"),
+            );
+        }
+        Some(Observed::TimedOut) => {
+            return Failure::new(
+                ProbeState::Timeout,
+                format!("no connection for {during} in time"),
+            );
+        }
+        Some(Observed::Status(status)) if status == 429 || status >= 500 => {
+            return Failure::new(
+                ProbeState::Unreachable,
+                format!("the server answered {during} with HTTP {status}"),
+            );
+        }
+        Some(Observed::Status(status)) => {
+            return Failure::new(
+                ProbeState::ProtocolError,
+                format!("the server answered {during} with HTTP {status}"),
+            );
+        }
+        Some(Observed::TooLarge) => {
+            return Failure::new(
+                ProbeState::ProtocolError,
+                format!(
+                    "the answer to {during} is larger than {} MiB",
+                    MAX_LISTING_BYTES / (1024 * 1024)
+                ),
+            );
+        }
+        Some(Observed::Tls(why)) => {
+            return Failure::new(
+                ProbeState::Unreachable,
+                format!("the TLS handshake for {during} failed: {why}"),
+            );
+        }
+        Some(Observed::NotMcp) | None => {}
+    }
+    match error {
+        Some(ServiceError::McpError(error)) => Failure::new(
+            ProbeState::ProtocolError,
+            format!(
+                "the server answered {during} with JSON-RPC error {}",
+                error.code.0
+            ),
+        ),
+        Some(ServiceError::Timeout { .. }) => Failure::new(
+            ProbeState::Timeout,
+            format!("no answer to {during} in time"),
+        ),
+        _ => Failure::new(
+            ProbeState::ProtocolError,
+            format!("the server's answer to {during} is not valid MCP over Streamable HTTP"),
+        ),
+    }
+}
