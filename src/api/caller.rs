@@ -28,7 +28,9 @@ impl<'a> ApiExtractor<'a> for Authenticated {
                 ty: "http",
                 description: Some(
                     "An API token: MCP_REGISTRY_API_TOKEN, or one from the tokens file. \
-                     Read-scope tokens may only GET.",
+                     Scopes: read may GET records and catalogs; use may GET catalogs and talk \
+                     MCP at /mcp and /v1/mcp-servers/{id}/mcp, not read records; write may do \
+                     everything.",
                 ),
                 name: None,
                 key_in: None,

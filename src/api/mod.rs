@@ -63,7 +63,7 @@ use crate::metrics::Metrics;
 use crate::storage::McpServerRepository;
 
 const TITLE: &str = "mcp-registry";
-const DESCRIPTION: &str = "A registry of remote MCP (Model Context Protocol) servers, their URL, credentials and headers, so that agents can later use their tools. Secrets (api_key and credential header values) are write-only and encrypted at rest.";
+const DESCRIPTION: &str = "A registry of remote MCP (Model Context Protocol) servers, their URL, credentials and headers, so that agents can later use their tools. Secrets (api_key and credential header values) are write-only and encrypted at rest. Agents use the registered servers' tools through the registry over MCP (Streamable HTTP, outside this document's operations; see the README): /v1/mcp-servers/{id}/mcp passes one server through with its stored credentials, and /mcp serves every active server whose health is ok as one, its tools named {server}__{tool}. Both take a use or write token.";
 
 type Apis = (McpServersApi, ProbesApi);
 
