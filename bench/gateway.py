@@ -7,7 +7,8 @@
      each, against two upstreams: a standard-library MCP server answering
      JSON (counting.py, cheap, so the gateway's own cost shows) and PyPI
      `mcp`'s low-level server under uvicorn answering with event streams
-     (gateway_peer.py, as agents meet them).
+     (gateway_peer.py, as agents meet them). The same call through /mcp is
+     measured beside them (no goal).
   2. 1,000 idle sessions held open through the gateway, each initialized and
      with the GET stream an SDK client opens, against gateway_peer.py: the
      registry's peak RSS (VmHWM).
@@ -64,10 +65,11 @@ def open_session(port, path):
     return session
 
 
-def load(port, path, duration, concurrency):
+def load(port, path, tool, duration, concurrency):
     session = open_session(port, path)
     os.environ["MCP_SESSION"] = session or ""
     os.environ["MCP_TOKEN"] = TOKEN
+    os.environ["MCP_TOOL"] = tool
     return wrk(f"http://127.0.0.1:{port}{path}", concurrency, duration, BENCH / "mcp_call.lua")
 
 
@@ -83,14 +85,16 @@ def bench_calls(label, peer_command, peer_path, duration):
         time.sleep(1)  # the probe queued by the create
         registry_port = int(url.rsplit(":", 1)[1])
         gateway_path = f"/v1/mcp-servers/{server_id}/mcp"
-        sides = {"direct": (peer_port, peer_path), "through the gateway": (registry_port, gateway_path)}
-        for port, path in sides.values():  # warm-up
-            load(port, path, 2, CONCURRENCY)
+        sides = {"direct": (peer_port, peer_path, "echo"),
+                 "through the gateway": (registry_port, gateway_path, "echo"),
+                 "through /mcp": (registry_port, "/mcp", "upstream__echo")}
+        for port, path, tool in sides.values():  # warm-up
+            load(port, path, tool, 2, CONCURRENCY)
         rounds = {(side, c): [] for side in sides for c in (1, CONCURRENCY)}
         for _ in range(2):
             for concurrency in (1, CONCURRENCY):
-                for side, (port, path) in sides.items():
-                    result = load(port, path, duration, concurrency)
+                for side, (port, path, tool) in sides.items():
+                    result = load(port, path, tool, duration, concurrency)
                     assert result["non_2xx"] == 0 and not result["socket_errors"], result
                     rounds[(side, concurrency)].append(result)
         summary = {
@@ -176,14 +180,16 @@ def write_results(calls, idle):
         f" {CONCURRENCY}, directly to the upstream and through `/v1/mcp-servers/{{id}}/mcp` (SQLite"
         " registry, same machine, sides alternated, two rounds each, means shown). Through the gateway"
         " each call also looks up the record (read at most once a second, then kept), opens the sealed"
-        " session id, checks the message, relays the answer and redacts stored secrets from it.",
+        " session id, checks the message, relays the answer and redacts stored secrets from it. Through"
+        " `/mcp` (shown, no goal) the call is `upstream__echo`: rmcp parses it, the registry resolves the"
+        " name in its catalog (one query), and sends it on its own session with the upstream.",
         "",
         "| upstream | path | concurrency | req/s | p50 ms | p99 ms |",
         "|---|---|---|---|---|---|",
     ]
     for result in calls:
         for concurrency in (1, CONCURRENCY):
-            for side in ("direct", "through the gateway"):
+            for side in ("direct", "through the gateway", "through /mcp"):
                 figures = result[(side, concurrency)]
                 lines.append(f"| {result['label']} | {side} | {concurrency} | {figures['rps']:.0f}"
                              f" | {figures['p50']:.2f} | {figures['p99']:.2f} |")

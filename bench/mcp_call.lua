@@ -1,7 +1,8 @@
 -- wrk: POST one MCP tools/call after another on a session opened beforehand.
--- The session and the bearer token come from the environment (MCP_SESSION,
--- MCP_TOKEN); each request gets its own JSON-RPC id.
+-- The session, the bearer token and the tool come from the environment
+-- (MCP_SESSION, MCP_TOKEN, MCP_TOOL); each request gets its own JSON-RPC id.
 local counter = 0
+local tool = os.getenv("MCP_TOOL") or "echo"
 local headers = {
   ["Content-Type"] = "application/json",
   ["Accept"] = "application/json, text/event-stream",
@@ -15,7 +16,7 @@ end
 request = function()
   counter = counter + 1
   local body = string.format(
-    '{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"echo","arguments":{"text":"bench"}}}',
-    counter)
+    '{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"%s","arguments":{"text":"bench"}}}',
+    counter, tool)
   return wrk.format("POST", nil, headers, body)
 end
