@@ -926,6 +926,62 @@ async fn slash_mcp_narrows_follows_changes_and_never_reaches_a_disabled_server()
             .collect()
     };
 
+    // Prompts and resources of the servers that offer them, likewise.
+    let rpc = |id: u64, method: &str, params: Value| json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    let answer = |posted: &Posted, id: u64| -> Value {
+        posted
+            .messages
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap_or_else(|| panic!("no answer to {id}: {posted:?}"))
+            .clone()
+    };
+    let direct_url = everything.mcp_url();
+    let direct = session(&direct_url, "unused").await;
+    let all = session(&aggregate, AGENT).await;
+    let both = |id: u64, method: &'static str, ours: Value, theirs: Value| {
+        let (aggregate, all, direct_url, direct) = (&aggregate, &all, &direct_url, &direct);
+        async move {
+            let got = post(aggregate, AGENT, Some(all), rpc(id, method, ours)).await;
+            let want = post(direct_url, "unused", Some(direct), rpc(id, method, theirs)).await;
+            (answer(&got, id), answer(&want, id))
+        }
+    };
+    let (prompts, _) = both(20, "prompts/list", json!({}), json!({})).await;
+    let prompt_names: Vec<&str> = prompts["result"]["prompts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{prompts}"))
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        prompt_names.contains(&"everything__simple-prompt"),
+        "{prompt_names:?}"
+    );
+    let (got, want) = both(
+        21,
+        "prompts/get",
+        json!({"name": "everything__simple-prompt"}),
+        json!({"name": "simple-prompt"}),
+    )
+    .await;
+    assert_eq!(got["result"], want["result"], "{got}");
+    let (ours, theirs) = both(22, "resources/list", json!({}), json!({})).await;
+    let uris = |listed: &Value| -> Vec<String> {
+        listed["result"]["resources"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{listed}"))
+            .iter()
+            .map(|r| r["uri"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(!uris(&theirs).is_empty(), "{theirs}");
+    assert_eq!(uris(&ours), uris(&theirs));
+    let first = json!({"uri": uris(&theirs)[0]});
+    let (got, want) = both(23, "resources/read", first.clone(), first).await;
+    assert!(got["result"]["contents"].is_array(), "{got}");
+    assert_eq!(got["result"], want["result"]);
+
     // ?servers= narrows the set.
     let narrow = format!("{aggregate}?servers=pythonic");
     let session_narrow = session(&narrow, AGENT).await;
@@ -962,7 +1018,9 @@ async fn slash_mcp_narrows_follows_changes_and_never_reaches_a_disabled_server()
     assert_eq!(refused.status, 403, "{refused:?}");
     let theirs = session(&aggregate, AGENT).await;
     let borrowed = post(&aggregate, ADMIN, Some(&theirs), list.clone()).await;
-    assert!(borrowed.messages[0]["error"].is_object(), "{borrowed:?}");
+    let error = &borrowed.messages[0]["error"];
+    assert_eq!(error["code"], -32001, "{borrowed:?}");
+    assert_eq!(error["data"]["reason"], "unknown_session");
 
     // An agent listening is told when a server goes away, and its tools go.
     let client = common::http_client().build().unwrap();
