@@ -776,8 +776,9 @@ fn valid_tool_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
-#[tokio::test]
-async fn the_sdk_clients_use_every_registered_server_through_slash_mcp() {
+/// A registry with two servers: `pythonic` (the Python peer, whose id is
+/// answered) and `everything` (the TypeScript reference server).
+async fn two_servers() -> (Peer, Peer, Registry, String) {
     let python_server = gateway_peer();
     let everything = node_peer(
         "@modelcontextprotocol/server-everything/dist/index.js",
@@ -791,6 +792,12 @@ async fn the_sdk_clients_use_every_registered_server_through_slash_mcp() {
     registry
         .register("everything", &everything.mcp_url(), UPSTREAM_KEY)
         .await;
+    (python_server, everything, registry, pythonic)
+}
+
+#[tokio::test]
+async fn the_sdk_clients_use_every_registered_server_through_slash_mcp() {
+    let (python_server, everything, registry, pythonic) = two_servers().await;
     // A name MCP's tool names cannot hold: its tools get the hashed form.
     let spaced = registry
         .register("my tools", &python_server.mcp_url(), UPSTREAM_KEY)
@@ -902,19 +909,7 @@ async fn the_sdk_clients_use_every_registered_server_through_slash_mcp() {
 
 #[tokio::test]
 async fn slash_mcp_narrows_follows_changes_and_never_reaches_a_disabled_server() {
-    let python_server = gateway_peer();
-    let everything = node_peer(
-        "@modelcontextprotocol/server-everything/dist/index.js",
-        &["streamableHttp"],
-        "PORT",
-    );
-    let registry = registry(&[]).await;
-    let pythonic = registry
-        .register("pythonic", &python_server.mcp_url(), UPSTREAM_KEY)
-        .await;
-    registry
-        .register("everything", &everything.mcp_url(), UPSTREAM_KEY)
-        .await;
+    let (python_server, everything, registry, pythonic) = two_servers().await;
     let aggregate = registry.server.url("/mcp");
     let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
     let listed = |posted: &Posted| -> Vec<String> {

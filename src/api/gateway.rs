@@ -25,6 +25,12 @@ fn caller_of(request: &Request) -> Result<Caller, ApiError> {
         .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))
 }
 
+async fn read_body(body: Body) -> Result<Bytes, MalformedBody> {
+    body.into_bytes()
+        .await
+        .map_err(|_| MalformedBody("the request body could not be read".into()))
+}
+
 /// The agent's address, for the audit log.
 fn source_of(request: &Request) -> String {
     request
@@ -42,10 +48,7 @@ pub async fn aggregate_mcp(
     service: Data<&AggregateService>,
 ) -> poem::Result<Response> {
     let caller = caller_of(request)?;
-    let body = body
-        .into_bytes()
-        .await
-        .map_err(|_| MalformedBody("the request body could not be read".into()))?;
+    let body = read_body(body).await?;
     if request.method() == http::Method::POST
         && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err()
     {
@@ -111,10 +114,7 @@ pub async fn server_mcp(
     gateway: Data<&Arc<Gateway>>,
 ) -> poem::Result<Response> {
     let caller = caller_of(request)?;
-    let body = body
-        .into_bytes()
-        .await
-        .map_err(|_| MalformedBody("the request body could not be read".into()))?;
+    let body = read_body(body).await?;
     let source = source_of(request);
     Ok(gateway
         .pass_through(Inbound {

@@ -192,7 +192,6 @@ impl AggregateSession {
         name: &str,
         asker: &Asker,
     ) -> Result<ToolHit, McpError> {
-        let repository = &self.gateway.repository;
         let unknown = || {
             McpError::invalid_params(
                 format!(
@@ -204,44 +203,66 @@ impl AggregateSession {
         };
         let storage = |_| rpc_error(&GatewayError::Storage);
         if let Some((server, item)) = split_plain(name) {
-            let hit = repository
+            let hit = self
+                .gateway
+                .repository
                 .usable_entry(kind, asker.only.as_deref(), &server.to_lowercase(), item)
                 .await
                 .map_err(storage)?
                 .filter(|hit| public_name(&hit.server_name, item) == name);
             return hit.ok_or_else(unknown);
         }
-        // A hashed name: seek it, a page at a time.
-        let mut found: Option<ToolHit> = None;
+        // A hashed name: seek it (a second match is reported, not guessed).
+        let found = self
+            .seek(kind, asker, 2, |hit| {
+                public_name(&hit.server_name, &hit.stored.entry.name) == name
+            })
+            .await?;
+        match found.as_slice() {
+            [] => Err(unknown()),
+            [one] => Ok(one.clone()),
+            [first, second, ..] => {
+                tracing::warn!(
+                    name,
+                    first = %first.server_id,
+                    second = %second.server_id,
+                    "two items share a hashed name on /mcp; neither is served"
+                );
+                Err(McpError::invalid_params(
+                    format!("{name} names two items; call them through /v1/mcp-servers/{{id}}/mcp"),
+                    Some(json!({"reason": "ambiguous_name"})),
+                ))
+            }
+        }
+    }
+
+    /// Up to `at_most` items of `kind` the asker may see that are `wanted`,
+    /// in (server id, position) order, read a page at a time.
+    async fn seek(
+        &self,
+        kind: CatalogKind,
+        asker: &Asker,
+        at_most: usize,
+        wanted: impl Fn(&ToolHit) -> bool,
+    ) -> Result<Vec<ToolHit>, McpError> {
+        let mut found = Vec::new();
         let mut after: Option<ToolSearchCursor> = None;
         loop {
-            let page = repository
+            let page = self
+                .gateway
+                .repository
                 .usable_catalog_page(kind, asker.only.as_deref(), after, PAGE)
                 .await
-                .map_err(storage)?;
-            for hit in &page {
-                if public_name(&hit.server_name, &hit.stored.entry.name) != name {
-                    continue;
-                }
-                if let Some(first) = &found {
-                    tracing::warn!(
-                        name,
-                        first = %first.server_id,
-                        second = %hit.server_id,
-                        "two items share a hashed name on /mcp; neither is served"
-                    );
-                    return Err(McpError::invalid_params(
-                        format!(
-                            "{name} names two items; call them through /v1/mcp-servers/{{id}}/mcp"
-                        ),
-                        Some(json!({"reason": "ambiguous_name"})),
-                    ));
-                }
-                found = Some(hit.clone());
-            }
+                .map_err(|_| rpc_error(&GatewayError::Storage))?;
+            found.extend(page.iter().filter(|hit| wanted(hit)).cloned());
             match page.last() {
-                Some(last) if page.len() as u64 == PAGE => after = Some(cursor_key(last)),
-                _ => return found.ok_or_else(unknown),
+                Some(last) if found.len() < at_most && page.len() as u64 == PAGE => {
+                    after = Some(cursor_key(last));
+                }
+                _ => {
+                    found.truncate(at_most);
+                    return Ok(found);
+                }
             }
         }
     }
@@ -524,30 +545,14 @@ impl ServerHandler for AggregateSession {
 impl AggregateSession {
     /// The first server (in id order) listing the resource `uri`.
     async fn resource_server(&self, uri: &str, asker: &Asker) -> Result<McpServerId, McpError> {
-        let mut after: Option<ToolSearchCursor> = None;
-        loop {
-            let page = self
-                .gateway
-                .repository
-                .usable_catalog_page(CatalogKind::Resource, asker.only.as_deref(), after, PAGE)
-                .await
-                .map_err(|_| rpc_error(&GatewayError::Storage))?;
-            if let Some(hit) = page
-                .iter()
-                .find(|hit| hit.stored.entry.body.get("uri").and_then(Value::as_str) == Some(uri))
-            {
-                return Ok(hit.server_id);
-            }
-            match page.last() {
-                Some(last) if page.len() as u64 == PAGE => after = Some(cursor_key(last)),
-                _ => {
-                    return Err(McpError::resource_not_found(
-                        format!("no listed resource has the URI {uri}"),
-                        None,
-                    ));
-                }
-            }
-        }
+        let found = self
+            .seek(CatalogKind::Resource, asker, 1, |hit| {
+                hit.stored.entry.body.get("uri").and_then(Value::as_str) == Some(uri)
+            })
+            .await?;
+        found.first().map(|hit| hit.server_id).ok_or_else(|| {
+            McpError::resource_not_found(format!("no listed resource has the URI {uri}"), None)
+        })
     }
 }
 
