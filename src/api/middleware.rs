@@ -125,6 +125,16 @@ pub async fn json_errors<E: Endpoint>(
     Ok(api_error.into_response())
 }
 
+/// A refused body up to this size is still read to its end (and dropped), so
+/// that a client that is still sending gets the 413 instead of a connection
+/// reset by unread data; a bigger one is cut off.
+const DRAIN_UP_TO: u64 = 8 * 1024 * 1024;
+
+/// Reads what is left of a refused body, up to `DRAIN_UP_TO`.
+async fn drain(reader: impl tokio::io::AsyncRead + Unpin) {
+    let _ = tokio::io::copy(&mut reader.take(DRAIN_UP_TO), &mut tokio::io::sink()).await;
+}
+
 /// Refuses bodies over `MAX_BODY_BYTES` with 413, whether or not they declare a
 /// length (chunked bodies are counted as they arrive).
 pub async fn limit_body<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
@@ -136,12 +146,16 @@ pub async fn limit_body<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Re
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+    let reader = req.take_body().into_async_read();
+    tokio::pin!(reader);
+    if let Some(declared) = declared.filter(|len| *len > MAX_BODY_BYTES as u64) {
+        if declared <= DRAIN_UP_TO {
+            drain(&mut reader).await;
+        }
         return Err(too_large().into());
     }
     let mut body = Vec::new();
-    req.take_body()
-        .into_async_read()
+    (&mut reader)
         .take(MAX_BODY_BYTES as u64 + 1)
         .read_to_end(&mut body)
         .await
@@ -151,6 +165,7 @@ pub async fn limit_body<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Re
             )))
         })?;
     if body.len() > MAX_BODY_BYTES {
+        drain(&mut reader).await;
         return Err(too_large().into());
     }
     req.set_body(body);
