@@ -56,6 +56,7 @@ async fn created_server_is_answered_with_201_location_and_the_full_record() {
         "transport_type",
         "updated_at",
         "url",
+        "version",
     ];
     expected.sort_unstable();
     let mut sorted = keys.clone();
@@ -99,6 +100,38 @@ async fn minimal_request_gets_the_defaults() {
     assert_eq!(body["api_key_set"], false);
     assert_eq!(body["description"], Value::Null);
     assert_eq!(body["headers"], json!({}));
+    assert_eq!(body["version"], "1.0.0");
+}
+
+#[tokio::test]
+async fn version_is_a_semantic_version_kept_as_given() {
+    let server = TestServer::spawn().await;
+    let created = server
+        .created(&json!({
+            "name": "versioned", "url": "https://mcp.example.com/mcp",
+            "version": "2.1.0-beta.1+build.7"
+        }))
+        .await;
+    assert_eq!(created["version"], "2.1.0-beta.1+build.7");
+    let id = created["id"].as_str().unwrap();
+    let read = server.get(&format!("/v1/mcp-servers/{id}")).await;
+    assert_eq!(read.body["version"], "2.1.0-beta.1+build.7");
+
+    for bad in [
+        json!("latest"),
+        json!("1.2"),
+        json!("v1.0.0"),
+        json!(3),
+        json!(""),
+    ] {
+        let Answer { status, body, .. } = server
+            .create(
+                &json!({"name": "bad-version", "url": "https://mcp.example.com/", "version": bad}),
+            )
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(error_message(&body).contains("version"), "{bad}: {body}");
+    }
 }
 
 #[tokio::test]

@@ -36,6 +36,11 @@ async fn each_field_can_be_changed_alone() {
             json!("https://mcp.example.com/v2"),
         ),
         (json!({"status": "disabled"}), "status", json!("disabled")),
+        (
+            json!({"version": "3.0.0-rc.2"}),
+            "version",
+            json!("3.0.0-rc.2"),
+        ),
         (json!({"status": "active"}), "status", json!("active")),
         (
             json!({"transport_type": "http"}),
@@ -144,6 +149,8 @@ async fn the_create_rules_apply() {
         (json!({"status": "deleted"}), "status"),
         (json!({"status": null}), "status"),
         (json!({"transport_type": "grpc"}), "transport_type"),
+        (json!({"version": "latest"}), "version"),
+        (json!({"version": null}), "version"),
         (json!({"headers": {"Host": "x"}}), "headers"),
         (json!({"headers": {"X-A": "a\nb"}}), "headers"),
     ] {

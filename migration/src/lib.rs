@@ -6,6 +6,7 @@ mod columns;
 mod m20261124_000001_create_mcp_servers;
 mod m20261124_000002_versions_and_idempotency_keys;
 mod m20261125_000003_probes_and_catalog;
+mod m20261129_000004_server_versions;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_mcp_servers::Migration),
             Box::new(m20261124_000002_versions_and_idempotency_keys::Migration),
             Box::new(m20261125_000003_probes_and_catalog::Migration),
+            Box::new(m20261129_000004_server_versions::Migration),
         ]
     }
 }

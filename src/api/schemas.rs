@@ -50,6 +50,14 @@ example_string!(ServerIdText = "mcp_01933b5a000070008000000000000001");
 example_string!(ServerNameText = "atlassian-mcp-server");
 example_string!(DescriptionText = "Atlassian MCP Server for Jira and Confluence");
 example_string!(UrlText = "https://mcp.atlassian.com/v1/mcp");
+example_string!(VersionText = "1.4.2");
+
+impl Default for VersionText {
+    /// What answers saved before records had versions replay with.
+    fn default() -> Self {
+        Self(domain::Release::DEFAULT.to_owned())
+    }
+}
 
 /// The domain's enums as the contract shows them: strings from a fixed list,
 /// for poem-openapi (schema, parameters) and for serde (bodies) alike.
@@ -206,6 +214,8 @@ pub struct CreateMcpServerRequest {
     /// Additional HTTP headers for authentication.
     #[oai(nullable)]
     pub headers: Option<BTreeMap<String, String>>,
+    /// The version of the MCP server, in Semantic Versioning 2.0.0 (at most 255 characters); 1.0.0 when not given. Published by the MCP Registry API.
+    pub version: Option<VersionText>,
 }
 
 impl CreateMcpServerRequest {
@@ -217,6 +227,10 @@ impl CreateMcpServerRequest {
             description: request
                 .description
                 .map(|d| domain::Description::parse(d.0))
+                .transpose()?,
+            release: request
+                .version
+                .map(|v| domain::Release::parse(v.0))
                 .transpose()?,
             transport_type: request.transport_type.map(|t| t.0).unwrap_or_default(),
             api_key: request.api_key.map(domain::ApiKey::parse).transpose()?,
@@ -253,6 +267,9 @@ pub struct UpdateMcpServerRequest {
     #[oai(nullable)]
     #[serde(default)]
     pub headers: MaybeUndefined<BTreeMap<String, String>>,
+    /// The version of the MCP server, in Semantic Versioning 2.0.0 (at most 255 characters).
+    #[serde(default)]
+    pub version: MaybeUndefined<VersionText>,
 }
 
 /// A field that may be absent (keep it) but not null.
@@ -301,6 +318,9 @@ impl UpdateMcpServerRequest {
                 domain::ServerUrl::parse(&u.0, policy)
             })?,
             description: clearable(request.description, |d| domain::Description::parse(d.0))?,
+            release: required_if_present(request.version, "version", |v| {
+                domain::Release::parse(v.0)
+            })?,
             transport_type: required_if_present(request.transport_type, "transport_type", |t| {
                 Ok(t.0)
             })?,
@@ -351,6 +371,10 @@ pub struct McpServer {
     /// Timestamp when the MCP server was last updated.
     #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
+    /// The version of the MCP server (Semantic Versioning 2.0.0); every answer carries it.
+    #[oai(default)]
+    #[serde(default)]
+    pub version: VersionText,
     /// What the registry last learned by talking to the MCP server; absent until the first probe. Read-only.
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -381,6 +405,7 @@ impl From<McpServerRecord> for McpServer {
             headers: Some(record.headers.masked(MASK)),
             created_at: record.created_at,
             updated_at: record.updated_at,
+            version: VersionText(record.release.as_str().to_owned()),
             health: None,
         }
     }
@@ -426,6 +451,7 @@ mod tests {
             ),
             created_at: at,
             updated_at: at + chrono::Duration::seconds(1),
+            version: VersionText("2.0.0-rc.1+build.5".into()),
             health: None,
         }
     }

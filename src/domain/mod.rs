@@ -28,6 +28,7 @@ mod idempotency_key;
 mod name;
 mod network;
 mod probe;
+mod release;
 mod server;
 mod url;
 
@@ -43,6 +44,7 @@ pub use probe::{
     Catalog, CatalogEntry, CatalogKind, Discovery, Health, ProbeReport, ProbeSnapshot, ProbeState,
     ServerInfo,
 };
+pub use release::Release;
 pub use server::{
     HeaderUpdate, McpServerPatch, McpServerRecord, NewMcpServer, ServerStatus, TransportType,
     VersionCondition, now,

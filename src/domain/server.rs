@@ -8,6 +8,7 @@ use super::error::ValidationError;
 use super::headers::{HttpHeaders, is_credential_header};
 use super::id::McpServerId;
 use super::name::ServerName;
+use super::release::Release;
 use super::url::ServerUrl;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,6 +33,8 @@ pub struct NewMcpServer {
     pub name: ServerName,
     pub url: ServerUrl,
     pub description: Option<Description>,
+    /// The server's version; `Release::DEFAULT` when not given.
+    pub release: Option<Release>,
     pub transport_type: TransportType,
     pub api_key: Option<ApiKey>,
     pub headers: HttpHeaders,
@@ -42,6 +45,7 @@ impl NewMcpServer {
     pub fn field_names(&self) -> Vec<&'static str> {
         let optional = [
             ("description", self.description.is_some()),
+            ("version", self.release.is_some()),
             ("api_key", self.api_key.is_some()),
             ("headers", !self.headers.is_empty()),
         ];
@@ -63,6 +67,8 @@ pub struct McpServerRecord {
     pub name: ServerName,
     pub url: ServerUrl,
     pub description: Option<Description>,
+    /// The server's own version (the API's `version`).
+    pub release: Release,
     pub transport_type: TransportType,
     pub status: ServerStatus,
     pub api_key: Option<ApiKey>,
@@ -100,6 +106,7 @@ impl McpServerRecord {
             name: new.name,
             url: new.url,
             description: new.description,
+            release: new.release.unwrap_or_default(),
             transport_type: new.transport_type,
             status: ServerStatus::Active,
             api_key: new.api_key,
@@ -150,6 +157,10 @@ impl McpServerRecord {
                 .description
                 .clone()
                 .unwrap_or_else(|| self.description.clone()),
+            release: patch
+                .release
+                .clone()
+                .unwrap_or_else(|| self.release.clone()),
             transport_type: patch.transport_type.unwrap_or(self.transport_type),
             status: patch.status.unwrap_or(self.status),
             api_key: patch
@@ -218,6 +229,7 @@ pub struct McpServerPatch {
     pub name: Option<ServerName>,
     pub url: Option<ServerUrl>,
     pub description: Option<Option<Description>>,
+    pub release: Option<Release>,
     pub transport_type: Option<TransportType>,
     pub status: Option<ServerStatus>,
     pub api_key: Option<Option<ApiKey>>,
@@ -231,6 +243,7 @@ impl McpServerPatch {
             ("name", self.name.is_some()),
             ("url", self.url.is_some()),
             ("description", self.description.is_some()),
+            ("version", self.release.is_some()),
             ("transport_type", self.transport_type.is_some()),
             ("status", self.status.is_some()),
             ("api_key", self.api_key.is_some()),
@@ -278,6 +291,7 @@ mod tests {
             name: ServerName::parse("r".into()).unwrap(),
             url: ServerUrl::parse(url, &Default::default()).unwrap(),
             description: None,
+            release: None,
             transport_type: TransportType::Http,
             api_key: api_key.map(|k| ApiKey::parse(k.into()).unwrap()),
             headers: HttpHeaders::parse(

@@ -56,6 +56,7 @@ mod tests {
             name: ServerName::parse("recent".into()).unwrap(),
             url: ServerUrl::parse("https://a.example/mcp", &Default::default()).unwrap(),
             description: None,
+            release: None,
             transport_type: TransportType::Http,
             api_key: None,
             headers: HttpHeaders::default(),

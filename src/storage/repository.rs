@@ -15,7 +15,7 @@ use super::group_commit::GroupCommit;
 use super::recent::RecentRecords;
 use crate::domain::{
     ApiKey, Description, HttpHeaders, IdempotencyKey, McpServerId, McpServerPatch, McpServerRecord,
-    ServerName, ServerStatus, ServerUrl, TransportType, VersionCondition,
+    Release, ServerName, ServerStatus, ServerUrl, TransportType, VersionCondition,
 };
 use crate::metrics::PoolFigures;
 use crate::secrets::{SecretBoxer, SecretError, SecretKey};
@@ -429,6 +429,7 @@ impl McpServerRepository {
             name: Set(record.name.as_str().to_owned()),
             name_key: Set(record.name.uniqueness_key()),
             description: Set(record.description.as_ref().map(|d| d.as_str().to_owned())),
+            server_version: Set(record.release.as_str().to_owned()),
             url: Set(record.url.as_str().to_owned()),
             transport_type: Set(record.transport_type.as_str().to_owned()),
             status: Set(record.status.as_str().to_owned()),
@@ -472,6 +473,7 @@ impl McpServerRepository {
             status: ServerStatus::from_stored(&row.status).ok_or_else(|| corrupt("status"))?,
             name: ServerName::from_stored(row.name),
             description: row.description.map(Description::from_stored),
+            release: Release::from_stored(row.server_version),
             api_key,
             headers,
             created_at: row.created_at,

@@ -10,6 +10,8 @@ pub struct Model {
     pub name: String,
     pub name_key: String,
     pub description: Option<String>,
+    /// The MCP server's own version (the API's `version`).
+    pub server_version: String,
     pub url: String,
     pub transport_type: String,
     pub status: String,
