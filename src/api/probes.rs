@@ -2,14 +2,13 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use poem::web::RemoteAddr;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 
 use super::caller::{Actor, Authenticated};
 use super::conditional::{etag, none_match_names};
+use super::cursor;
 use super::error::ApiError;
 use super::payload::JsonPayload;
 use super::probe_schemas::{
@@ -17,9 +16,9 @@ use super::probe_schemas::{
     ResourceTemplate, ResourceTemplateList, Tool, ToolList,
 };
 use super::schemas::ErrorResponse;
-use crate::domain::{CatalogKind, McpServerId, ServerStatus, ValidationError};
+use crate::domain::{CatalogKind, McpServerId, ServerStatus};
 use crate::mcp::ProbeService;
-use crate::storage::{McpServerRepository, ToolSearchCursor};
+use crate::storage::McpServerRepository;
 
 const DEFAULT_PAGE: u32 = 50;
 
@@ -367,7 +366,7 @@ impl ProbesApi {
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> Result<FoundToolList, ApiError> {
-        let after = cursor.as_deref().map(decode_search_cursor).transpose()?;
+        let after = cursor.as_deref().map(cursor::decode_search).transpose()?;
         let limit = limit.unwrap_or(DEFAULT_PAGE) as usize;
         let mut hits = self
             .repository
@@ -376,7 +375,7 @@ impl ProbesApi {
         let next_cursor = if hits.len() > limit {
             hits.truncate(limit);
             hits.last()
-                .map(|last| encode_search_cursor(&last.server_id, last.stored.position))
+                .map(|last| cursor::encode_search(&last.server_id, last.stored.position))
         } else {
             None
         };
@@ -396,7 +395,7 @@ impl ProbesApi {
         if_none_match: Option<String>,
     ) -> Result<Page<T>, ApiError> {
         let id: McpServerId = id.parse()?;
-        let after = cursor.as_deref().map(decode_position).transpose()?;
+        let after = cursor.as_deref().map(cursor::decode_position).transpose()?;
         // A server is known by its record; its catalog may not exist yet.
         let version = self
             .repository
@@ -414,7 +413,9 @@ impl ProbesApi {
             .await?;
         let next_cursor = if entries.len() > limit {
             entries.truncate(limit);
-            entries.last().map(|last| encode_position(last.position))
+            entries
+                .last()
+                .map(|last| cursor::encode_position(last.position))
         } else {
             None
         };
@@ -427,39 +428,4 @@ impl ProbesApi {
             etag: tag,
         })
     }
-}
-
-const CURSOR_PREFIX: &str = "p1:";
-const SEARCH_CURSOR_PREFIX: &str = "t1:";
-
-fn encode_search_cursor(server: &McpServerId, position: u32) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{SEARCH_CURSOR_PREFIX}{server}:{position}"))
-}
-
-fn decode_search_cursor(cursor: &str) -> Result<ToolSearchCursor, ValidationError> {
-    let invalid = || ValidationError::new("cursor", "is not a cursor this server issued");
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let (server, position) = text
-        .strip_prefix(SEARCH_CURSOR_PREFIX)
-        .and_then(|rest| rest.split_once(':'))
-        .ok_or_else(invalid)?;
-    Ok((
-        server.parse().map_err(|_| invalid())?,
-        position.parse().map_err(|_| invalid())?,
-    ))
-}
-
-fn encode_position(position: u32) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{position}"))
-}
-
-fn decode_position(cursor: &str) -> Result<u32, ValidationError> {
-    let invalid = || ValidationError::new("cursor", "is not a cursor this server issued");
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    text.strip_prefix(CURSOR_PREFIX)
-        .ok_or_else(invalid)?
-        .parse()
-        .map_err(|_| invalid())
 }
