@@ -1057,3 +1057,36 @@ async fn slash_mcp_narrows_follows_changes_and_never_reaches_a_disabled_server()
     assert!(error["code"].is_i64(), "{refused:?}");
     assert_eq!(peer_state(&python_server, "seen").await, seen_before);
 }
+
+#[tokio::test]
+async fn slash_mcp_pages_a_long_tool_list_and_the_sdk_client_walks_every_page() {
+    let peer = python_peer("counting.py", &[]);
+    let registry = registry(&[]).await;
+    // 21 servers of 25 tools each: 525 tools, more than a page of /mcp (500).
+    for i in 0..21 {
+        let url = format!("{}/paged/{i}", peer.mcp_url());
+        registry
+            .register(&format!("paged-{i:02}"), &url, UPSTREAM_KEY)
+            .await;
+    }
+    let aggregate = registry.server.url("/mcp");
+
+    let session = session(&aggregate, AGENT).await;
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let first = post(&aggregate, AGENT, Some(&session), list).await;
+    let page = &first.messages[0]["result"];
+    assert_eq!(page["tools"].as_array().unwrap().len(), 500, "{first:?}");
+    let cursor = page["nextCursor"].as_str().expect("a next page");
+    let garbage = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list",
+        "params": {"cursor": format!("{cursor}x")}});
+    let refused = post(&aggregate, AGENT, Some(&session), garbage).await;
+    assert_eq!(refused.messages[0]["error"]["code"], -32602, "{refused:?}");
+
+    let listed = python_client("sdk_client.py", &[&aggregate, AGENT, "[]"]).await;
+    let mut names = tool_names(&listed);
+    assert_eq!(names.len(), 525);
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 525, "a tool is listed twice");
+    assert!(names.iter().any(|n| n == "paged-20__tool_24"), "{names:?}");
+}
