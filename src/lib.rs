@@ -6,6 +6,7 @@
 pub mod access;
 pub mod api;
 pub mod config;
+pub mod cursor;
 pub mod domain;
 pub mod gateway;
 pub mod idempotency;

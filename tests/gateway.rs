@@ -100,6 +100,15 @@ fn gateway_peer() -> Peer {
     python_peer("gateway_peer.py", &[UPSTREAM_KEY])
 }
 
+/// The TypeScript SDK's reference server (it takes no key).
+fn everything_peer() -> Peer {
+    node_peer(
+        "@modelcontextprotocol/server-everything/dist/index.js",
+        &["streamableHttp"],
+        "PORT",
+    )
+}
+
 /// What the peer saw: every Authorization value, and cancelled calls.
 async fn peer_state(peer: &Peer, what: &str) -> Value {
     common::http_client()
@@ -279,11 +288,7 @@ async fn the_sdk_clients_use_a_python_server_through_the_gateway_as_if_directly(
 
 #[tokio::test]
 async fn the_python_client_uses_a_typescript_server_through_the_gateway() {
-    let peer = node_peer(
-        "@modelcontextprotocol/server-everything/dist/index.js",
-        &["streamableHttp"],
-        "PORT",
-    );
+    let peer = everything_peer();
     let registry = registry(&[]).await;
     let id = registry
         .register("everything", &peer.mcp_url(), UPSTREAM_KEY)
@@ -780,11 +785,7 @@ fn valid_tool_name(name: &str) -> bool {
 /// answered) and `everything` (the TypeScript reference server).
 async fn two_servers() -> (Peer, Peer, Registry, String) {
     let python_server = gateway_peer();
-    let everything = node_peer(
-        "@modelcontextprotocol/server-everything/dist/index.js",
-        &["streamableHttp"],
-        "PORT",
-    );
+    let everything = everything_peer();
     let registry = registry(&[]).await;
     let pythonic = registry
         .register("pythonic", &python_server.mcp_url(), UPSTREAM_KEY)

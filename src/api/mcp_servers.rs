@@ -7,13 +7,13 @@ use poem_openapi::{ApiResponse, OpenApi, Tags};
 
 use super::caller::{Actor, Authenticated};
 use super::conditional::{etag, if_match, none_match_names};
-use super::cursor;
 use super::error::ApiError;
 use super::payload::JsonPayload;
 use super::schemas::{
     CreateMcpServerRequest, ErrorResponse, McpServer, McpServerList, UpdateMcpServerRequest,
 };
 use super::settings::ApiSettings;
+use crate::cursor;
 use crate::domain::{IdempotencyKey, McpServerId, McpServerRecord, NetworkPolicy, ServerStatus};
 use crate::idempotency::{Idempotency, Processing, Saved};
 use crate::mcp::ProbeService;

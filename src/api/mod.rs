@@ -30,7 +30,6 @@ macro_rules! error_responses {
 
 mod caller;
 mod conditional;
-mod cursor;
 mod error;
 mod gateway;
 mod guard;

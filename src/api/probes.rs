@@ -8,7 +8,6 @@ use poem_openapi::{ApiResponse, OpenApi, Tags};
 
 use super::caller::{Actor, Authenticated};
 use super::conditional::{etag, none_match_names};
-use super::cursor;
 use super::error::ApiError;
 use super::payload::JsonPayload;
 use super::probe_schemas::{
@@ -16,6 +15,7 @@ use super::probe_schemas::{
     ResourceTemplate, ResourceTemplateList, Tool, ToolList,
 };
 use super::schemas::ErrorResponse;
+use crate::cursor;
 use crate::domain::{CatalogKind, McpServerId, ServerStatus};
 use crate::mcp::ProbeService;
 use crate::storage::McpServerRepository;

@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
-    ErrorCode, GetPromptRequest, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
-    Implementation, InitializeRequestParams, InitializeResult, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ProtocolVersion, ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, ServerCapabilities, ServerConfig, ServerResult,
+    CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, ErrorCode,
+    GetPromptRequest, GetPromptRequestParams, GetPromptResponse, Implementation,
+    InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
+    ServerConfig, ServerResult,
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleServer};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -34,6 +34,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use super::relay::{CallAudit, Redactor, audit_call};
 use super::{Gateway, GatewayError, MAX_MESSAGE_BYTES};
 use crate::access::Caller;
+use crate::cursor;
 use crate::domain::{CatalogKind, McpServerId, McpServerRecord, ProbeState, ServerStatus};
 use crate::storage::{ToolHit, ToolSearchCursor};
 use names::{public_name, split_plain};
@@ -159,10 +160,12 @@ impl AggregateSession {
             .usable_catalog_page(kind, asker.only.as_deref(), after, PAGE + 1)
             .await
             .map_err(|_| rpc_error(&GatewayError::Storage))?;
-        let next = (hits.len() as u64 > PAGE).then(|| {
+        let next = if hits.len() as u64 > PAGE {
             hits.truncate(PAGE as usize);
             hits.last().map(cursor_of)
-        });
+        } else {
+            None
+        };
         let items: Vec<Value> = hits
             .into_iter()
             .map(|hit| {
@@ -177,7 +180,7 @@ impl AggregateSession {
             })
             .collect();
         let mut page = json!({ field: items });
-        if let Some(Some(next)) = next {
+        if let Some(next) = next {
             page["nextCursor"] = Value::String(next);
         }
         serde_json::from_value(page).map_err(|_| {
@@ -302,7 +305,7 @@ impl AggregateSession {
             .call(record, request, context, settings)
             .await;
         match result {
-            Ok(result) => redacted(&redactor, &result).ok_or((
+            Ok(result) => redacted(&redactor, result).ok_or((
                 McpError::internal_error("the answer could not be passed on", None),
                 "error",
             )),
@@ -315,7 +318,7 @@ impl AggregateSession {
             CallFailure::Rpc(mut error) => {
                 let message = redactor.redact(Bytes::from(error.message.to_string()));
                 error.message = Cow::Owned(String::from_utf8_lossy(&message).into_owned());
-                error.data = error.data.and_then(|data| redacted(redactor, &data));
+                error.data = error.data.and_then(|data| redacted(redactor, data));
                 return (error, "error");
             }
             CallFailure::Timeout => {
@@ -461,9 +464,7 @@ impl ServerHandler for AggregateSession {
             }
             Ok(other) => {
                 audit(server, &tool, "error");
-                Ok(CallToolResponse::Complete(unexpected::<CallToolResult>(
-                    other,
-                )?))
+                Err(unexpected(other))
             }
             Err((error, outcome)) => {
                 audit(server, &tool, outcome);
@@ -495,9 +496,7 @@ impl ServerHandler for AggregateSession {
         let get = ClientRequest::GetPromptRequest(GetPromptRequest::new(request));
         match self.forward(&record, get, &context).await {
             Ok(ServerResult::GetPromptResult(result)) => Ok(GetPromptResponse::Complete(result)),
-            Ok(other) => Ok(GetPromptResponse::Complete(unexpected::<GetPromptResult>(
-                other,
-            )?)),
+            Ok(other) => Err(unexpected(other)),
             Err((error, _)) => Err(error),
         }
     }
@@ -534,9 +533,7 @@ impl ServerHandler for AggregateSession {
             Ok(ServerResult::ReadResourceResult(result)) => {
                 Ok(ReadResourceResponse::Complete(result))
             }
-            Ok(other) => Ok(ReadResourceResponse::Complete(unexpected::<
-                ReadResourceResult,
-            >(other)?)),
+            Ok(other) => Err(unexpected(other)),
             Err((error, _)) => Err(error),
         }
     }
@@ -564,18 +561,26 @@ fn rpc_error(error: &GatewayError) -> McpError {
     )
 }
 
-/// `value` with every stored secret of the server replaced, as `T`.
-fn redacted<T: Serialize + DeserializeOwned>(redactor: &Redactor, value: &T) -> Option<T> {
-    let bytes = serde_json::to_vec(value).ok()?;
-    serde_json::from_slice(&redactor.redact(Bytes::from(bytes))).ok()
+/// `value` with every stored secret of the server replaced. It is read back
+/// from JSON only when a secret was found in it: most answers hold none.
+fn redacted<T: Serialize + DeserializeOwned>(redactor: &Redactor, value: T) -> Option<T> {
+    if redactor.is_empty() {
+        return Some(value);
+    }
+    let bytes = Bytes::from(serde_json::to_vec(&value).ok()?);
+    let redacted = redactor.redact(bytes.clone());
+    if redacted == bytes {
+        return Some(value);
+    }
+    serde_json::from_slice(&redacted).ok()
 }
 
 /// An answer of another kind than asked for.
-fn unexpected<T>(_: ServerResult) -> Result<T, McpError> {
-    Err(McpError::internal_error(
+fn unexpected(_: ServerResult) -> McpError {
+    McpError::internal_error(
         "the MCP server answered with another kind of result",
         Some(json!({"reason": "unreachable"})),
-    ))
+    )
 }
 
 fn cursor_key(hit: &ToolHit) -> ToolSearchCursor {
@@ -583,12 +588,27 @@ fn cursor_key(hit: &ToolHit) -> ToolSearchCursor {
 }
 
 fn cursor_of(hit: &ToolHit) -> String {
-    format!("{}.{}", hit.server_id, hit.stored.position)
+    cursor::encode_search(&hit.server_id, hit.stored.position)
 }
 
-fn parse_cursor(cursor: &str) -> Result<ToolSearchCursor, McpError> {
-    cursor
-        .split_once('.')
-        .and_then(|(id, position)| Some((id.parse().ok()?, position.parse().ok()?)))
-        .ok_or_else(|| McpError::invalid_params("the cursor is not one this server gave", None))
+fn parse_cursor(given: &str) -> Result<ToolSearchCursor, McpError> {
+    cursor::decode_search(given).map_err(|error| McpError::invalid_params(error.to_string(), None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_lose_the_stored_secrets_they_echo_and_nothing_else() {
+        let redactor = Redactor::new([b"sk-upstream-7f3a".as_slice()]);
+        let echoed = json!({"text": "your key is sk-upstream-7f3a", "n": 1});
+        assert_eq!(
+            redacted(&redactor, echoed),
+            Some(json!({"text": "your key is [redacted]", "n": 1}))
+        );
+        let clean = json!({"text": "nothing here", "n": 2});
+        assert_eq!(redacted(&redactor, clean.clone()), Some(clean.clone()));
+        assert_eq!(redacted(&Redactor::new([]), clean.clone()), Some(clean));
+    }
 }

@@ -1,5 +1,6 @@
-//! The opaque `cursor`s of list pages: where the previous page ended, behind
-//! a prefix naming the kind of list, in URL-safe base64.
+//! The opaque `cursor`s of list pages (the API's, and `/mcp`'s): where the
+//! previous page ended, behind a prefix naming the kind of list, in URL-safe
+//! base64.
 
 use std::fmt::Display;
 
