@@ -1057,6 +1057,18 @@ async fn slash_mcp_narrows_follows_changes_and_never_reaches_a_disabled_server()
     let error = &refused.messages[0]["error"];
     assert!(error["code"].is_i64(), "{refused:?}");
     assert_eq!(peer_state(&python_server, "seen").await, seen_before);
+
+    // DELETE ends the session with a status MCP clients take for success.
+    let ended = client
+        .delete(&aggregate)
+        .bearer_auth(AGENT)
+        .header("mcp-session-id", &theirs)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 204);
+    let after_end = post(&aggregate, AGENT, Some(&theirs), list.clone()).await;
+    assert_eq!(after_end.status, 404, "{after_end:?}");
 }
 
 #[tokio::test]

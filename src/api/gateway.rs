@@ -69,7 +69,12 @@ pub async fn aggregate_mcp(
     inner
         .extensions_mut()
         .insert(AgentAddress(source_of(request)));
-    let (parts, body) = service.handle(inner).await.into_parts();
+    let (mut parts, body) = service.handle(inner).await.into_parts();
+    // rmcp answers an ended session with 202; MCP clients take 200 or 204 as
+    // success (the Python SDK warns "Session termination failed" otherwise).
+    if request.method() == http::Method::DELETE && parts.status == StatusCode::ACCEPTED {
+        parts.status = StatusCode::NO_CONTENT;
+    }
     // rmcp words its refusals as plain text, without a Content-Type.
     let is_message = parts
         .headers
