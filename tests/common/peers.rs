@@ -34,11 +34,19 @@ impl Drop for Peer {
 /// A port nobody listens on at the moment, below the ephemeral range: the
 /// kernel never hands it to a server binding port 0 (a registry under test)
 /// or to an outgoing connection between now and the peer's own bind.
+/// Never twice in one test binary: two tests starting peers at once could
+/// both find a port free before either binds it, and one would then talk to
+/// the other's peer.
 pub fn free_port() -> u16 {
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     let (low, high) = (20_000u16, 32_000u16);
     loop {
         let candidate = low + (uuid::Uuid::new_v4().as_u128() % u128::from(high - low)) as u16;
-        if std::net::TcpListener::bind(("127.0.0.1", candidate)).is_ok() {
+        let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+        if !handed_out.contains(&candidate)
+            && std::net::TcpListener::bind(("127.0.0.1", candidate)).is_ok()
+        {
+            handed_out.push(candidate);
             return candidate;
         }
     }
