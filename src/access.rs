@@ -67,6 +67,8 @@ impl fmt::Display for Scope {
 pub struct Caller {
     pub name: String,
     pub scope: Scope,
+    /// No token named this caller: none is configured, or the route is public.
+    anonymous: bool,
 }
 
 impl Caller {
@@ -75,7 +77,12 @@ impl Caller {
         Self {
             name: "anonymous".to_owned(),
             scope: Scope::Write,
+            anonymous: true,
         }
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.anonymous
     }
 }
 
@@ -184,6 +191,7 @@ impl AccessPolicy {
                 found = Some(Caller {
                     name: entry.name.clone(),
                     scope: entry.scope,
+                    anonymous: false,
                 });
             }
         }

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use ipnet::IpNet;
 
+use crate::domain::RegistryNamespace;
 use crate::telemetry::LogFormat;
 
 /// The embedded default: a SQLite file in the working directory.
@@ -85,6 +86,18 @@ pub enum MigrateAction {
     Up,
     /// List the migrations, applied or pending.
     Status,
+}
+
+/// Who may read the MCP Registry API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum RegistryApi {
+    /// Not served: 404.
+    #[default]
+    Off,
+    /// Anyone may read it (MCP clients do not authenticate to registries).
+    Public,
+    /// A read or write token is needed, as for /v1's reads.
+    Token,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -172,6 +185,20 @@ pub struct ServeSettings {
     /// Calls through the gateway to one registered server at once.
     #[arg(long, env = "MCP_REGISTRY_GATEWAY_MAX_CONCURRENT_CALLS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
     pub gateway_max_concurrent_calls: u32,
+    /// Serve the MCP Registry API (GET /v0.1/servers and /v0/servers, the
+    /// catalog MCP clients such as VS Code read): off; public, for anyone,
+    /// even when tokens protect /v1; or token, for read and write tokens.
+    #[arg(long, env = "MCP_REGISTRY_REGISTRY_API", value_enum, default_value_t = RegistryApi::Off)]
+    pub registry_api: RegistryApi,
+    /// The reverse-DNS namespace of server names in the MCP Registry API,
+    /// which lists each server as {namespace}/{name}: use a domain you own,
+    /// reversed (e.g. com.example.mcp).
+    #[arg(
+        long,
+        env = "MCP_REGISTRY_REGISTRY_NAMESPACE",
+        default_value = RegistryNamespace::DEFAULT
+    )]
+    pub registry_namespace: RegistryNamespace,
     /// Log line format.
     #[arg(long, env = "MCP_REGISTRY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -7,7 +7,7 @@ use std::fmt::Display;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::domain::{McpServerId, ValidationError};
+use crate::domain::{McpServerId, McpServerRecord, ValidationError};
 use crate::storage::ToolSearchCursor;
 
 /// Records: the last id.
@@ -41,6 +41,23 @@ pub fn encode(last: &McpServerId) -> String {
 
 pub fn decode(cursor: &str) -> Result<McpServerId, ValidationError> {
     unwrap(RECORDS, cursor)
+}
+
+/// How many records to read for a page of `page`: one more tells whether
+/// another page follows.
+pub fn read_ahead(page: u32) -> u64 {
+    u64::from(page) + 1
+}
+
+/// Cuts records read with `read_ahead(page)` to the page, and answers the
+/// cursor of the next page, if one follows.
+pub fn cut_page(records: &mut Vec<McpServerRecord>, page: u32) -> Option<String> {
+    let page = page as usize;
+    if records.len() <= page {
+        return None;
+    }
+    records.truncate(page);
+    records.last().map(|last| encode(&last.id))
 }
 
 pub fn encode_position(position: u32) -> String {

@@ -189,7 +189,9 @@ fn api_settings(settings: &ServeSettings, access: Arc<AccessPolicy>) -> ApiSetti
             request_timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
             rate_per_second: NonZeroU32::new(settings.rate_limit),
             rate_burst: NonZeroU32::new(settings.rate_limit_burst).unwrap_or(NonZeroU32::MIN),
+            registry_api: settings.registry_api,
         },
+        registry_namespace: settings.registry_namespace.clone(),
     }
 }
 

@@ -27,6 +27,10 @@ pub enum ApiError {
     NotFound(String),
     #[error("no MCP server with id {0}")]
     NoSuchServer(McpServerId),
+    #[error(
+        "the MCP Registry API is off on this server; start it with --registry-api public or token"
+    )]
+    RegistryApiOff,
     #[error("{message}")]
     MethodNotAllowed {
         message: String,
@@ -115,7 +119,9 @@ impl ResponseError for ApiError {
             }
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::NotFound(_) | Self::NoSuchServer(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::NoSuchServer(_) | Self::RegistryApiOff => {
+                StatusCode::NOT_FOUND
+            }
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::VersionChanged => StatusCode::PRECONDITION_FAILED,
             Self::ServerDisabled(_) => StatusCode::CONFLICT,

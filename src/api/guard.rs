@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 
 use super::error::ApiError;
 use crate::access::{Access, AccessPolicy, Caller, Scope};
+use crate::config::RegistryApi;
 
 /// What the gate enforces.
 #[derive(Debug, Clone)]
@@ -24,6 +25,8 @@ pub struct GuardSettings {
     /// Requests per second per caller; `None` turns rate limiting off.
     pub rate_per_second: Option<NonZeroU32>,
     pub rate_burst: NonZeroU32,
+    /// Who may read the MCP Registry API (`/v0.1`, `/v0`).
+    pub registry_api: RegistryApi,
 }
 
 impl Default for GuardSettings {
@@ -34,6 +37,7 @@ impl Default for GuardSettings {
             request_timeout: Duration::from_secs(30),
             rate_per_second: NonZeroU32::new(200),
             rate_burst: NonZeroU32::new(400).unwrap_or(NonZeroU32::MIN),
+            registry_api: RegistryApi::Off,
         }
     }
 }
@@ -75,8 +79,16 @@ impl Guard {
         let Ok(_permit) = self.in_flight.try_acquire() else {
             return Err(ApiError::Overloaded.into());
         };
-        let (guarded, gateway) = (needs_token(req.uri().path()), is_gateway(req.uri().path()));
-        if guarded {
+        let path = req.uri().path();
+        let (guarded, gateway) = (needs_token(path), is_gateway(path));
+        if is_registry(path) {
+            let caller = match self.settings.registry_api {
+                RegistryApi::Off => return Err(ApiError::RegistryApiOff.into()),
+                RegistryApi::Public => Caller::anonymous(),
+                RegistryApi::Token => self.authorize(&req)?,
+            };
+            self.limit_rate(&caller, &req)?;
+        } else if guarded {
             let caller = self.authorize(&req)?;
             self.limit_rate(&caller, &req)?;
             req.extensions_mut().insert(caller);
@@ -132,7 +144,7 @@ impl Guard {
             return Ok(());
         };
         // Anonymous callers share no token: tell them apart by address.
-        let key = if self.access.is_open() {
+        let key = if caller.is_anonymous() {
             req.remote_addr()
                 .as_socket_addr()
                 .map(|a| a.ip())
@@ -166,10 +178,20 @@ fn is_gateway(path: &str) -> bool {
             .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
+/// The MCP Registry API: `/v0.1/…` (and `/v0/…`, rewritten to it before the
+/// guard runs).
+fn is_registry(path: &str) -> bool {
+    path == "/v0.1" || path.starts_with("/v0.1/")
+}
+
 /// What a request to `path` asks to do.
 fn access_needed(method: &Method, path: &str) -> Access {
     if is_gateway(path) {
         return Access::UseTools;
+    }
+    if is_registry(path) {
+        // Read-only whatever the method: the router answers others with 405.
+        return Access::ReadRecords;
     }
     if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Access::Change;
@@ -218,11 +240,19 @@ mod tests {
             (Method::POST, format!("{id}/mcp"), Access::UseTools),
             (Method::GET, format!("{id}/mcp"), Access::UseTools),
             (Method::DELETE, "/mcp".to_owned(), Access::UseTools),
+            (Method::GET, "/v0.1/servers".to_owned(), Access::ReadRecords),
+            (
+                Method::POST,
+                "/v0.1/publish".to_owned(),
+                Access::ReadRecords,
+            ),
         ];
         for (method, path, access) in cases {
             assert_eq!(access_needed(&method, &path), access, "{method} {path}");
         }
         assert!(needs_token("/mcp") && needs_token("/v1/tools"));
         assert!(!needs_token("/metrics") && !is_gateway("/v1/mcp-servers//mcp"));
+        assert!(is_registry("/v0.1/servers") && !is_registry("/v0.10/servers"));
+        assert!(!needs_token("/v0.1/servers"));
     }
 }

@@ -451,20 +451,14 @@ impl McpServersApi {
         // The range (1 to 200) is checked by the parameter's validator.
         let query = ListQuery {
             before: filters.cursor.as_deref().map(cursor::decode).transpose()?,
-            // One more than asked tells whether another page follows.
-            limit: u64::from(limit) + 1,
+            limit: cursor::read_ahead(limit),
             status: filters.status,
             text: filters.q,
             updated_since: filters.updated_since,
+            release: None,
         };
         let mut records = self.repository.list(&query).await?;
-        let page = limit as usize;
-        let next_cursor = if records.len() > page {
-            records.truncate(page);
-            records.last().map(|last| cursor::encode(&last.id))
-        } else {
-            None
-        };
+        let next_cursor = cursor::cut_page(&mut records, limit);
         let ids: Vec<McpServerId> = records.iter().map(|record| record.id).collect();
         let mut health = self.repository.health_of(&ids).await?;
         let data = records

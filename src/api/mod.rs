@@ -39,6 +39,8 @@ mod middleware;
 mod payload;
 mod probe_schemas;
 mod probes;
+mod registry;
+mod registry_schemas;
 mod routes;
 pub mod schemas;
 mod settings;
@@ -53,6 +55,7 @@ pub use guard::GuardSettings;
 pub use mcp_servers::McpServersApi;
 pub use middleware::MAX_BODY_BYTES;
 pub use probes::ProbesApi;
+pub use registry::RegistryApi;
 pub use settings::ApiSettings;
 
 use crate::gateway::Gateway;
@@ -62,9 +65,9 @@ use crate::metrics::Metrics;
 use crate::storage::McpServerRepository;
 
 const TITLE: &str = "mcp-registry";
-const DESCRIPTION: &str = "A registry of remote MCP (Model Context Protocol) servers, their URL, credentials and headers, so that agents can later use their tools. Secrets (api_key and credential header values) are write-only and encrypted at rest. Agents use the registered servers' tools through the registry over MCP (Streamable HTTP, outside this document's operations; see the README): /v1/mcp-servers/{id}/mcp passes one server through with its stored credentials, and /mcp serves every active server whose health is ok as one, its tools named {server}__{tool}. Both take a use or write token.";
+const DESCRIPTION: &str = "A registry of remote MCP (Model Context Protocol) servers, their URL, credentials and headers, so that agents can later use their tools. Secrets (api_key and credential header values) are write-only and encrypted at rest. Agents use the registered servers' tools through the registry over MCP (Streamable HTTP, outside this document's operations; see the README): /v1/mcp-servers/{id}/mcp passes one server through with its stored credentials, and /mcp serves every active server whose health is ok as one, its tools named {server}__{tool}. Both take a use or write token. With --registry-api public or token, /v0.1/servers (and /v0) serves the records as the MCP Registry API of modelcontextprotocol/registry, the catalog MCP clients such as VS Code read.";
 
-type Apis = (McpServersApi, ProbesApi);
+type Apis = (McpServersApi, ProbesApi, RegistryApi);
 
 fn openapi_service(api: Apis) -> OpenApiService<Apis, ()> {
     OpenApiService::new(api, TITLE, env!("CARGO_PKG_VERSION"))
@@ -101,6 +104,7 @@ pub fn app(
     let service = openapi_service((
         McpServersApi::new(repository.clone(), probes.clone(), &settings),
         ProbesApi::new(repository.clone(), probes),
+        RegistryApi::new(repository.clone(), settings.registry_namespace.clone()),
     ));
     let guard = Arc::new(guard::Guard::new(settings.access, settings.guard));
     let routes = Arc::new(routes::RouteTable::new(&service.spec(), &PLAIN_ROUTES));
@@ -151,6 +155,10 @@ pub fn app(
             let (routes, metrics) = (telemetry_routes.clone(), metrics_for_requests.clone());
             async move { middleware::request_telemetry(next, req, &routes, &metrics).await }
         })
+        .around(|next, mut req| async move {
+            registry::canonical_path(&mut req);
+            next.call(req).await
+        })
 }
 
 /// The OpenAPI document without starting the server, for SDK generators.
@@ -164,8 +172,10 @@ pub fn openapi_document() -> OpenApiService<Apis, ()> {
         HealthSettings::default(),
         Arc::new(Metrics::default()),
     );
+    let settings = ApiSettings::default();
     openapi_service((
-        McpServersApi::new(repository.clone(), probes.clone(), &ApiSettings::default()),
-        ProbesApi::new(repository, probes),
+        McpServersApi::new(repository.clone(), probes.clone(), &settings),
+        ProbesApi::new(repository.clone(), probes),
+        RegistryApi::new(repository, settings.registry_namespace),
     ))
 }

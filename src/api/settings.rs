@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::guard::GuardSettings;
 use crate::access::AccessPolicy;
-use crate::domain::NetworkPolicy;
+use crate::domain::{NetworkPolicy, RegistryNamespace};
 
 /// What the HTTP layer needs from the configuration.
 #[derive(Debug, Clone, Default)]
@@ -17,4 +17,6 @@ pub struct ApiSettings {
     /// Who may call `/v1`.
     pub access: Arc<AccessPolicy>,
     pub guard: GuardSettings,
+    /// The namespace of server names in the MCP Registry API.
+    pub registry_namespace: RegistryNamespace,
 }

@@ -28,6 +28,7 @@ mod idempotency_key;
 mod name;
 mod network;
 mod probe;
+mod registry_name;
 mod release;
 mod server;
 mod url;
@@ -44,6 +45,7 @@ pub use probe::{
     Catalog, CatalogEntry, CatalogKind, Discovery, Health, ProbeReport, ProbeSnapshot, ProbeState,
     ServerInfo,
 };
+pub use registry_name::{NameLookup, RegistryNamespace};
 pub use release::Release;
 pub use server::{
     HeaderUpdate, McpServerPatch, McpServerRecord, NewMcpServer, ServerStatus, TransportType,

@@ -34,6 +34,8 @@ pub struct ListQuery {
     /// A case-insensitive substring of the name or the description.
     pub text: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only records of this exact server version (the API's `version`).
+    pub release: Option<String>,
 }
 
 /// How many rows a key rotation re-sealed.
@@ -290,6 +292,19 @@ impl McpServerRepository {
         row.map(|row| self.open_row(row)).transpose()
     }
 
+    /// The record named `name`, compared as the unique index compares names
+    /// (regardless of case).
+    pub async fn find_by_name(
+        &self,
+        name: &ServerName,
+    ) -> Result<Option<McpServerRecord>, StorageError> {
+        let row = mcp_server::Entity::find()
+            .filter(mcp_server::Column::NameKey.eq(name.uniqueness_key()))
+            .one(&self.reads)
+            .await?;
+        row.map(|row| self.open_row(row)).transpose()
+    }
+
     /// The record as read at most `recent::RECENT_FOR` ago (or now), for
     /// callers that read the same record many times a second.
     pub async fn find_recent(
@@ -320,6 +335,9 @@ impl McpServerRepository {
         }
         if let Some(updated_since) = query.updated_since {
             select = select.filter(Column::UpdatedAt.gte(updated_since));
+        }
+        if let Some(release) = &query.release {
+            select = select.filter(Column::ServerVersion.eq(release.as_str()));
         }
         if let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) {
             let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
