@@ -49,7 +49,7 @@ def sh(*args, **kwargs):
 class Server:
     """The release binary on a free port, as an operator would run it."""
 
-    def __init__(self, database_url, workdir):
+    def __init__(self, database_url, workdir, extra_args=()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -61,7 +61,7 @@ class Server:
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             [str(BINARY), "serve", "--bind", f"127.0.0.1:{self.port}", "--rate-limit", "0",
-             "--max-concurrent-requests", "4096"],
+             "--max-concurrent-requests", "4096", *extra_args],
             cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: http("GET", f"{self.url}/healthz")[0] == 200)

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::{TestServer, error_message};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 async fn create_many(server: &TestServer, prefix: &str, count: usize) -> Vec<String> {
@@ -171,4 +172,129 @@ async fn paging_while_others_insert_yields_no_duplicates_and_misses_nothing_olde
         existing.iter().all(|id| unique.contains(id)),
         "every record older than the walk is seen"
     );
+}
+
+/// A text search reads the newest 2,000 rows in order first and asks the
+/// search index for older matches only when those hold less than a page: the
+/// answer must be the same wherever the matches are.
+#[tokio::test]
+async fn a_search_finds_old_and_new_matches_alike_across_pages() {
+    let server = TestServer::spawn().await;
+    // Rare matches among the oldest rows and the newest ones.
+    let is_needle = |i: usize| !(3..2055).contains(&i);
+    let mut expected = Vec::new();
+    for chunk in (0..2060).collect::<Vec<usize>>().chunks(30) {
+        let creates = chunk.iter().map(|&i| {
+            let description = if is_needle(i) {
+                format!("Has the Needle-{i}")
+            } else {
+                format!("plain server {i}")
+            };
+            let body = json!({"name": format!("bulk-{i:04}"), "url": "https://a.example/",
+                              "description": description});
+            let server = &server;
+            async move { (i, server.created(&body).await) }
+        });
+        for (i, record) in futures::future::join_all(creates).await {
+            if is_needle(i) {
+                expected.push(record["id"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    expected.sort();
+    expected.reverse();
+    assert_eq!(expected.len(), 8);
+    assert_eq!(walk(&server, "q=needle&limit=2").await, expected, "paged");
+    assert_eq!(walk(&server, "q=NEEDLE").await, expected, "one page");
+    assert_eq!(walk(&server, "q=no-such-text").await, Vec::<String>::new());
+    // A common term fills its pages from the newest rows.
+    let plain = walk(&server, "q=plain%20server&limit=200").await;
+    assert_eq!(plain.len(), 2060 - 8);
+    assert!(plain.windows(2).all(|w| w[0] > w[1]), "newest first");
+    if server.db.url.starts_with("postgres") {
+        let db = server.db.connect().await;
+        let indexes = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'mcp_servers_%_trgm'",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(indexes.len(), 2, "the trigram indexes exist on PostgreSQL");
+    }
+}
+
+/// PostgreSQL only: a database user who may not create pg_trgm still gets a
+/// working server, with a warning at start that says what to run; once run,
+/// the warning is gone.
+#[tokio::test]
+async fn without_pg_trgm_search_still_works_and_the_server_says_what_to_run() {
+    let db = common::TestDatabase::fresh().await;
+    if !db.url.starts_with("postgres") {
+        return;
+    }
+    let admin = db.connect().await;
+    let role = format!("limited_{}", uuid::Uuid::new_v4().simple());
+    for sql in [
+        format!("CREATE ROLE {role} LOGIN"),
+        format!("GRANT CREATE ON SCHEMA public TO {role}"),
+    ] {
+        admin.execute_unprepared(&sql).await.unwrap();
+    }
+    let limited_url = db.url.replacen("://postgres@", &format!("://{role}@"), 1);
+    assert_ne!(
+        limited_url, db.url,
+        "the test expects the postgres user in the URL"
+    );
+    let limited = common::TestDatabase {
+        url: limited_url,
+        dir: tempfile::tempdir().unwrap(),
+        secret_key: db.secret_key.clone(),
+    };
+    let mut server = TestServer::builder().database(limited).spawn().await;
+    let logs = server.logs_once_seen("pg_trgm").await;
+    assert!(
+        logs.contains("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            && logs.contains("CREATE INDEX IF NOT EXISTS mcp_servers_name_key_trgm"),
+        "{logs}"
+    );
+    server
+        .created(
+            &json!({"name": "findme", "url": "https://a.example/", "description": "Rare words"}),
+        )
+        .await;
+    assert_eq!(
+        walk(&server, "q=rare").await.len(),
+        1,
+        "search works without the indexes"
+    );
+
+    // As the operator is told: run the statements as a user who may.
+    let statements = logs
+        .split("Run as a user who may: ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap()
+        .trim_end_matches('"')
+        .to_owned();
+    for sql in statements.split("; ") {
+        admin.execute_unprepared(sql).await.unwrap();
+    }
+    let seen = server.logs().len();
+    server.restart().await;
+    assert_eq!(walk(&server, "q=rare").await.len(), 1);
+    let since_restart = server.logs()[seen..].to_owned();
+    assert!(since_restart.contains("listening"), "{since_restart}");
+    assert!(
+        !since_restart.contains("pg_trgm"),
+        "no warning once indexed: {since_restart}"
+    );
+    drop(server);
+    for sql in [
+        format!("REASSIGN OWNED BY {role} TO CURRENT_USER"),
+        format!("DROP OWNED BY {role}"),
+        format!("DROP ROLE {role}"),
+    ] {
+        admin.execute_unprepared(&sql).await.unwrap();
+    }
 }

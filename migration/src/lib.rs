@@ -7,6 +7,9 @@ mod m20261124_000001_create_mcp_servers;
 mod m20261124_000002_versions_and_idempotency_keys;
 mod m20261125_000003_probes_and_catalog;
 mod m20261129_000004_server_versions;
+mod m20261129_000005_text_search_indexes;
+
+pub use m20261129_000005_text_search_indexes::{TRIGRAM_INDEX_SQL, TRIGRAM_INDEXES};
 
 pub struct Migrator;
 
@@ -18,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_versions_and_idempotency_keys::Migration),
             Box::new(m20261125_000003_probes_and_catalog::Migration),
             Box::new(m20261129_000004_server_versions::Migration),
+            Box::new(m20261129_000005_text_search_indexes::Migration),
         ]
     }
 }

@@ -2,9 +2,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use migration::{Migrator, MigratorTrait};
+use migration::{Migrator, MigratorTrait, TRIGRAM_INDEX_SQL, TRIGRAM_INDEXES};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
 /// Pool size for PostgreSQL and MySQL unless configured: enough that creates
 /// at the benchmark's concurrency wait on the database's commits, not for a
@@ -98,6 +98,9 @@ impl Database {
             if !pending.is_empty() {
                 return Err(DatabaseError::SchemaBehind(pending.len()));
             }
+        }
+        if matches!(self, Self::Postgres { .. }) {
+            warn_if_search_unindexed(&db).await;
         }
         Ok(db)
     }
@@ -203,5 +206,29 @@ impl Database {
             Self::Postgres { .. } => "postgres",
             Self::MySql { .. } => "mysql",
         }
+    }
+}
+
+/// Text search on PostgreSQL uses pg_trgm's indexes. Where the migration could
+/// not create them (this user may not create the extension), it reads every
+/// row: say so at every start, and what to run.
+async fn warn_if_search_unindexed(db: &DatabaseConnection) {
+    let names = TRIGRAM_INDEXES.map(|name| format!("'{name}'")).join(", ");
+    let sql = format!(
+        "SELECT count(*) AS found FROM pg_indexes \
+         WHERE tablename = 'mcp_servers' AND indexname IN ({names})"
+    );
+    let found = db
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|row| row.try_get::<i64>("", "found").ok());
+    if found.is_some_and(|found| found < TRIGRAM_INDEXES.len() as i64) {
+        tracing::warn!(
+            "text search (q, and the MCP Registry API's search) reads every row: this database \
+             user may not create the pg_trgm extension. Run as a user who may: {}",
+            TRIGRAM_INDEX_SQL.join("; ")
+        );
     }
 }

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::create::{PendingCreate, unique_name_violation, write_create};
@@ -23,6 +23,10 @@ use crate::secrets::{SecretBoxer, SecretError, SecretKey};
 /// How often an update without `If-Match` re-reads and retries when another
 /// writer got there first, before giving up.
 const MAX_UPDATE_ATTEMPTS: usize = 100;
+
+/// How many of the newest rows a text search reads in order before it asks
+/// the search index for older matches (see `list`).
+const SEARCH_NEWEST_ROWS: u64 = 2000;
 
 /// Which records a list answers, newest first.
 #[derive(Debug, Clone, Default)]
@@ -322,13 +326,80 @@ impl McpServerRepository {
     }
 
     /// A page of records, newest first, walking the primary key (no OFFSET).
+    ///
+    /// With `text`, the newest `SEARCH_NEWEST_ROWS` rows (after the cursor)
+    /// are read in id order first: when matches are common, the page is found
+    /// there. Only when they hold less than a page are the older matches
+    /// asked of the search index (PostgreSQL's trigram indexes), which is fast
+    /// when matches are rare, however old they are.
     pub async fn list(&self, query: &ListQuery) -> Result<Vec<McpServerRecord>, StorageError> {
+        let searching = query.text.as_deref().is_some_and(|text| !text.is_empty());
+        let boundary = if searching {
+            self.nth_newest_id(query.before, SEARCH_NEWEST_ROWS).await?
+        } else {
+            None
+        };
+        let Some(boundary) = boundary else {
+            return self.read_page(self.select_page(query, None), false).await;
+        };
+        let mut records = self
+            .read_page(self.select_page(query, Some(&boundary)), false)
+            .await?;
+        let missing = query.limit.saturating_sub(records.len() as u64);
+        if missing > 0 {
+            let older = ListQuery {
+                before: Some(boundary),
+                limit: missing,
+                ..query.clone()
+            };
+            records.extend(self.read_page(self.select_page(&older, None), true).await?);
+        }
+        Ok(records)
+    }
+
+    /// The id `n` rows down from the newest (older than `before`), if there
+    /// are that many.
+    async fn nth_newest_id(
+        &self,
+        before: Option<McpServerId>,
+        n: u64,
+    ) -> Result<Option<McpServerId>, StorageError> {
+        use mcp_server::Column;
+        let mut select = mcp_server::Entity::find()
+            .select_only()
+            .column(Column::Id)
+            .order_by_desc(Column::Id)
+            .offset(n - 1)
+            .limit(1);
+        if let Some(before) = before {
+            select = select.filter(Column::Id.lt(before.to_string()));
+        }
+        let id: Option<String> = select.into_tuple().one(&self.reads).await?;
+        id.map(|id| {
+            id.parse().map_err(|_| StorageError::CorruptRow {
+                id,
+                reason: "id".to_owned(),
+            })
+        })
+        .transpose()
+    }
+
+    /// The query of a page: its filters, newest first, and no row older than
+    /// `not_before`.
+    fn select_page(
+        &self,
+        query: &ListQuery,
+        not_before: Option<&McpServerId>,
+    ) -> sea_orm::Select<mcp_server::Entity> {
         use mcp_server::Column;
         let mut select = mcp_server::Entity::find()
             .order_by_desc(Column::Id)
             .limit(query.limit);
         if let Some(before) = query.before {
             select = select.filter(Column::Id.lt(before.to_string()));
+        }
+        if let Some(not_before) = not_before {
+            select = select.filter(Column::Id.gte(not_before.to_string()));
         }
         if let Some(status) = query.status {
             select = select.filter(Column::Status.eq(status.as_str()));
@@ -353,7 +424,28 @@ impl McpServerRepository {
                     ),
             );
         }
-        let rows = select.all(&self.reads).await?;
+        select
+    }
+
+    /// Runs a page's query. `by_search_index`: PostgreSQL is kept from walking
+    /// the primary key in order (its plan when it expects many matches, which
+    /// reads every row when they are few or all old), so that it collects
+    /// the matches from the trigram indexes and sorts them.
+    async fn read_page(
+        &self,
+        select: sea_orm::Select<mcp_server::Entity>,
+        by_search_index: bool,
+    ) -> Result<Vec<McpServerRecord>, StorageError> {
+        let rows = if by_search_index && self.reads.get_database_backend() == DbBackend::Postgres {
+            let txn = self.reads.begin().await?;
+            txn.execute_unprepared("SET LOCAL enable_indexscan = off")
+                .await?;
+            let rows = select.all(&txn).await?;
+            txn.commit().await?;
+            rows
+        } else {
+            select.all(&self.reads).await?
+        };
         rows.into_iter().map(|row| self.open_row(row)).collect()
     }
 
