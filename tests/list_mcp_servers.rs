@@ -183,6 +183,7 @@ async fn a_search_finds_old_and_new_matches_alike_across_pages() {
     // Rare matches among the oldest rows and the newest ones.
     let is_needle = |i: usize| !(3..2055).contains(&i);
     let mut expected = Vec::new();
+    let mut old_plain = String::new();
     for chunk in (0..2060).collect::<Vec<usize>>().chunks(30) {
         let creates = chunk.iter().map(|&i| {
             let description = if is_needle(i) {
@@ -196,8 +197,12 @@ async fn a_search_finds_old_and_new_matches_alike_across_pages() {
             async move { (i, server.created(&body).await) }
         });
         for (i, record) in futures::future::join_all(creates).await {
+            let id = record["id"].as_str().unwrap().to_owned();
+            if i == 10 {
+                old_plain = id.clone();
+            }
             if is_needle(i) {
-                expected.push(record["id"].as_str().unwrap().to_owned());
+                expected.push(id);
             }
         }
     }
@@ -211,6 +216,23 @@ async fn a_search_finds_old_and_new_matches_alike_across_pages() {
     let plain = walk(&server, "q=plain%20server&limit=200").await;
     assert_eq!(plain.len(), 2060 - 8);
     assert!(plain.windows(2).all(|w| w[0] > w[1]), "newest first");
+
+    // Changes reach the search index: an old match edited away, an old row
+    // edited into one, another deleted; a phrase with quotes.
+    let (oldest_needle, second_needle) = (expected[7].clone(), expected[6].clone());
+    let edited = json!({"description": "edited away"});
+    assert_eq!(server.patch(&oldest_needle, &edited).await.status, 200);
+    let edited = json!({"description": "now a NEEDLE, \"quoted\""});
+    assert_eq!(server.patch(&old_plain, &edited).await.status, 200);
+    assert_eq!(server.delete(&second_needle).await.status, 204);
+    let mut now_expected: Vec<String> = expected[..6].to_vec();
+    now_expected.push(old_plain.clone());
+    now_expected.sort_by(|a, b| b.cmp(a));
+    assert_eq!(walk(&server, "q=needle&limit=3").await, now_expected);
+    assert_eq!(walk(&server, "q=%22quoted%22").await, [old_plain]);
+    assert_eq!(walk(&server, "q=edited%20away").await, [oldest_needle]);
+    // Two characters hold no trigram: the table is read instead.
+    assert_eq!(walk(&server, "q=e-").await, expected[..6].to_vec());
     if server.db.url.starts_with("postgres") {
         let db = server.db.connect().await;
         let indexes = db
@@ -297,4 +319,38 @@ async fn without_pg_trgm_search_still_works_and_the_server_says_what_to_run() {
     ] {
         admin.execute_unprepared(&sql).await.unwrap();
     }
+}
+
+/// SQLite: a database made before the search table had it gets it filled
+/// from its records at the upgrade, so old records are found through it.
+#[tokio::test]
+async fn an_upgraded_sqlite_database_searches_its_old_records() {
+    let db = common::TestDatabase::fresh().await;
+    if !db.is_sqlite() {
+        return;
+    }
+    let old = sea_orm::Database::connect(format!("{}?mode=rwc", db.url))
+        .await
+        .unwrap();
+    use migration::MigratorTrait;
+    migration::Migrator::up(&old, Some(5)).await.unwrap();
+    old.execute_unprepared(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2100)
+         INSERT INTO mcp_servers (id, name, name_key, description, url, transport_type, status,
+                                  api_key_sealed, headers_sealed, created_at, updated_at, version)
+         SELECT printf('mcp_%032x', i), 'old-' || i, 'old-' || i,
+                CASE WHEN i = 5 THEN 'the lost needle' ELSE 'plain' END, 'https://a.example/',
+                'http', 'active', NULL, NULL, '2026-01-01T00:00:00+00:00',
+                '2026-01-01T00:00:00+00:00', 1
+         FROM n",
+    )
+    .await
+    .unwrap();
+    old.close().await.unwrap();
+    let server = TestServer::builder().database(db).spawn().await;
+    assert_eq!(
+        walk(&server, "q=lost%20needle").await,
+        [format!("mcp_{:032x}", 5)]
+    );
+    assert_eq!(walk(&server, "q=plain&limit=200").await.len(), 2099);
 }

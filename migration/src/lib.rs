@@ -8,6 +8,7 @@ mod m20261124_000002_versions_and_idempotency_keys;
 mod m20261125_000003_probes_and_catalog;
 mod m20261129_000004_server_versions;
 mod m20261129_000005_text_search_indexes;
+mod m20261129_000006_sqlite_text_search;
 
 pub use m20261129_000005_text_search_indexes::{TRIGRAM_INDEX_SQL, TRIGRAM_INDEXES};
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_probes_and_catalog::Migration),
             Box::new(m20261129_000004_server_versions::Migration),
             Box::new(m20261129_000005_text_search_indexes::Migration),
+            Box::new(m20261129_000006_sqlite_text_search::Migration),
         ]
     }
 }

@@ -340,19 +340,20 @@ impl McpServerRepository {
             None
         };
         let Some(boundary) = boundary else {
-            return self.read_page(self.select_page(query, None), false).await;
+            return self.read_page(self.select_page(query, None)).await;
         };
         let mut records = self
-            .read_page(self.select_page(query, Some(&boundary)), false)
+            .read_page(self.select_page(query, Some(&boundary)))
             .await?;
         let missing = query.limit.saturating_sub(records.len() as u64);
-        if missing > 0 {
+        if let Some(text) = query.text.as_deref().filter(|_| missing > 0) {
             let older = ListQuery {
                 before: Some(boundary),
                 limit: missing,
                 ..query.clone()
             };
-            records.extend(self.read_page(self.select_page(&older, None), true).await?);
+            let older = self.select_page(&older, None);
+            records.extend(self.read_older_matches(older, text).await?);
         }
         Ok(records)
     }
@@ -427,26 +428,48 @@ impl McpServerRepository {
         select
     }
 
-    /// Runs a page's query. `by_search_index`: PostgreSQL is kept from walking
-    /// the primary key in order (its plan when it expects many matches, which
-    /// reads every row when they are few or all old), so that it collects
-    /// the matches from the trigram indexes and sorts them.
     async fn read_page(
         &self,
         select: sea_orm::Select<mcp_server::Entity>,
-        by_search_index: bool,
     ) -> Result<Vec<McpServerRecord>, StorageError> {
-        let rows = if by_search_index && self.reads.get_database_backend() == DbBackend::Postgres {
-            let txn = self.reads.begin().await?;
-            txn.execute_unprepared("SET LOCAL enable_indexscan = off")
-                .await?;
-            let rows = select.all(&txn).await?;
-            txn.commit().await?;
-            rows
-        } else {
-            select.all(&self.reads).await?
-        };
+        let rows = select.all(&self.reads).await?;
         rows.into_iter().map(|row| self.open_row(row)).collect()
+    }
+
+    /// A page of the matches of `text` that `select` finds, collected through
+    /// the database's search index rather than by walking the primary key.
+    async fn read_older_matches(
+        &self,
+        select: sea_orm::Select<mcp_server::Entity>,
+        text: &str,
+    ) -> Result<Vec<McpServerRecord>, StorageError> {
+        match self.reads.get_database_backend() {
+            // PostgreSQL walks the primary key in order when it expects many
+            // matches, which reads every row when they are few or all old:
+            // kept from it, it collects them from the trigram indexes.
+            DbBackend::Postgres => {
+                let txn = self.reads.begin().await?;
+                txn.execute_unprepared("SET LOCAL enable_indexscan = off")
+                    .await?;
+                let rows = select.all(&txn).await?;
+                txn.commit().await?;
+                rows.into_iter().map(|row| self.open_row(row)).collect()
+            }
+            // The trigram table finds candidates of 3 characters or more (the
+            // LIKE of `select` still decides); shorter ones read the table.
+            DbBackend::Sqlite if text.chars().count() >= 3 => {
+                let phrase = format!(
+                    "{{name_key description}} : \"{}\"",
+                    text.replace('"', "\"\"")
+                );
+                let select = select.filter(Expr::cust_with_values(
+                    r#""mcp_servers"."id" IN (SELECT id FROM mcp_servers_search WHERE mcp_servers_search MATCH ?)"#,
+                    [phrase],
+                ));
+                self.read_page(select).await
+            }
+            _ => self.read_page(select).await,
+        }
     }
 
     /// Applies `patch` to the current record and stores the result, guarded by the
