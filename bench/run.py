@@ -185,7 +185,8 @@ class Postgres:
     def raw_inserts(self, url, connections, duration):
         """pgbench's rate and its per-transaction latencies (its -l log)."""
         logs = tempfile.mkdtemp()
-        out = sh("pgbench", "-n", "-c", str(connections), "-j", str(min(connections, 2)),
+        out = sh("pgbench", "-n", "-M", "prepared", "-D", "k=0",
+                 "-c", str(connections), "-j", str(min(connections, 2)),
                  "-T", str(duration), "-l", "--log-prefix", f"{logs}/tx",
                  "-f", str(BENCH / "pg_insert.sql"), url)
         latencies = [int(line.split()[2]) / 1000
