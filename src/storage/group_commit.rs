@@ -1,20 +1,28 @@
-//! Group commit for the embedded database.
+//! Group commit of creates, for SQLite and PostgreSQL.
 //!
-//! SQLite commits one transaction at a time and, with `synchronous=FULL`, each
-//! commit waits for the disk. Creates that arrive while a commit is under way
-//! queue here and are written together in the next transaction: one flush for
-//! many records. Nobody is answered before the transaction holding their
-//! record has committed, so a 201 still means the record is on disk.
+//! Each commit waits for the disk (SQLite with `synchronous=FULL`, PostgreSQL's
+//! WAL flush). Creates that arrive while a commit is under way queue here and
+//! are written together in the next transaction: one flush, and on PostgreSQL
+//! one multi-row statement, for many records. Nobody is answered before the
+//! transaction holding their record has committed, so a 201 still means the
+//! record is on disk.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use std::collections::HashSet;
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    QueryFilter, TransactionTrait,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::GroupCommitTotals;
 
 use super::create::{PendingCreate, write_create};
+use super::entity::{idempotency_key, mcp_server};
 use super::error::{IdempotentInsertError, StorageError};
 
 /// Most creates written by one transaction.
@@ -39,7 +47,7 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer on `db` (whose pool is the single SQLite connection).
+    /// Starts the writer on `db` (SQLite's single connection, or a pool).
     pub fn start(db: DatabaseConnection) -> Self {
         let (jobs, queue) = mpsc::channel(MAX_BATCH * 4);
         let totals = Arc::new(Totals::default());
@@ -92,38 +100,150 @@ async fn write_batches(
     }
 }
 
+/// Each create of a batch gets its own error; the cause is told once, as the
+/// database told it.
+fn everyone_fails(jobs: &[Job], cause: &dyn std::fmt::Display) -> Vec<Outcome> {
+    let reason = cause.to_string();
+    jobs.iter()
+        .map(|_| Err(StorageError::Database(DbErr::Custom(reason.clone())).into()))
+        .collect()
+}
+
+type Outcome = Result<(), IdempotentInsertError>;
+
 /// One transaction for all `jobs`. A duplicate name or a taken idempotency key
-/// fails only that create (SQLite aborts the statement, not the transaction;
-/// a create with a key runs in a savepoint so its key goes with it). Any other
-/// error, or a failed commit, fails every create in the transaction.
-async fn write_together(
-    db: &DatabaseConnection,
-    jobs: &[Job],
-) -> Vec<Result<(), IdempotentInsertError>> {
-    // Each create gets its own error; the cause is told once, as the database told it.
-    let everyone = |cause: &dyn std::fmt::Display| {
-        let reason = cause.to_string();
-        jobs.iter()
-            .map(|_| Err(StorageError::Database(DbErr::Custom(reason.clone())).into()))
-            .collect()
-    };
+/// fails only that create. Any other error, or a failed commit, fails every
+/// create in the transaction.
+async fn write_together(db: &DatabaseConnection, jobs: &[Job]) -> Vec<Outcome> {
     let txn = match db.begin().await {
         Ok(txn) => txn,
-        Err(err) => return everyone(&err),
+        Err(err) => return everyone_fails(jobs, &err),
     };
+    let written = match db.get_database_backend() {
+        DbBackend::Postgres => write_rows_together(&txn, jobs).await,
+        _ => write_one_by_one(&txn, jobs).await,
+    };
+    let outcomes = match written {
+        Ok(outcomes) => outcomes,
+        Err(err) => {
+            // The transaction may be gone with the statement; trust none of it.
+            txn.rollback().await.ok();
+            return everyone_fails(jobs, &err);
+        }
+    };
+    match txn.commit().await {
+        Ok(()) => outcomes,
+        Err(err) => everyone_fails(jobs, &err),
+    }
+}
+
+/// SQLite: one create after another. A failed statement aborts itself, not
+/// the transaction; a create with a key runs in a savepoint, so its key goes
+/// with it.
+async fn write_one_by_one(txn: &DatabaseTransaction, jobs: &[Job]) -> Result<Vec<Outcome>, DbErr> {
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let outcome = write_create(&txn, &job.create).await;
-        if let Err(IdempotentInsertError::Storage(StorageError::Database(err))) = &outcome {
-            // The transaction may be gone with the statement; trust none of it.
-            let failed = everyone(err);
-            txn.rollback().await.ok();
-            return failed;
+        let outcome = write_create(txn, &job.create).await;
+        if let Err(IdempotentInsertError::Storage(StorageError::Database(err))) = outcome {
+            return Err(err);
         }
         outcomes.push(outcome);
     }
-    match txn.commit().await {
-        Ok(()) => outcomes,
-        Err(err) => everyone(&err),
+    Ok(outcomes)
+}
+
+/// PostgreSQL, where a failed statement aborts the whole transaction: conflicts
+/// are told apart without failing. The idempotency keys go first, in one
+/// statement that skips the taken ones (waiting, as one by one would, for a
+/// concurrent request with the same key to commit or roll back); then the
+/// records whose key is theirs, in one statement that skips names already
+/// taken (by an earlier record, one committing meanwhile, or an earlier one
+/// of this batch); then the keys of the records so skipped go again, so that
+/// no key stays without its record.
+async fn write_rows_together(
+    txn: &DatabaseTransaction,
+    jobs: &[Job],
+) -> Result<Vec<Outcome>, DbErr> {
+    use idempotency_key::Column as KeyColumn;
+    use mcp_server::Column as ServerColumn;
+    let key_rows: Vec<_> = jobs
+        .iter()
+        .filter_map(|job| job.create.key_row.clone())
+        .collect();
+    let keys_taken_here: HashSet<String> = if key_rows.is_empty() {
+        HashSet::new()
+    } else {
+        idempotency_key::Entity::insert_many(key_rows)
+            .on_conflict(OnConflict::column(KeyColumn::Key).do_nothing().to_owned())
+            .exec_with_returning_keys(txn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let key_of = |job: &Job| {
+        let row = job.create.key_row.as_ref()?;
+        row.key.try_as_ref().cloned()
+    };
+    // A key inserted here belongs to the first create of the batch that holds
+    // it; a later one with the same key finds it taken, as it would one by one.
+    let mut claimed = HashSet::new();
+    let ours: Vec<bool> = jobs
+        .iter()
+        .map(|job| match key_of(job) {
+            None => true,
+            Some(key) => keys_taken_here.contains(&key) && claimed.insert(key),
+        })
+        .collect();
+    let rows: Vec<_> = jobs
+        .iter()
+        .zip(&ours)
+        .filter(|(_, ours)| **ours)
+        .map(|(job, _)| job.create.row.clone())
+        .collect();
+    let inserted: HashSet<String> = if rows.is_empty() {
+        HashSet::new()
+    } else {
+        mcp_server::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(ServerColumn::NameKey)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_with_returning_keys(txn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let written = |job: &Job| {
+        job.create
+            .row
+            .id
+            .try_as_ref()
+            .is_some_and(|id| inserted.contains(id))
+    };
+    let orphaned_keys: Vec<String> = jobs
+        .iter()
+        .zip(&ours)
+        .filter(|(job, ours)| **ours && !written(job))
+        .filter_map(|(job, _)| key_of(job))
+        .collect();
+    if !orphaned_keys.is_empty() {
+        idempotency_key::Entity::delete_many()
+            .filter(KeyColumn::Key.is_in(orphaned_keys))
+            .exec(txn)
+            .await?;
     }
+    Ok(jobs
+        .iter()
+        .zip(&ours)
+        .map(|(job, ours)| {
+            if !ours {
+                Err(IdempotentInsertError::KeyTaken)
+            } else if !written(job) {
+                Err(StorageError::DuplicateName(job.create.name.clone()).into())
+            } else {
+                Ok(())
+            }
+        })
+        .collect())
 }

@@ -106,8 +106,11 @@ impl McpServerRepository {
     /// `db` takes every write; `reads` (the same pool, or SQLite's readers)
     /// serves lookups and lists.
     pub fn new(db: DatabaseConnection, reads: DatabaseConnection, boxer: SecretBoxer) -> Self {
-        let group_commit = (db.get_database_backend() == DbBackend::Sqlite)
-            .then(|| GroupCommit::start(db.clone()));
+        let group_commit = matches!(
+            db.get_database_backend(),
+            DbBackend::Sqlite | DbBackend::Postgres
+        )
+        .then(|| GroupCommit::start(db.clone()));
         Self {
             db,
             reads,
