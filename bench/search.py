@@ -17,7 +17,6 @@ Needs wrk, psql and the mariadb client (Debian: wrk postgresql-client mariadb-cl
 import argparse
 import datetime
 import os
-import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -26,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import (ROOT, Postgres, Server, Sqlite, http, migrate, require_tools, sh,  # noqa: E402
+from run import (ROOT, MariaDb, Postgres, Server, Sqlite, http, require_tools, sh,  # noqa: E402
                  wrk, write_block)
 
 WORDS = ["jira", "github", "slack", "weather", "search", "files", "mail", "calendar", "docs", "maps"]
@@ -72,21 +71,7 @@ class SearchSqlite(Sqlite):
         db.close()
 
 
-class SearchMariaDb:
-    def __init__(self, admin_url="mysql://root@127.0.0.1:3306"):
-        self.admin_url = admin_url
-
-    def client(self, *args):
-        return sh("mariadb", "-h", "127.0.0.1", "-P", "3306", "-u", "root", *args)
-
-    def fresh(self, workdir):
-        name = f"mcp_bench_{secrets.token_hex(6)}"
-        self.client("-e", f"CREATE DATABASE {name}")
-        url = f"{self.admin_url}/{name}"
-        migrate(url, workdir)
-        self.name = name
-        return url
-
+class SearchMariaDb(MariaDb):
     def seed(self, url, rows):
         words = "ELT(1 + i % 10, " + ", ".join(f"'{w}'" for w in WORDS) + ")"
         description = (f"CASE WHEN i % 100000 = 7 THEN 'Kubernetes cluster tools' "
@@ -100,11 +85,6 @@ class SearchMariaDb:
                    CONCAT('seed-', i), {description}, 'https://mcp.example.com/mcp', 'http',
                    'active', NULL, NULL, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 1 FROM n;
             ANALYZE TABLE mcp_servers;""")
-
-    def drop_all(self):
-        names = self.client("-N", "-e", "SHOW DATABASES LIKE 'mcp\\_bench\\_%'")
-        for name in names.split():
-            self.client("-e", f"DROP DATABASE IF EXISTS {name}")
 
 
 def main():
