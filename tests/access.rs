@@ -126,9 +126,9 @@ async fn the_contract_declares_the_bearer_scheme_on_every_operation() {
     for (path, operations) in document["paths"].as_object().unwrap() {
         for (method, operation) in operations.as_object().unwrap() {
             // The MCP Registry API needs a token only with --registry-api
-            // token: it declares none, and documents the 401 of that mode.
+            // token: a bearer token, or none.
             let security = if path.starts_with("/v0.1/") {
-                json!(null)
+                json!([{"bearerAuth": []}, {}])
             } else {
                 json!([{"bearerAuth": []}])
             };

@@ -1,10 +1,15 @@
 """Round trip through the Python client that openapi-python-client generates
-from the server's own document: create, get, list, update, delete."""
+from the server's own document: create, get, list, read through the MCP
+Registry API (anonymously), update, delete."""
 
 import sys
 import uuid
 
-from mcp_registry_client import AuthenticatedClient
+from mcp_registry_client import AuthenticatedClient, Client
+from mcp_registry_client.api.mcp_registry_api import (
+    get_registry_server_version,
+    list_registry_servers,
+)
 from mcp_registry_client.api.mcp_servers import (
     create_mcp_server,
     delete_mcp_server,
@@ -16,6 +21,8 @@ from mcp_registry_client.models import (
     CreateMcpServerRequest,
     McpServer,
     McpServerList,
+    ServerList,
+    ServerResponse,
     UpdateMcpServerRequest,
 )
 
@@ -49,6 +56,21 @@ page = list_mcp_servers.sync(client=client, limit=200, q=name)
 assert isinstance(page, McpServerList), page
 assert [s.id for s in page.data] == [server.id], page
 
+anonymous = Client(base_url=base_url)
+registry = list_registry_servers.sync(client=anonymous, search=name)
+assert isinstance(registry, ServerList), registry
+assert [e.server.name for e in registry.servers] == [f"local.mcp-registry/{name}"], registry
+entry = registry.servers[0].to_dict()
+assert entry["_meta"]["io.modelcontextprotocol.registry/official"]["status"] == "active", entry
+assert entry["server"]["$schema"].endswith("/2025-12-11/server.schema.json"), entry
+headers = {h["name"]: h for h in entry["server"]["remotes"][0]["headers"]}
+assert headers["Authorization"]["isSecret"] and "value" not in headers["Authorization"], headers
+assert headers["X-Tenant"]["value"] == "acme", headers
+latest = get_registry_server_version.sync(
+    client=anonymous, server_name=f"local.mcp-registry/{name}", version="latest"
+)
+assert isinstance(latest, ServerResponse) and latest.server.name == f"local.mcp-registry/{name}", latest
+
 updated = update_mcp_server.sync(
     client=client,
     id=server.id,
@@ -61,4 +83,4 @@ deleted = delete_mcp_server.sync_detailed(client=client, id=server.id)
 assert deleted.status_code == 204, deleted.content
 gone = get_mcp_server.sync_detailed(client=client, id=server.id)
 assert gone.status_code == 404, gone.content
-print("python SDK round trip: create, get, list, update, delete ok")
+print("python SDK round trip: create, get, list, registry API, update, delete ok")

@@ -62,6 +62,39 @@ impl<'a> ApiExtractor<'a> for Authenticated {
     }
 }
 
+/// A reader of the MCP Registry API, whom the guard let through: anonymous
+/// with --registry-api public, a read or write token with token. As an
+/// extractor it declares the bearer scheme with an anonymous alternative, so
+/// SDKs may send a token and need not.
+pub struct MaybeAuthenticated;
+
+impl<'a> ApiExtractor<'a> for MaybeAuthenticated {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        Authenticated::register(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec![SCHEME]
+    }
+
+    fn has_security_fallback() -> bool {
+        true
+    }
+
+    async fn from_request(
+        _request: &'a Request,
+        _body: &mut RequestBody,
+        _options: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        Ok(Self)
+    }
+}
+
 /// Who did something, for the audit log: the token's name and the address.
 pub struct Actor {
     name: String,

@@ -12,6 +12,7 @@ use poem::http::Uri;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 
+use super::caller::MaybeAuthenticated;
 use super::error::ApiError;
 use super::payload::JsonPayload;
 use super::registry_schemas::{ServerList, ServerListMetadata, ServerResponse};
@@ -162,8 +163,11 @@ impl RegistryApi {
         method = "get",
         operation_id = "list_registry_servers"
     )]
+    // One argument per query parameter: that is how poem-openapi reads them.
+    #[allow(clippy::too_many_arguments)]
     async fn list_servers(
         &self,
+        _reader: MaybeAuthenticated,
         /// The metadata.nextCursor of the previous page.
         cursor: Query<Option<String>>,
         /// Page size, 1 to 100 (default 30).
@@ -202,6 +206,7 @@ impl RegistryApi {
     )]
     async fn list_versions(
         &self,
+        _reader: MaybeAuthenticated,
         /// The server's name, URL-encoded (e.g. local.mcp-registry%2Fweather).
         #[oai(name = "serverName")]
         server_name: Path<String>,
@@ -226,6 +231,7 @@ impl RegistryApi {
     )]
     async fn get_version(
         &self,
+        _reader: MaybeAuthenticated,
         /// The server's name, URL-encoded (e.g. local.mcp-registry%2Fweather).
         #[oai(name = "serverName")]
         server_name: Path<String>,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
 use serde::Serialize;
 
-use super::schemas::rfc3339;
+use super::schemas::{ContractEnum, Inline, rfc3339};
 use crate::domain::{McpServerRecord, RegistryNamespace, ServerStatus, is_credential_header};
 
 /// The `server.json` schema the answers follow.
@@ -61,7 +61,7 @@ pub struct ResponseMeta {
 pub struct OfficialMeta {
     /// active; deleted for a server disabled in this registry (listed only
     /// with include_deleted or updated_since).
-    pub status: EntryStatus,
+    pub status: Inline<EntryStatus>,
     /// Why the status is what it is, for a deleted entry.
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,6 +82,10 @@ pub struct OfficialMeta {
 pub enum EntryStatus {
     Active,
     Deleted,
+}
+
+impl ContractEnum for EntryStatus {
+    const TEXTS: &'static [&'static str] = &["active", "deleted"];
 }
 
 /// A server in `server.json` form.
@@ -118,7 +122,7 @@ pub struct ServerDetail {
 pub struct StreamableHttpTransport {
     #[oai(rename = "type")]
     #[serde(rename = "type")]
-    pub transport: TransportKind,
+    pub transport: Inline<TransportKind>,
     pub url: String,
     /// HTTP headers to include: every registered header by name, and
     /// Authorization when an api_key is registered. Credentials are marked
@@ -131,6 +135,10 @@ pub enum TransportKind {
     #[oai(rename = "streamable-http")]
     #[serde(rename = "streamable-http")]
     StreamableHttp,
+}
+
+impl ContractEnum for TransportKind {
+    const TEXTS: &'static [&'static str] = &["streamable-http"];
 }
 
 /// A header the client sends.
@@ -159,11 +167,11 @@ impl ServerResponse {
             server: ServerDetail::new(namespace, record),
             meta: ResponseMeta {
                 official: OfficialMeta {
-                    status: if active {
+                    status: Inline(if active {
                         EntryStatus::Active
                     } else {
                         EntryStatus::Deleted
-                    },
+                    }),
                     status_message: (!active)
                         .then(|| "disabled in this registry: not to be used".to_owned()),
                     published_at: record.created_at,
@@ -191,7 +199,7 @@ impl ServerDetail {
             title: fit(name),
             version: record.release.as_str().to_owned(),
             remotes: vec![StreamableHttpTransport {
-                transport: TransportKind::StreamableHttp,
+                transport: Inline(TransportKind::StreamableHttp),
                 url: record.url.as_str().to_owned(),
                 headers: headers(record),
             }],
@@ -269,7 +277,7 @@ mod tests {
     fn serde_writes_what_the_schema_declares() {
         use poem_openapi::types::ToJSON;
         let official = OfficialMeta {
-            status: EntryStatus::Deleted,
+            status: Inline(EntryStatus::Deleted),
             status_message: Some("disabled".into()),
             published_at: Utc::now(),
             updated_at: Utc::now(),
