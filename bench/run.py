@@ -142,9 +142,11 @@ def to_ms(text):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url, connections, duration, script=None):
+def wrk(url, connections, duration, script=None, timeout=None):
     args = ["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d", f"{duration}s",
             "--latency"]
+    if timeout:
+        args += ["--timeout", f"{timeout}s"]
     if script:
         args += ["-s", str(script)]
     out = sh(*args, url)

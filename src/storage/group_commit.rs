@@ -17,7 +17,7 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
     QueryFilter, TransactionTrait,
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::metrics::GroupCommitTotals;
 
@@ -47,11 +47,20 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer on `db` (SQLite's single connection, or a pool).
-    pub fn start(db: DatabaseConnection) -> Self {
+    /// Starts `writers` writers on `db`, taking turns at the queue: SQLite's
+    /// one connection takes one; a pool takes several, so that a batch is
+    /// gathered and written while the one before it commits.
+    pub fn start(db: DatabaseConnection, writers: usize) -> Self {
         let (jobs, queue) = mpsc::channel(MAX_BATCH * 4);
+        let queue = Arc::new(Mutex::new(queue));
         let totals = Arc::new(Totals::default());
-        tokio::spawn(write_batches(db, queue, Arc::clone(&totals)));
+        for _ in 0..writers.max(1) {
+            tokio::spawn(write_batches(
+                db.clone(),
+                Arc::clone(&queue),
+                Arc::clone(&totals),
+            ));
+        }
         Self { jobs, totals }
     }
 
@@ -77,12 +86,15 @@ impl GroupCommit {
 
 async fn write_batches(
     db: DatabaseConnection,
-    mut queue: mpsc::Receiver<Job>,
+    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
     totals: Arc<Totals>,
 ) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let jobs = std::mem::take(&mut batch);
+    loop {
+        // The queue is held only while a batch is taken, not while it is written.
+        let mut jobs = Vec::with_capacity(MAX_BATCH);
+        if queue.lock().await.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+            return;
+        }
         let outcomes = match jobs.as_slice() {
             // Alone: no transaction to share, so none to pay for.
             [job] => vec![write_create(&db, &job.create).await],
