@@ -156,6 +156,43 @@ async fn a_create_schedules_a_probe_and_an_update_of_the_url_another() {
     assert_eq!(health["tool_count"], 25);
 }
 
+#[tokio::test]
+async fn a_slow_probe_of_an_old_url_never_overwrites_what_the_new_one_found() {
+    let (slow, peer) = (hostile("hang"), paged_server());
+    // One failure shows at once, so a stored timeout could not hide.
+    let server = TestServer::builder()
+        .args(&[
+            "--allowed-networks",
+            "127.0.0.0/8",
+            "--health-interval-secs",
+            "0",
+            "--health-failure-threshold",
+            "1",
+            "--probe-timeout-secs",
+            &PROBE_TIMEOUT_SECS.to_string(),
+        ])
+        .spawn()
+        .await;
+    let old = format!("http://127.0.0.1:{}/mcp", slow.port);
+    // The create's probe hangs at the old URL until the probe timeout.
+    let id = register(&server, "moving", &old, Some(TOKEN)).await;
+    let moved = server
+        .patch(&id, &json!({"url": peer.mcp_url(), "api_key": TOKEN}))
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let health = health_once(&server, &id, |h| h["state"] == "ok").await;
+    assert_eq!(health["tool_count"], 25);
+
+    // Past the old probe's timeout, its result is dropped, not stored (the
+    // record as it now is may be probed again).
+    tokio::time::sleep(Duration::from_secs(PROBE_TIMEOUT_SECS + 1)).await;
+    let record = server.get(&format!("/v1/mcp-servers/{id}")).await;
+    let now = &record.body["health"];
+    assert_eq!(now["state"], "ok", "{}", record.body);
+    assert_eq!(now["error"], Value::Null, "{}", record.body);
+    assert_eq!(now["tool_count"], 25);
+}
+
 /// The record's health once `ready` holds (background probes take a moment).
 async fn health_once(server: &TestServer, id: &str, ready: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(15);

@@ -18,9 +18,11 @@ use super::schemas::ErrorResponse;
 use crate::cursor;
 use crate::domain::{CatalogKind, McpServerId, ServerStatus};
 use crate::mcp::ProbeService;
-use crate::storage::McpServerRepository;
+use crate::storage::{McpServerRepository, SavedProbe, StorageError};
 
 const DEFAULT_PAGE: u32 = 50;
+/// Probes of one request when the record keeps changing under them.
+const PROBE_ATTEMPTS: usize = 3;
 
 #[derive(Tags)]
 enum ApiTags {
@@ -343,21 +345,30 @@ impl ProbesApi {
 impl ProbesApi {
     async fn probe(&self, actor: &Actor, id: &str) -> Result<ProbeResult, ApiError> {
         let id: McpServerId = id.parse()?;
-        let server = self
-            .repository
-            .find(id)
-            .await?
-            .ok_or(ApiError::NoSuchServer(id))?;
-        if server.status == ServerStatus::Disabled {
-            return Err(ApiError::ServerDisabled(id));
+        // A record changed while it was probed is probed again as it now is.
+        for attempt in 0..PROBE_ATTEMPTS {
+            let server = self
+                .repository
+                .find(id)
+                .await?
+                .ok_or(ApiError::NoSuchServer(id))?;
+            if server.status == ServerStatus::Disabled {
+                return Err(ApiError::ServerDisabled(id));
+            }
+            if attempt == 0 {
+                actor.audit("probe", &id, &[]);
+            }
+            match self.probes.probe_now(&server).await? {
+                SavedProbe::Stored(snapshot) => return Ok((*snapshot).into()),
+                SavedProbe::Deleted => return Err(ApiError::NoSuchServer(id)),
+                SavedProbe::Superseded => {}
+            }
         }
-        actor.audit("probe", &id, &[]);
-        let snapshot = self
-            .probes
-            .probe_now(&server)
-            .await?
-            .ok_or(ApiError::NoSuchServer(id))?;
-        Ok(snapshot.into())
+        Err(StorageError::Contended {
+            id,
+            attempts: PROBE_ATTEMPTS,
+        }
+        .into())
     }
 
     async fn search(

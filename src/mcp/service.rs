@@ -15,9 +15,9 @@ use tokio::sync::{Semaphore, mpsc};
 const CLAIMS_PER_TICK: u64 = 1_000;
 
 use super::probe::Prober;
-use crate::domain::{McpServerId, McpServerRecord, ProbeSnapshot, ServerStatus};
+use crate::domain::{McpServerId, McpServerRecord, ServerStatus};
 use crate::metrics::Metrics;
-use crate::storage::{McpServerRepository, StorageError};
+use crate::storage::{McpServerRepository, SavedProbe, StorageError};
 
 #[derive(Debug, Clone)]
 pub struct HealthSettings {
@@ -80,12 +80,9 @@ impl ProbeService {
         }
     }
 
-    /// Probes `server` now and stores what it found; `None` when the server
-    /// was deleted meanwhile.
-    pub async fn probe_now(
-        &self,
-        server: &McpServerRecord,
-    ) -> Result<Option<ProbeSnapshot>, StorageError> {
+    /// Probes `server` now and stores what it found, unless the record was
+    /// deleted or changed meanwhile.
+    pub async fn probe_now(&self, server: &McpServerRecord) -> Result<SavedProbe, StorageError> {
         let report = {
             let _in_flight = self.metrics.probe_started();
             self.prober.probe(server).await
@@ -101,16 +98,15 @@ impl ProbeService {
         );
         let next_check =
             (!self.settings.interval.is_zero()).then(|| self.next_due(report.checked_at));
-        let saved = self
-            .repository
+        self.repository
             .save_probe(
                 server.id,
+                server.version,
                 &report,
                 self.settings.failure_threshold,
                 next_check,
             )
-            .await?;
-        Ok(saved)
+            .await
     }
 
     /// Queues a probe of `id` in the background.
@@ -145,7 +141,11 @@ impl ProbeService {
         // changed or deleted since it was queued.
         match self.repository.find(id).await? {
             Some(server) if server.status == ServerStatus::Active => {
-                self.probe_now(&server).await.map(drop)
+                if let SavedProbe::Superseded = self.probe_now(&server).await? {
+                    // Probe the record as it now is (if still active).
+                    self.schedule(id);
+                }
+                Ok(())
             }
             _ => Ok(()),
         }

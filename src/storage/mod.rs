@@ -13,7 +13,7 @@ mod repository;
 
 pub use database::{Database, DatabaseError};
 pub use error::{IdempotentInsertError, StorageError};
-pub use probes::{StoredEntry, ToolHit, ToolSearchCursor};
+pub use probes::{SavedProbe, StoredEntry, ToolHit, ToolSearchCursor};
 pub use repository::{
     ListQuery, McpServerRepository, Recalled, Remember, ResealReport, sealing_context,
 };

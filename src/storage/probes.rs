@@ -45,32 +45,47 @@ const KINDS: [CatalogKind; 4] = [
     CatalogKind::Prompt,
 ];
 
+/// What became of a probe's report.
+#[derive(Debug)]
+pub enum SavedProbe {
+    /// Stored: the server's health and catalog as they now are.
+    Stored(Box<ProbeSnapshot>),
+    /// Not stored: the server was deleted meanwhile.
+    Deleted,
+    /// Not stored: the record changed while it was probed (its URL, say), so
+    /// the report describes a server that no longer is.
+    Superseded,
+}
+
 impl McpServerRepository {
-    /// Stores `report` as the server's last probe and, when it found a
-    /// catalog that differs from the stored one, replaces it; with
-    /// `next_check`, sets when the server is next due for a check. One
-    /// transaction. Answers the new snapshot, or `None` when the server was
-    /// deleted meanwhile (nothing is stored then).
+    /// Stores `report`, a probe of the record at `probed_version`, as the
+    /// server's last probe and, when it found a catalog that differs from the
+    /// stored one, replaces it; with `next_check`, sets when the server is next
+    /// due for a check. One transaction. Nothing is stored when the server was
+    /// deleted or changed meanwhile: a slow probe of an old URL must not
+    /// overwrite what a probe of the new one found.
     pub async fn save_probe(
         &self,
         id: McpServerId,
+        probed_version: i64,
         report: &ProbeReport,
         failure_threshold: u32,
         next_check: Option<chrono::DateTime<chrono::Utc>>,
-    ) -> Result<Option<ProbeSnapshot>, StorageError> {
+    ) -> Result<SavedProbe, StorageError> {
         let txn = self.db.begin().await?;
         let mut server = mcp_server::Entity::find_by_id(id.to_string())
             .select_only()
-            .column(mcp_server::Column::Id);
+            .column(mcp_server::Column::Version);
         // Two probes of one server (a scheduled one and one a caller asked
         // for) take turns here: the health is read, then written. SQLite has
         // one writer, so its transactions take turns anyway.
         if self.db.get_database_backend() != DbBackend::Sqlite {
             server = server.lock_exclusive();
         }
-        let server_exists = server.into_tuple::<String>().one(&txn).await?.is_some();
-        if !server_exists {
-            return Ok(None);
+        match server.into_tuple::<i64>().one(&txn).await? {
+            None => return Ok(SavedProbe::Deleted),
+            Some(version) if version != probed_version => return Ok(SavedProbe::Superseded),
+            Some(_) => {}
         }
         let previous_row = server_health::Entity::find_by_id(id.to_string())
             .one(&txn)
@@ -153,7 +168,7 @@ impl McpServerRepository {
         if catalog_replaced || was_ok != (health.state == ProbeState::Ok) {
             self.catalogs_changed();
         }
-        snapshot_of(&id, saved).map(Some)
+        snapshot_of(&id, saved).map(|snapshot| SavedProbe::Stored(Box::new(snapshot)))
     }
 
     /// The catalog's version (its ETag): 0 before the first successful
