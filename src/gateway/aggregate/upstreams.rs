@@ -3,7 +3,7 @@
 //! reopened when the record changes (a new key, a new URL).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rmcp::model::{
@@ -34,8 +34,10 @@ pub enum CallFailure {
 }
 
 /// Progress tokens of calls under way: the upstream's (rmcp numbers them
-/// itself) to the agent's.
-type ProgressTokens = Arc<Mutex<HashMap<ProgressToken, ProgressToken>>>;
+/// itself) to the agent's. A call holds the lock from before its request is
+/// sent until its token is in, so a progress notification the upstream sends
+/// at once waits for its token instead of being dropped as unknown.
+type ProgressTokens = Arc<tokio::sync::Mutex<HashMap<ProgressToken, ProgressToken>>>;
 
 /// Our side of a session with an upstream: passes its progress notifications
 /// on to the agent, under the agent's own token.
@@ -58,8 +60,9 @@ impl ClientHandler for Forwarder {
         let agents = self
             .progress
             .lock()
-            .ok()
-            .and_then(|tokens| tokens.get(&params.progress_token).cloned());
+            .await
+            .get(&params.progress_token)
+            .cloned();
         if let Some(token) = agents {
             params.progress_token = token;
             let _ = self.agent.notify_progress(params).await;
@@ -125,25 +128,28 @@ impl Upstreams {
             .await?;
         let peer = open.connection.running.peer().clone();
         let during = request.method().to_owned();
+        let mut tokens = self.progress.lock().await;
         let handle = match peer
             .send_request_with_option(request, PeerRequestOptions::no_options())
             .await
         {
             Ok(handle) => handle,
-            Err(error) => return Err(self.failed(server, &open, &during, error).await),
+            Err(error) => {
+                drop(tokens);
+                return Err(self.failed(server, &open, &during, error).await);
+            }
         };
         let (id, upstream_token) = (handle.id.clone(), handle.progress_token.clone());
-        if let (Some(token), Ok(mut tokens)) = (progress, self.progress.lock()) {
+        if let Some(token) = progress {
             tokens.insert(upstream_token.clone(), token);
         }
+        drop(tokens);
         let outcome = tokio::select! {
             answer = handle.await_response() => Some(answer),
             () = cancelled.cancelled() => None,
             () = tokio::time::sleep(timeout) => None,
         };
-        if let Ok(mut tokens) = self.progress.lock() {
-            tokens.remove(&upstream_token);
-        }
+        self.progress.lock().await.remove(&upstream_token);
         match outcome {
             Some(Ok(result)) => Ok(result),
             Some(Err(ServiceError::McpError(error))) => Err(CallFailure::Rpc(error)),
