@@ -100,22 +100,31 @@ async fn replicas_racing_for_the_same_due_checks_each_win_different_ones() {
             .created(&json!({"name": format!("due-{i}"), "url": "https://mcp.example.com/"}))
             .await;
     }
-    let (a, b) = (repository(&server.db).await, repository(&server.db).await);
+    // Four replicas at once: on MariaDB two were enough to deadlock the
+    // enrolment of never-scheduled servers before it was written by value.
+    let mut replicas = Vec::new();
+    for _ in 0..4 {
+        replicas.push(repository(&server.db).await);
+    }
     let now = mcp_registry::domain::now();
     let next = now + chrono::Duration::seconds(300);
-    let (won_a, won_b) = tokio::join!(
-        a.claim_due_checks(now, next, 1_000),
-        b.claim_due_checks(now, next, 1_000)
-    );
-    let (won_a, won_b) = (won_a.unwrap(), won_b.unwrap());
-    let both: HashSet<_> = won_a.iter().filter(|id| won_b.contains(id)).collect();
-    assert!(both.is_empty(), "{} checks claimed twice", both.len());
-    assert_eq!(
-        won_a.len() + won_b.len(),
-        40,
-        "every due check claimed once"
-    );
+    let claims = futures::future::join_all(
+        replicas
+            .iter()
+            .map(|replica| replica.claim_due_checks(now, next, 1_000)),
+    )
+    .await;
+    let mut seen = HashSet::new();
+    for won in claims {
+        for id in won.expect("a claim round, deadlock or not") {
+            assert!(seen.insert(id), "{id} claimed twice");
+        }
+    }
+    assert_eq!(seen.len(), 40, "every due check claimed once");
     // Claimed checks are not due again until `next`.
-    let again = a.claim_due_checks(now, next, 1_000).await.unwrap();
+    let again = replicas[0]
+        .claim_due_checks(now, next, 1_000)
+        .await
+        .unwrap();
     assert!(again.is_empty());
 }

@@ -1,7 +1,7 @@
 //! What storage can fail with, in the domain's words; the HTTP layer decides
 //! what a client reads.
 
-use sea_orm::DbErr;
+use sea_orm::{DbErr, RuntimeErr};
 
 use crate::domain::{McpServerId, ServerName, ValidationError};
 use crate::secrets::SecretError;
@@ -39,4 +39,19 @@ impl From<SecretError> for IdempotentInsertError {
     fn from(err: SecretError) -> Self {
         Self::Storage(err.into())
     }
+}
+
+/// Whether the database rolled the statement back to break a deadlock or a
+/// serialization conflict (SQLSTATE 40001 on PostgreSQL and MariaDB, 40P01 on
+/// PostgreSQL): the statement can be run again.
+pub(super) fn is_lock_conflict(err: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error))) =
+        err
+    else {
+        return false;
+    };
+    error
+        .as_database_error()
+        .and_then(|database| database.code())
+        .is_some_and(|code| matches!(code.as_ref(), "40001" | "40P01"))
 }

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::entity::{health_check, mcp_server};
-use super::error::StorageError;
+use super::error::{StorageError, is_lock_conflict};
 use super::repository::McpServerRepository;
 use crate::domain::{McpServerId, ServerStatus};
 
@@ -40,6 +40,11 @@ pub(super) async fn schedule(
     Ok(())
 }
 
+/// Schedules written per INSERT: within every backend's parameter limit.
+const ENROLL_ROWS_PER_INSERT: usize = 500;
+/// Tries of one enrolment INSERT that the database chose as a deadlock victim.
+const ENROLL_ATTEMPTS: u32 = 3;
+
 impl McpServerRepository {
     /// Claims up to `limit` checks due at `now` for this replica, moving each
     /// to `next_due`; active servers never scheduled are due at once.
@@ -50,40 +55,15 @@ impl McpServerRepository {
         limit: u64,
     ) -> Result<Vec<McpServerId>, StorageError> {
         use health_check::Column;
-        let active = || {
-            Query::select()
-                .column(mcp_server::Column::Id)
-                .from(mcp_server::Entity)
-                .and_where(mcp_server::Column::Status.eq(ServerStatus::Active.as_str()))
-                .to_owned()
-        };
-        let unscheduled = active()
-            .expr(Expr::val(now))
-            .and_where(
-                mcp_server::Column::Id.not_in_subquery(
-                    Query::select()
-                        .column(Column::ServerId)
-                        .from(health_check::Entity)
-                        .to_owned(),
-                ),
-            )
+        self.enroll_unscheduled(now, limit).await?;
+        let active = Query::select()
+            .column(mcp_server::Column::Id)
+            .from(mcp_server::Entity)
+            .and_where(mcp_server::Column::Status.eq(ServerStatus::Active.as_str()))
             .to_owned();
-        let enroll = Query::insert()
-            .into_table(health_check::Entity)
-            .columns([Column::ServerId, Column::DueAt])
-            .select_from(unscheduled)
-            .map_err(|e| StorageError::from(sea_orm::DbErr::Custom(e.to_string())))?
-            .on_conflict(
-                OnConflict::column(Column::ServerId)
-                    .do_nothing_on([Column::ServerId])
-                    .to_owned(),
-            )
-            .to_owned();
-        self.db.execute(&enroll).await?;
-
         let due = health_check::Entity::find()
             .filter(Column::DueAt.lte(now))
-            .filter(Column::ServerId.in_subquery(active()))
+            .filter(Column::ServerId.in_subquery(active))
             .order_by_asc(Column::DueAt)
             .limit(limit)
             .all(&self.db)
@@ -104,5 +84,60 @@ impl McpServerRepository {
             }
         }
         Ok(claimed)
+    }
+
+    /// Adds up to `limit` active servers that have no schedule yet, due at
+    /// `now`. The ids are read first and inserted by value, in order: an
+    /// `INSERT … SELECT` would lock every row it reads on MariaDB, and two
+    /// replicas enrolling at once deadlocked there. A deadlock all the same
+    /// (InnoDB can pick a victim) is retried: the insert is idempotent.
+    async fn enroll_unscheduled(&self, now: DateTime<Utc>, limit: u64) -> Result<(), StorageError> {
+        use health_check::Column;
+        let mut ids: Vec<String> = mcp_server::Entity::find()
+            .select_only()
+            .column(mcp_server::Column::Id)
+            .filter(mcp_server::Column::Status.eq(ServerStatus::Active.as_str()))
+            .filter(
+                mcp_server::Column::Id.not_in_subquery(
+                    Query::select()
+                        .column(Column::ServerId)
+                        .from(health_check::Entity)
+                        .to_owned(),
+                ),
+            )
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        ids.sort_unstable();
+        for chunk in ids.chunks(ENROLL_ROWS_PER_INSERT) {
+            let mut insert = Query::insert();
+            insert
+                .into_table(health_check::Entity)
+                .columns([Column::ServerId, Column::DueAt, Column::Generation])
+                .on_conflict(
+                    OnConflict::column(Column::ServerId)
+                        .do_nothing_on([Column::ServerId])
+                        .to_owned(),
+                );
+            for id in chunk {
+                insert
+                    .values([id.as_str().into(), now.into(), 0_i64.into()])
+                    .map_err(|e| StorageError::from(sea_orm::DbErr::Custom(e.to_string())))?;
+            }
+            let mut attempt = 1;
+            loop {
+                match self.db.execute(&insert).await {
+                    Err(err) if is_lock_conflict(&err) && attempt < ENROLL_ATTEMPTS => {
+                        attempt += 1;
+                    }
+                    result => {
+                        result?;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }
