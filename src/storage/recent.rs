@@ -16,28 +16,53 @@ const SWEEP_ABOVE: usize = 4096;
 
 #[derive(Default)]
 pub struct RecentRecords {
-    entries: Mutex<HashMap<McpServerId, (Instant, Arc<McpServerRecord>)>>,
+    inner: Mutex<Inner>,
 }
+
+#[derive(Default)]
+struct Inner {
+    entries: HashMap<McpServerId, (Instant, Arc<McpServerRecord>)>,
+    /// Bumped by every `forget`: a read that began before one may have seen
+    /// the record as it was before the change, and is not kept.
+    forgets: u64,
+}
+
+/// Where the forgets stood when a read began (see `RecentRecords::keep`).
+#[derive(Clone, Copy)]
+pub struct ReadStarted(u64);
 
 impl RecentRecords {
     pub fn get(&self, id: &McpServerId) -> Option<Arc<McpServerRecord>> {
-        let entries = self.entries.lock().ok()?;
-        let (read_at, record) = entries.get(id)?;
+        let inner = self.inner.lock().ok()?;
+        let (read_at, record) = inner.entries.get(id)?;
         (read_at.elapsed() < RECENT_FOR).then(|| Arc::clone(record))
     }
 
-    pub fn keep(&self, record: Arc<McpServerRecord>) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() > SWEEP_ABOVE {
-                entries.retain(|_, (read_at, _)| read_at.elapsed() < RECENT_FOR);
+    /// Call before reading a record that is then given to `keep`.
+    pub fn read_started(&self) -> ReadStarted {
+        ReadStarted(self.inner.lock().map_or(u64::MAX, |inner| inner.forgets))
+    }
+
+    /// Keeps `record`, read since `started`, unless a record was forgotten
+    /// meanwhile (the read may have missed that change).
+    pub fn keep(&self, record: Arc<McpServerRecord>, started: ReadStarted) {
+        if let Ok(mut inner) = self.inner.lock() {
+            if inner.forgets != started.0 {
+                return;
             }
-            entries.insert(record.id, (Instant::now(), record));
+            if inner.entries.len() > SWEEP_ABOVE {
+                inner
+                    .entries
+                    .retain(|_, (read_at, _)| read_at.elapsed() < RECENT_FOR);
+            }
+            inner.entries.insert(record.id, (Instant::now(), record));
         }
     }
 
     pub fn forget(&self, id: &McpServerId) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(id);
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.forgets = inner.forgets.wrapping_add(1);
+            inner.entries.remove(id);
         }
     }
 }
@@ -62,9 +87,15 @@ mod tests {
             headers: HttpHeaders::default(),
         }));
         assert!(recent.get(&record.id).is_none());
-        recent.keep(Arc::clone(&record));
+        recent.keep(Arc::clone(&record), recent.read_started());
         assert_eq!(recent.get(&record.id).map(|r| r.id), Some(record.id));
         recent.forget(&record.id);
+        assert!(recent.get(&record.id).is_none());
+
+        // A read that an update overtook is not kept: it may be the old record.
+        let started = recent.read_started();
+        recent.forget(&record.id);
+        recent.keep(Arc::clone(&record), started);
         assert!(recent.get(&record.id).is_none());
     }
 }

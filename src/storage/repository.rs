@@ -325,10 +325,11 @@ impl McpServerRepository {
         if let Some(record) = self.recent.get(&id) {
             return Ok(Some(record));
         }
+        let started = self.recent.read_started();
         let Some(record) = self.find(id).await?.map(Arc::new) else {
             return Ok(None);
         };
-        self.recent.keep(Arc::clone(&record));
+        self.recent.keep(Arc::clone(&record), started);
         Ok(Some(record))
     }
 
