@@ -1,21 +1,23 @@
-//! Group commit of creates, for SQLite and PostgreSQL.
+//! Group commit of creates, for SQLite, PostgreSQL and MariaDB.
 //!
 //! Each commit waits for the disk (SQLite with `synchronous=FULL`, PostgreSQL's
-//! WAL flush). Creates that arrive while a commit is under way queue here and
-//! are written together in the next transaction: one flush, and on PostgreSQL
-//! one multi-row statement, for many records. Nobody is answered before the
-//! transaction holding their record has committed, so a 201 still means the
-//! record is on disk.
+//! WAL flush, InnoDB's redo log flush). Creates that arrive while a commit is
+//! under way queue here and are written together in the next transaction: one
+//! flush, and on PostgreSQL and MariaDB one multi-row statement, for many
+//! records. Nobody is answered before the transaction holding their record has
+//! committed, so a 201 still means the record is on disk.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use std::collections::HashSet;
 
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{
+    InsertStatement, MysqlQueryBuilder, OnConflict, PostgresQueryBuilder, SqliteQueryBuilder,
+};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    QueryFilter, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QueryResult, QueryTrait, Statement, TransactionTrait,
 };
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -132,8 +134,8 @@ async fn write_together(db: &DatabaseConnection, jobs: &[Job]) -> Vec<Outcome> {
         Err(err) => return everyone_fails(jobs, &err),
     };
     let written = match db.get_database_backend() {
-        DbBackend::Postgres => write_rows_together(&txn, jobs).await,
-        _ => write_one_by_one(&txn, jobs).await,
+        DbBackend::Sqlite => write_one_by_one(&txn, jobs).await,
+        _ => write_rows_together(&txn, jobs).await,
     };
     let outcomes = match written {
         Ok(outcomes) => outcomes,
@@ -164,9 +166,10 @@ async fn write_one_by_one(txn: &DatabaseTransaction, jobs: &[Job]) -> Result<Vec
     Ok(outcomes)
 }
 
-/// PostgreSQL, where a failed statement aborts the whole transaction: conflicts
-/// are told apart without failing. The idempotency keys go first, in one
-/// statement that skips the taken ones (waiting, as one by one would, for a
+/// PostgreSQL and MariaDB, where a failed statement aborts the whole
+/// transaction (PostgreSQL) or leaves it hard to tell apart (MariaDB):
+/// conflicts are told apart without failing. The idempotency keys go first, in
+/// one statement that skips the taken ones (waiting, as one by one would, for a
 /// concurrent request with the same key to commit or roll back); then the
 /// records whose key is theirs, in one statement that skips names already
 /// taken (by an earlier record, one committing meanwhile, or an earlier one
@@ -182,15 +185,30 @@ async fn write_rows_together(
         .iter()
         .filter_map(|job| job.create.key_row.clone())
         .collect();
+    // A key row is ours when its sealed answer is: each is sealed with a
+    // nonce of its own. (MariaDB returns the row already there on a conflict.)
     let keys_taken_here: HashSet<String> = if key_rows.is_empty() {
         HashSet::new()
     } else {
-        idempotency_key::Entity::insert_many(key_rows)
-            .on_conflict(OnConflict::column(KeyColumn::Key).do_nothing().to_owned())
-            .exec_with_returning_keys(txn)
-            .await?
-            .into_iter()
-            .collect()
+        let mut insert = idempotency_key::Entity::insert_many(key_rows);
+        insert.query().on_conflict(
+            OnConflict::column(KeyColumn::Key)
+                .do_nothing_on([KeyColumn::Key])
+                .to_owned(),
+        );
+        let returned = insert_returning(txn, insert.query(), &["key", "response_sealed"]).await?;
+        let sealed_here: HashSet<&String> = jobs
+            .iter()
+            .filter_map(|job| job.create.key_row.as_ref()?.response_sealed.try_as_ref())
+            .collect();
+        let mut keys = HashSet::new();
+        for row in returned {
+            let sealed: String = row.try_get("", "response_sealed")?;
+            if sealed_here.contains(&sealed) {
+                keys.insert(row.try_get("", "key")?);
+            }
+        }
+        keys
     };
     let key_of = |job: &Job| {
         let row = job.create.key_row.as_ref()?;
@@ -212,19 +230,22 @@ async fn write_rows_together(
         .filter(|(_, ours)| **ours)
         .map(|(job, _)| job.create.row.clone())
         .collect();
+    // The ids returned are those inserted (and on MariaDB, those of the rows
+    // already holding a name): a record was written when its own id is back.
     let inserted: HashSet<String> = if rows.is_empty() {
         HashSet::new()
     } else {
-        mcp_server::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::column(ServerColumn::NameKey)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_with_returning_keys(txn)
+        let mut insert = mcp_server::Entity::insert_many(rows);
+        insert.query().on_conflict(
+            OnConflict::column(ServerColumn::NameKey)
+                .do_nothing_on([ServerColumn::NameKey])
+                .to_owned(),
+        );
+        insert_returning(txn, insert.query(), &["id"])
             .await?
-            .into_iter()
-            .collect()
+            .iter()
+            .map(|row| row.try_get("", "id"))
+            .collect::<Result<_, _>>()?
     };
     let written = |job: &Job| {
         job.create
@@ -258,4 +279,27 @@ async fn write_rows_together(
             }
         })
         .collect())
+}
+
+/// Runs `insert` and answers the rows it returns with `columns`. sea-query
+/// writes no RETURNING for MySQL, which MariaDB (since 10.5) understands, so
+/// the clause is added to the built statement, with the backend's quotes.
+async fn insert_returning(
+    txn: &DatabaseTransaction,
+    insert: &InsertStatement,
+    columns: &[&str],
+) -> Result<Vec<QueryResult>, DbErr> {
+    let backend = txn.get_database_backend();
+    let ((sql, values), quote) = match backend {
+        DbBackend::MySql => (insert.build(MysqlQueryBuilder), '`'),
+        DbBackend::Postgres => (insert.build(PostgresQueryBuilder), '"'),
+        _ => (insert.build(SqliteQueryBuilder), '"'),
+    };
+    let columns: Vec<String> = columns
+        .iter()
+        .map(|column| format!("{quote}{column}{quote}"))
+        .collect();
+    let sql = format!("{sql} RETURNING {}", columns.join(", "));
+    txn.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await
 }

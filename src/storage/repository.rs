@@ -24,9 +24,9 @@ use crate::secrets::{SecretBoxer, SecretError, SecretKey};
 /// writer got there first, before giving up.
 const MAX_UPDATE_ATTEMPTS: usize = 100;
 
-/// Group-commit writers on PostgreSQL: while one batch commits, the next is
-/// gathered and written by another (see bench/RESULTS.md).
-const POSTGRES_WRITERS: usize = 4;
+/// Group-commit writers on PostgreSQL and MariaDB: while one batch commits,
+/// the next is gathered and written by another (see bench/RESULTS.md).
+const SERVER_DATABASE_WRITERS: usize = 4;
 
 /// How many of the newest rows a text search reads in order before it asks
 /// the search index for older matches (see `list`).
@@ -110,11 +110,11 @@ impl McpServerRepository {
     /// `db` takes every write; `reads` (the same pool, or SQLite's readers)
     /// serves lookups and lists.
     pub fn new(db: DatabaseConnection, reads: DatabaseConnection, boxer: SecretBoxer) -> Self {
-        let group_commit = match db.get_database_backend() {
-            DbBackend::Sqlite => Some(GroupCommit::start(db.clone(), 1)),
-            DbBackend::Postgres => Some(GroupCommit::start(db.clone(), POSTGRES_WRITERS)),
-            _ => None,
+        let writers = match db.get_database_backend() {
+            DbBackend::Sqlite => 1,
+            _ => SERVER_DATABASE_WRITERS,
         };
+        let group_commit = Some(GroupCommit::start(db.clone(), writers));
         Self {
             db,
             reads,
