@@ -87,7 +87,7 @@ impl Default for Metrics {
         let (group_commits, group_committed_creates) = Default::default();
         registry.register(
             "db_group_commits",
-            "SQLite transactions that committed creates (those arriving together share one)",
+            "Transactions that committed creates (those arriving together share one)",
             Counter::clone(&group_commits),
         );
         registry.register(
