@@ -441,6 +441,13 @@ impl McpServerRepository {
         select: sea_orm::Select<mcp_server::Entity>,
     ) -> Result<Vec<McpServerRecord>, StorageError> {
         let rows = select.all(&self.reads).await?;
+        self.open_rows(rows)
+    }
+
+    fn open_rows(
+        &self,
+        rows: Vec<mcp_server::Model>,
+    ) -> Result<Vec<McpServerRecord>, StorageError> {
         rows.into_iter().map(|row| self.open_row(row)).collect()
     }
 
@@ -461,7 +468,7 @@ impl McpServerRepository {
                     .await?;
                 let rows = select.all(&txn).await?;
                 txn.commit().await?;
-                rows.into_iter().map(|row| self.open_row(row)).collect()
+                self.open_rows(rows)
             }
             // The trigram table finds candidates of 3 characters or more (the
             // LIKE of `select` still decides); shorter ones read the table.
