@@ -15,17 +15,21 @@ const PROBE_TIMEOUT_SECS: u64 = 3;
 /// A registry that may reach loopback (where the peers run), checks nothing on
 /// its own, and gives a probe 3 s.
 async fn registry() -> TestServer {
-    TestServer::builder()
-        .args(&[
-            "--allowed-networks",
-            "127.0.0.0/8",
-            "--health-interval-secs",
-            "0",
-            "--probe-timeout-secs",
-            &PROBE_TIMEOUT_SECS.to_string(),
-        ])
-        .spawn()
-        .await
+    registry_with(&[]).await
+}
+
+async fn registry_with(more: &[&str]) -> TestServer {
+    let timeout = PROBE_TIMEOUT_SECS.to_string();
+    let mut args = vec![
+        "--allowed-networks",
+        "127.0.0.0/8",
+        "--health-interval-secs",
+        "0",
+        "--probe-timeout-secs",
+        &timeout,
+    ];
+    args.extend_from_slice(more);
+    TestServer::builder().args(&args).spawn().await
 }
 
 async fn register(server: &TestServer, name: &str, url: &str, api_key: Option<&str>) -> String {
@@ -148,40 +152,18 @@ async fn a_create_schedules_a_probe_and_an_update_of_the_url_another() {
     let tools = server.get(&format!("/v1/mcp-servers/{id}/tools")).await;
     assert_eq!(tools.body, json!({"data": [], "next_cursor": null}));
 
-    let moved = server
-        .patch(&id, &json!({"url": peer.mcp_url(), "api_key": TOKEN}))
-        .await;
-    assert_eq!(moved.status, 200, "{}", moved.body);
-    let health = health_once(&server, &id, |h| h["state"] == "ok").await;
-    assert_eq!(health["tool_count"], 25);
+    moved_to_working_server(&server, &id, &peer).await;
 }
 
 #[tokio::test]
 async fn a_slow_probe_of_an_old_url_never_overwrites_what_the_new_one_found() {
     let (slow, peer) = (hostile("hang"), paged_server());
     // One failure shows at once, so a stored timeout could not hide.
-    let server = TestServer::builder()
-        .args(&[
-            "--allowed-networks",
-            "127.0.0.0/8",
-            "--health-interval-secs",
-            "0",
-            "--health-failure-threshold",
-            "1",
-            "--probe-timeout-secs",
-            &PROBE_TIMEOUT_SECS.to_string(),
-        ])
-        .spawn()
-        .await;
+    let server = registry_with(&["--health-failure-threshold", "1"]).await;
     let old = format!("http://127.0.0.1:{}/mcp", slow.port);
     // The create's probe hangs at the old URL until the probe timeout.
     let id = register(&server, "moving", &old, Some(TOKEN)).await;
-    let moved = server
-        .patch(&id, &json!({"url": peer.mcp_url(), "api_key": TOKEN}))
-        .await;
-    assert_eq!(moved.status, 200, "{}", moved.body);
-    let health = health_once(&server, &id, |h| h["state"] == "ok").await;
-    assert_eq!(health["tool_count"], 25);
+    moved_to_working_server(&server, &id, &peer).await;
 
     // Past the old probe's timeout, its result is dropped, not stored (the
     // record as it now is may be probed again).
@@ -191,6 +173,17 @@ async fn a_slow_probe_of_an_old_url_never_overwrites_what_the_new_one_found() {
     assert_eq!(now["state"], "ok", "{}", record.body);
     assert_eq!(now["error"], Value::Null, "{}", record.body);
     assert_eq!(now["tool_count"], 25);
+}
+
+/// Moves the record to the paged server (its key with it) and waits for the
+/// probe that the change schedules to find its 25 tools.
+async fn moved_to_working_server(server: &TestServer, id: &str, peer: &Peer) {
+    let moved = server
+        .patch(id, &json!({"url": peer.mcp_url(), "api_key": TOKEN}))
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let health = health_once(server, id, |h| h["state"] == "ok").await;
+    assert_eq!(health["tool_count"], 25);
 }
 
 /// The record's health once `ready` holds (background probes take a moment).

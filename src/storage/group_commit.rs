@@ -125,9 +125,10 @@ fn everyone_fails(jobs: &[Job], cause: &dyn std::fmt::Display) -> Vec<Outcome> {
 
 type Outcome = Result<(), IdempotentInsertError>;
 
-/// One transaction for all `jobs`. A duplicate name or a taken idempotency key
-/// fails only that create. Any other error, or a failed commit, fails every
-/// create in the transaction.
+/// One transaction for all `jobs` (on PostgreSQL and MariaDB, without keys,
+/// one statement). A duplicate name or a taken idempotency key fails only that
+/// create. Any other error, or a failed commit, fails every create in the
+/// transaction.
 async fn write_together(db: &DatabaseConnection, jobs: &[Job]) -> Vec<Outcome> {
     let backend = db.get_database_backend();
     if backend != DbBackend::Sqlite && jobs.iter().all(|job| job.create.key_row.is_none()) {
