@@ -421,16 +421,20 @@ impl McpServerRepository {
         }
         if let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) {
             let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+            // SQLite's LIKE ignores ASCII case, and its lower() folds nothing
+            // else: lower() there would cost a call per row and change nothing.
+            // PostgreSQL's LIKE is exact, and its trigram index is on lower().
+            let description = match self.reads.get_database_backend() {
+                DbBackend::Sqlite => Expr::col(Column::Description),
+                _ => Expr::expr(Func::lower(Expr::col(Column::Description))),
+            };
             select = select.filter(
                 Condition::any()
                     .add(
                         Expr::col(Column::NameKey)
                             .like(LikeExpr::new(pattern.clone()).escape('\\')),
                     )
-                    .add(
-                        Expr::expr(Func::lower(Expr::col(Column::Description)))
-                            .like(LikeExpr::new(pattern).escape('\\')),
-                    ),
+                    .add(description.like(LikeExpr::new(pattern).escape('\\'))),
             );
         }
         select
