@@ -12,12 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use std::collections::HashSet;
 
-use sea_orm::sea_query::{
-    InsertStatement, MysqlQueryBuilder, OnConflict, PostgresQueryBuilder, SqliteQueryBuilder,
-};
+use sea_orm::sea_query::{InsertStatement, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, QueryFilter, QueryResult, QueryTrait, Statement, TransactionTrait,
+    EntityTrait, QueryFilter, QueryResult, QueryTrait, TransactionTrait,
 };
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -299,16 +297,16 @@ async fn insert_returning(
     columns: &[&str],
 ) -> Result<Vec<QueryResult>, DbErr> {
     let backend = txn.get_database_backend();
-    let ((sql, values), quote) = match backend {
-        DbBackend::MySql => (insert.build(MysqlQueryBuilder), '`'),
-        DbBackend::Postgres => (insert.build(PostgresQueryBuilder), '"'),
-        _ => (insert.build(SqliteQueryBuilder), '"'),
+    let quote = if backend == DbBackend::MySql {
+        '`'
+    } else {
+        '"'
     };
     let columns: Vec<String> = columns
         .iter()
         .map(|column| format!("{quote}{column}{quote}"))
         .collect();
-    let sql = format!("{sql} RETURNING {}", columns.join(", "));
-    txn.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await
+    let mut statement = backend.build(insert);
+    statement.sql = format!("{} RETURNING {}", statement.sql, columns.join(", "));
+    txn.query_all_raw(statement).await
 }
