@@ -4,7 +4,6 @@
 //! are installed there from `tests/peers/node/package-lock.json`.
 
 use std::fs::File;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -88,7 +87,7 @@ pub fn python() -> PathBuf {
 /// Starts `tests/peers/python/<script> <args...> <port>` and waits until it
 /// accepts connections.
 pub fn python_peer(script: &str, args: &[&str]) -> Peer {
-    spawn_peer(Command::new(python()), script, args)
+    spawn_peer(&python(), script, args)
 }
 
 /// The npm packages of `tests/peers/node`, installed (once, under a lock)
@@ -121,18 +120,17 @@ pub fn node_modules() -> PathBuf {
 
 /// Starts `node <node_modules>/<script> <args...>` with the port in `port_env`.
 pub fn node_peer(script: &str, args: &[&str], port_env: &str) -> Peer {
-    let port = free_port();
-    let child = Command::new("node")
-        .arg(node_modules().join(script))
-        .args(args)
-        .env(port_env, port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the node peer");
-    let peer = Peer { child, port };
-    wait_for(port);
-    peer
+    let script = node_modules().join(script);
+    start_listening(|port| {
+        Command::new("node")
+            .arg(&script)
+            .args(args)
+            .env(port_env, port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the node peer")
+    })
 }
 
 /// A hostile server of `hostile.py` in `mode`.
@@ -153,35 +151,86 @@ pub fn counting_tls(cert: &Path, key: &Path) -> Peer {
 
 /// A peer of the standard library only: `python3 <script> <args...> <port>`.
 fn stdlib_peer(script: &str, args: &[&str]) -> Peer {
-    spawn_peer(Command::new("python3"), script, args)
+    spawn_peer(Path::new("python3"), script, args)
 }
 
-/// `<python> tests/peers/python/<script> <args...> <port>`, once it accepts
-/// connections.
-fn spawn_peer(mut python: Command, script: &str, args: &[&str]) -> Peer {
-    let port = free_port();
-    let child = python
-        .arg(Path::new(PEERS).join("python").join(script))
-        .args(args)
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the peer");
-    let peer = Peer { child, port };
-    wait_for(port);
-    peer
+/// `<python> tests/peers/python/<script> <args...> <port>`, once it listens.
+fn spawn_peer(python: &Path, script: &str, args: &[&str]) -> Peer {
+    let script = Path::new(PEERS).join("python").join(script);
+    start_listening(|port| {
+        Command::new(python)
+            .arg(&script)
+            .args(args)
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the peer")
+    })
 }
 
-fn wait_for(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the peer on port {port} did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
+/// Starts a peer on a free port with `start`, and answers it once the peer
+/// itself listens there. A port found free can be taken by another process
+/// on the machine before the peer binds it; the peer then exits, and a
+/// connection to the port reaches the other process. So what counts is the
+/// listening socket among the peer's own descriptors, and a peer that
+/// exited is started again on another port.
+fn start_listening(mut start: impl FnMut(u16) -> Child) -> Peer {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut peer = Peer {
+            child: start(port),
+            port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if listens_on(peer.child.id(), port) {
+                return peer;
+            }
+            if peer.child.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the peer on port {port} did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
+    panic!("the peer exited five times without listening");
+}
+
+/// Whether process `pid` holds a socket listening on TCP `port`: the
+/// listening sockets of /proc/net/tcp{,6} against its descriptors.
+fn listens_on(pid: u32, port: u16) -> bool {
+    const LISTEN: &str = "0A";
+    let wanted = format!(":{port:04X}");
+    let inodes: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter_map(|line| {
+                    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    (fields.len() > 9 && fields[1].ends_with(&wanted) && fields[3] == LISTEN)
+                        .then(|| format!("socket:[{}]", fields[9]))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let Ok(descriptors) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    descriptors.filter_map(Result::ok).any(|fd| {
+        std::fs::read_link(fd.path()).is_ok_and(|target| {
+            inodes
+                .iter()
+                .any(|inode| target.as_os_str() == inode.as_str())
+        })
+    })
 }
 
 /// Runs the MCP client `tests/peers/python/<script> <args...>` (the SDK's,
