@@ -87,11 +87,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def http(method, url, body=None):
+def http(method, url, body=None, timeout=5):
     request = urllib.request.Request(url, method=method, data=body,
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as err:
         return err.code, err.read()

@@ -36,6 +36,30 @@ async fn a_retry_with_the_same_key_and_body_gets_the_first_response() {
     assert_eq!(server.db.rows("SELECT * FROM mcp_servers").await.len(), 1);
 }
 
+/// The create happened, so a retry says so even after the record is gone;
+/// only a new key makes a new record.
+#[tokio::test]
+async fn a_retry_after_the_record_was_deleted_answers_the_first_create_and_makes_nothing() {
+    let server = TestServer::spawn().await;
+    let first = post_with_key(&server, "key-gone", BODY).await;
+    assert_eq!(first.status, 201);
+    let id = first.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(server.delete(&id).await.status, 204);
+
+    let retry = post_with_key(&server, "key-gone", BODY).await;
+    assert_eq!(retry.status, 201);
+    assert_eq!(retry.body, first.body);
+    assert_eq!(
+        server.get(&format!("/v1/mcp-servers/{id}")).await.status,
+        404
+    );
+    assert!(server.db.rows("SELECT * FROM mcp_servers").await.is_empty());
+
+    let fresh = post_with_key(&server, "key-new", BODY).await;
+    assert_eq!(fresh.status, 201);
+    assert_ne!(fresh.body["id"], first.body["id"]);
+}
+
 #[tokio::test]
 async fn the_same_key_with_another_body_is_422() {
     let server = TestServer::spawn().await;
