@@ -3,6 +3,7 @@
 
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, SqlErr, TransactionSession, TransactionTrait};
 
+use super::database::begin_write;
 use super::entity::{idempotency_key, mcp_server};
 use super::error::{IdempotentInsertError, StorageError};
 use crate::domain::ServerName;
@@ -28,7 +29,7 @@ where
     let Some(key_row) = &create.key_row else {
         return insert_server_row(db, create).await.map_err(Into::into);
     };
-    let txn = db.begin().await.map_err(StorageError::from)?;
+    let txn = begin_write(db).await.map_err(StorageError::from)?;
     if let Err(err) = idempotency_key::Entity::insert(key_row.clone())
         .exec_without_returning(&txn)
         .await

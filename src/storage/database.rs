@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait, TRIGRAM_INDEX_SQL, TRIGRAM_INDEXES};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait,
+};
 
 /// Pool size for PostgreSQL and MySQL unless configured: enough that creates
 /// at the benchmark's concurrency wait on the database's commits, not for a
@@ -231,4 +234,18 @@ async fn warn_if_search_unindexed(db: &DatabaseConnection) {
             TRIGRAM_INDEX_SQL.join("; ")
         );
     }
+}
+
+/// Begins a transaction that writes. On SQLite it takes the write lock at
+/// BEGIN (IMMEDIATE), waiting for it under the busy timeout; a deferred one
+/// takes it at its first write, and when another process (a second instance
+/// on the same file) has committed since, SQLite fails that write at once
+/// with "database is locked" instead of waiting. Elsewhere, and nested, a
+/// plain BEGIN (or SAVEPOINT).
+pub(super) async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }

@@ -15,13 +15,14 @@ use std::collections::HashSet;
 use sea_orm::sea_query::{InsertStatement, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, QueryFilter, QueryResult, QueryTrait, TransactionTrait,
+    EntityTrait, QueryFilter, QueryResult, QueryTrait,
 };
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::metrics::GroupCommitTotals;
 
 use super::create::{PendingCreate, write_create};
+use super::database::begin_write;
 use super::entity::{idempotency_key, mcp_server};
 use super::error::{IdempotentInsertError, StorageError};
 
@@ -136,7 +137,7 @@ async fn write_together(db: &DatabaseConnection, jobs: &[Job]) -> Vec<Outcome> {
             .await
             .unwrap_or_else(|err| everyone_fails(jobs, &err));
     }
-    let txn = match db.begin().await {
+    let txn = match begin_write(db).await {
         Ok(txn) => txn,
         Err(err) => return everyone_fails(jobs, &err),
     };

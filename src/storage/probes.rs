@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 
+use super::database::begin_write;
 use super::entity::{catalog_entry, mcp_server, server_health};
 use super::error::StorageError;
 use super::repository::McpServerRepository;
@@ -72,13 +73,13 @@ impl McpServerRepository {
         failure_threshold: u32,
         next_check: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<SavedProbe, StorageError> {
-        let txn = self.db.begin().await?;
+        let txn = begin_write(&self.db).await?;
         let mut server = mcp_server::Entity::find_by_id(id.to_string())
             .select_only()
             .column(mcp_server::Column::Version);
         // Two probes of one server (a scheduled one and one a caller asked
-        // for) take turns here: the health is read, then written. SQLite has
-        // one writer, so its transactions take turns anyway.
+        // for) take turns here: the health is read, then written. SQLite's
+        // write transaction, taken at BEGIN, already makes them take turns.
         if self.db.get_database_backend() != DbBackend::Sqlite {
             server = server.lock_exclusive();
         }

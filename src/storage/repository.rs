@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::create::{PendingCreate, unique_name_violation, write_create};
+use super::database::begin_write;
 use super::entity::{idempotency_key, mcp_server};
 use super::error::{IdempotentInsertError, StorageError};
 use super::group_commit::GroupCommit;
@@ -539,7 +540,7 @@ impl McpServerRepository {
         if let Some(VersionCondition::OneOf(versions)) = condition {
             delete = delete.filter(mcp_server::Column::Version.is_in(versions.iter().copied()));
         }
-        let txn = self.db.begin().await?;
+        let txn = begin_write(&self.db).await?;
         if delete.exec(&txn).await?.rows_affected == 1 {
             self.forget_probes(&txn, &id).await?;
             txn.commit().await?;
