@@ -149,6 +149,11 @@ def main():
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, api, kind, term, r in rows:
+        if r["p50"] == 0:
+            # wrk prints zeros when no request finished within the run.
+            lines.append(f"| {name} | {api} | `{term}` | {kind} | none finished in "
+                         f"{args.duration} s | | | {r['non_2xx']} |")
+            continue
         lines.append(f"| {name} | {api} | `{term}` | {kind} | {r['rps']:.0f} | {r['p50']:.2f} | "
                      f"{r['p99']:.2f} | {r['non_2xx']} |")
     lines += ["", "| goal | met | measured |", "|---|---|---|"]
