@@ -6,7 +6,7 @@ mod common;
 use common::{Answer, TestServer, error_message};
 use serde_json::json;
 
-const REFUSED: [&str; 24] = [
+const REFUSED: [&str; 26] = [
     "http://127.0.0.1/mcp",
     "http://2130706433/",
     "http://0x7f000001/",
@@ -31,6 +31,8 @@ const REFUSED: [&str; 24] = [
     "https://metadata.google.internal./",
     "http://[::]/",
     "http://[64:ff9b::7f00:1]/",
+    "http://[2002:a9fe:a9fe::]/latest/meta-data/",
+    "http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/",
 ];
 
 #[tokio::test]

@@ -60,11 +60,12 @@ impl NetworkPolicy {
         }
         // An IPv6 address that embeds an IPv4 one reaches that IPv4 address.
         if let IpAddr::V6(v6) = ip
-            && let Some(v4) = embedded_ipv4(v6)
+            && let Some(refused) = embedded_ipv4(v6).into_iter().find_map(|v4| {
+                self.refuse_address(IpAddr::V4(v4))
+                    .map(|why| format!("{ip} embeds {v4}, {why}"))
+            })
         {
-            return self
-                .refuse_address(IpAddr::V4(v4))
-                .map(|why| format!("{ip} embeds {v4}, {why}"));
+            return Some(refused);
         }
         BLOCKED.iter().find_map(|(net, why)| {
             let net: IpNet = net.parse().ok()?;
@@ -82,16 +83,31 @@ fn refuse_name(name: &str) -> Option<String> {
     })
 }
 
-/// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible
-/// (`::a.b.c.d`) or NAT64 (`64:ff9b::a.b.c.d`) address.
-fn embedded_ipv4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+/// The IPv4 addresses that traffic to `ip` reaches: the one inside an
+/// IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64
+/// (`64:ff9b::a.b.c.d`, and the local-use `64:ff9b:1::/48` of RFC 8215) or
+/// 6to4 (`2002:AABB:CCDD::/48`) address, and both inside a Teredo one
+/// (`2001:0::/32`: its server, and its client, stored inverted).
+fn embedded_ipv4(ip: Ipv6Addr) -> Vec<Ipv4Addr> {
     let segments = ip.segments();
-    // The low 32 bits, where all three forms keep the IPv4 address.
-    let tail = || Ipv4Addr::from(u128::from(ip) as u32);
+    let ipv4 = |high: u16, low: u16| Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
+    // The low 32 bits, where the mapped, compatible and NAT64 forms keep it.
+    let tail = ipv4(segments[6], segments[7]);
     let mapped = segments[..5] == [0; 5] && segments[5] == 0xffff;
-    let compatible = segments[..6] == [0; 6] && u32::from(tail()) > 1;
-    let nat64 = segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
-    (mapped || compatible || nat64).then(tail)
+    let compatible = segments[..6] == [0; 6] && u32::from(tail) > 1;
+    let nat64 = segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || segments[..3] == [0x64, 0xff9b, 1];
+    if mapped || compatible || nat64 {
+        vec![tail]
+    } else if segments[0] == 0x2002 {
+        vec![ipv4(segments[1], segments[2])]
+    } else if segments[..2] == [0x2001, 0] {
+        vec![
+            ipv4(segments[2], segments[3]),
+            ipv4(!segments[6], !segments[7]),
+        ]
+    } else {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]
@@ -118,6 +134,14 @@ mod tests {
             "http://[::ffff:7f00:1]/",
             "http://[::127.0.0.1]/",
             "http://[64:ff9b::10.0.0.1]/",
+            "http://[64:ff9b:1::a00:1]/",
+            // 6to4 of 127.0.0.1 and of the metadata address.
+            "http://[2002:7f00:1::]/",
+            "http://[2002:a9fe:a9fe::1]/",
+            // Teredo: a public server and the client 10.0.0.1 (inverted), then
+            // the server 127.0.0.1 and a public client.
+            "http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/",
+            "http://[2001:0:7f00:1:8000:63bf:3fff:fdd2]/",
             "http://0.0.0.0/",
             "http://[::]/",
             "http://10.1.2.3/",
@@ -144,6 +168,9 @@ mod tests {
         for url in [
             "https://93.184.216.34/",
             "https://[2606:4700::1111]/",
+            // 6to4 of 93.184.216.34, Teredo of a public server and client.
+            "https://[2002:5db8:d822::1]/",
+            "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
             "https://mcp.example.com/",
             "https://internal.example.com/",
             "http://100.128.0.1/",
