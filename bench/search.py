@@ -22,12 +22,11 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import (ROOT, MariaDb, Postgres, Server, Sqlite, http, require_tools, sh,  # noqa: E402
-                 wrk, write_block)
+                 wait_until, wrk, write_block)
 
 WORDS = ["jira", "github", "slack", "weather", "search", "files", "mail", "calendar", "docs", "maps"]
 TERMS = [("nothing", "zanzibar"), ("few (10 rows)", "kubernetes"), ("many (10%)", "weather")]
@@ -123,9 +122,8 @@ def main():
                     # Also waits out the previous run: where every search is a scan
                     # (MariaDB), the server is still answering queued requests
                     # after wrk stops, and this one queues behind them.
-                    deadline = time.monotonic() + 300
-                    while (status := http("GET", server.url + path, timeout=60)[0]) != 200:
-                        assert time.monotonic() < deadline, (path, status)
+                    wait_until(lambda: http("GET", server.url + path, timeout=60)[0] == 200,
+                               timeout=300)
                     # A scan of every row takes seconds: measured, not cut off at wrk's 2 s.
                     result = wrk(server.url + path, 8, args.duration, timeout=60)
                     rows.append((name, api, kind, term, result))
