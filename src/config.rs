@@ -135,6 +135,10 @@ pub struct ServeSettings {
     /// Longest time a request may take, in seconds (then 503).
     #[arg(long, env = "MCP_REGISTRY_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Seconds a client may take to send a request's head (then the connection
+    /// is closed), and then its body (then 408): slow clients are cut off.
+    #[arg(long, env = "MCP_REGISTRY_CLIENT_TIMEOUT_SECS", default_value_t = 20)]
+    pub client_timeout_secs: u64,
     /// Requests handled at once; more are refused with 503.
     #[arg(
         long,
@@ -199,6 +203,10 @@ pub struct ServeSettings {
         default_value = RegistryNamespace::DEFAULT
     )]
     pub registry_namespace: RegistryNamespace,
+    /// Serve /metrics to anyone. Without it, once tokens are configured,
+    /// /metrics needs a read (or write) token: it reveals the traffic.
+    #[arg(long, env = "MCP_REGISTRY_METRICS_PUBLIC")]
+    pub metrics_public: bool,
     /// Log line format.
     #[arg(long, env = "MCP_REGISTRY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -23,8 +23,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use poem::listener::{Acceptor, Listener, TcpListener};
-use poem::{EndpointExt, Server};
+use poem::EndpointExt;
 
 use access::{AccessError, AccessPolicy};
 use api::{ApiSettings, GuardSettings};
@@ -73,8 +72,7 @@ pub enum StartupError {
 }
 
 pub struct Application {
-    acceptor: listener::NoDelayAcceptor,
-    address: SocketAddr,
+    server: listener::HttpServer,
     app: poem::endpoint::BoxEndpoint<'static>,
 }
 
@@ -140,18 +138,11 @@ impl Application {
             address: settings.bind,
             source,
         };
-        let acceptor = TcpListener::bind(settings.bind)
-            .into_acceptor()
+        let server = listener::HttpServer::bind(settings.bind, client_timeout(settings))
             .await
             .map_err(bind_error)?;
-        let address = acceptor
-            .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().copied())
-            .unwrap_or(settings.bind);
         Ok(Self {
-            acceptor: listener::NoDelayAcceptor(acceptor),
-            address,
+            server,
             app: api::app(
                 repository,
                 probes,
@@ -165,15 +156,16 @@ impl Application {
     }
 
     pub fn address(&self) -> SocketAddr {
-        self.address
+        self.server.address()
     }
 
     /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        tracing::info!(address = %self.address, "listening");
-        Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(self.app, shutdown_signal(), Some(GRACEFUL_SHUTDOWN))
-            .await
+        tracing::info!(address = %self.address(), "listening");
+        self.server
+            .serve(self.app, shutdown_signal(), GRACEFUL_SHUTDOWN)
+            .await;
+        Ok(())
     }
 }
 
@@ -190,9 +182,16 @@ fn api_settings(settings: &ServeSettings, access: Arc<AccessPolicy>) -> ApiSetti
             rate_per_second: NonZeroU32::new(settings.rate_limit),
             rate_burst: NonZeroU32::new(settings.rate_limit_burst).unwrap_or(NonZeroU32::MIN),
             registry_api: settings.registry_api,
+            metrics_public: settings.metrics_public,
+            client_timeout: client_timeout(settings),
         },
         registry_namespace: settings.registry_namespace.clone(),
     }
+}
+
+/// How long a client may take to send a request's head, and then its body.
+fn client_timeout(settings: &ServeSettings) -> Duration {
+    Duration::from_secs(settings.client_timeout_secs.max(1))
 }
 
 /// How the registry reaches registered servers (probes and the gateway).

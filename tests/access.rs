@@ -6,6 +6,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
+use common::peers::{Peer, hostile};
 use common::{Answer, TestDatabase, TestServer, error_message, json_of, tokens_file};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -241,39 +242,72 @@ async fn oversized_headers_are_431() {
     assert!(error_message(&body).contains("headers"));
 }
 
-/// Opens a create whose body never finishes: it holds a request slot.
-async fn stalled_create(address: &str) -> tokio::net::TcpStream {
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let head = "POST /v1/mcp-servers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na";
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream
+/// A registry whose one record points at a server that accepts and never
+/// answers, so that a probe of it runs until the probe timeout (20 s).
+async fn registry_with_a_hanging_server(args: &[&str]) -> (TestServer, Peer, String) {
+    let hanging = hostile("hang");
+    let mut all = vec![
+        "--allowed-networks",
+        "127.0.0.0/8",
+        "--health-interval-secs",
+        "0",
+    ];
+    all.extend_from_slice(args);
+    let server = TestServer::builder().args(&all).spawn().await;
+    let created = server
+        .created(&json!({"name": "hanging", "url": hanging.mcp_url()}))
+        .await;
+    let probe = server.url(&format!(
+        "/v1/mcp-servers/{}/probe",
+        created["id"].as_str().unwrap()
+    ));
+    (server, hanging, probe)
 }
 
 #[tokio::test]
 async fn a_request_over_the_time_limit_is_503() {
+    let (server, _hanging, probe) =
+        registry_with_a_hanging_server(&["--request-timeout-secs", "1"]).await;
+    let started = std::time::Instant::now();
+    let response = server.client.post(&probe).send().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(response.headers()["retry-after"], "1");
+    let Answer { status, body, .. } = json_of(response).await;
+    assert_eq!(status, 503);
+    assert_eq!(
+        error_message(&body),
+        "the request took longer than the limit of 1 s"
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_arrive_within_the_client_timeout_is_408() {
     let server = TestServer::builder()
-        .args(&["--request-timeout-secs", "1"])
+        .args(&["--client-timeout-secs", "1"])
         .spawn()
         .await;
-    let mut stream = stalled_create(&server.address).await;
-    let mut answer = vec![0; 4096];
-    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer)).await;
-    let answer = String::from_utf8_lossy(&answer[..read.unwrap().unwrap()]).into_owned();
-    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    let mut stream = tokio::net::TcpStream::connect(&server.address)
+        .await
+        .unwrap();
+    let head = "POST /v1/mcp-servers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the connection stayed open");
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(
-        answer.contains(r#"{"error":"the request took longer than the limit of 1 s"}"#),
+        answer.contains(r#"{"error":"the request body did not arrive within 1 s"}"#),
         "{answer}"
     );
 }
 
 #[tokio::test]
 async fn requests_over_the_concurrency_cap_are_refused_with_503() {
-    let server = TestServer::builder()
-        .args(&["--max-concurrent-requests", "1"])
-        .spawn()
-        .await;
-    let _held = stalled_create(&server.address).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (server, _hanging, probe) =
+        registry_with_a_hanging_server(&["--max-concurrent-requests", "1"]).await;
+    let held = tokio::spawn(server.client.post(&probe).send());
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let response = server
         .client
         .get(server.url("/v1/mcp-servers"))
@@ -284,6 +318,7 @@ async fn requests_over_the_concurrency_cap_are_refused_with_503() {
     let Answer { status, body, .. } = json_of(response).await;
     assert_eq!(status, 503);
     assert!(error_message(&body).contains("limit of requests in flight"));
+    held.abort();
 }
 
 #[tokio::test]

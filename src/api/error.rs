@@ -8,7 +8,7 @@ use super::payload::{JsonPayload, MalformedBody};
 use super::schemas::ErrorResponse;
 use crate::domain::{McpServerId, ServerName, ValidationError};
 use crate::idempotency::IdempotencyError;
-use crate::storage::StorageError;
+use crate::storage::{DatabaseFault, StorageError};
 use crate::telemetry::RequestId;
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +57,20 @@ pub enum ApiError {
     Overloaded,
     #[error("the request took longer than the limit of {} s", .0.as_secs())]
     TimedOut(std::time::Duration),
+    #[error("the request body did not arrive within {} s", .0.as_secs())]
+    BodyTimedOut(std::time::Duration),
+    #[error(
+        "the database is unavailable for now; retry after {DATABASE_RETRY_AFTER_SECS} s (a create \
+         retried with the same Idempotency-Key is made at most once)"
+    )]
+    DatabaseUnavailable,
+    #[error(
+        "the database has no space left to store this change; reads still work, and writes \
+         resume once space is freed"
+    )]
+    OutOfSpace,
+    #[error("not ready: the database does not answer")]
+    NotReady,
     /// Details stay in the log; the caller gets the request id to quote.
     #[error("internal server error (request id {0})")]
     Internal(RequestId),
@@ -74,6 +88,14 @@ impl From<StorageError> for ApiError {
             StorageError::NotFound(id) => Self::NoSuchServer(id),
             StorageError::VersionMismatch => Self::VersionChanged,
             StorageError::Invalid(invalid) => Self::Invalid(invalid),
+            StorageError::Database(_) if err.database_fault().is_some() => {
+                // The operator's concern, not a bug: a warning, with the cause.
+                tracing::warn!(error = %err, "the database failed");
+                match err.database_fault() {
+                    Some(DatabaseFault::OutOfSpace) => Self::OutOfSpace,
+                    _ => Self::DatabaseUnavailable,
+                }
+            }
             StorageError::CorruptRow { .. }
             | StorageError::Contended { .. }
             | StorageError::Database(_)
@@ -98,7 +120,21 @@ impl From<IdempotencyError> for ApiError {
     }
 }
 
+/// How long a client is asked to wait while the database is away: a restart
+/// or a failover takes seconds.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 2;
+
 impl ApiError {
+    /// The `Retry-After` this answer carries, in seconds.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            Self::Overloaded | Self::TimedOut(_) => Some(1),
+            Self::DatabaseUnavailable | Self::NotReady => Some(DATABASE_RETRY_AFTER_SECS),
+            _ => None,
+        }
+    }
+
     /// A failure of ours: the details belong in the log, not the answer.
     pub fn internal() -> Self {
         Self::Internal(RequestId::current())
@@ -129,7 +165,11 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Self::Overloaded | Self::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Overloaded | Self::TimedOut(_) | Self::DatabaseUnavailable | Self::NotReady => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::OutOfSpace => StatusCode::INSUFFICIENT_STORAGE,
+            Self::BodyTimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Other { status, .. } => *status,
@@ -140,15 +180,16 @@ impl ResponseError for ApiError {
         let mut response = JsonPayload(self.body()).into_response();
         response.set_status(self.status());
         let headers = response.headers_mut();
+        if let Some(secs) = self.retry_after_secs() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         match self {
+            // The rest of the body may still come: this connection is done.
+            Self::BodyTimedOut(_) => {
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            }
-            Self::TooManyRequests { retry_after_secs } => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
-            }
-            Self::Overloaded => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             Self::MethodNotAllowed {
                 allow: Some(allow), ..

@@ -27,6 +27,10 @@ pub struct GuardSettings {
     pub rate_burst: NonZeroU32,
     /// Who may read the MCP Registry API (`/v0.1`, `/v0`).
     pub registry_api: RegistryApi,
+    /// Whether `/metrics` is open to anyone even when tokens are configured.
+    pub metrics_public: bool,
+    /// How long a client may take to send a request's body.
+    pub client_timeout: Duration,
 }
 
 impl Default for GuardSettings {
@@ -38,6 +42,8 @@ impl Default for GuardSettings {
             rate_per_second: NonZeroU32::new(200),
             rate_burst: NonZeroU32::new(400).unwrap_or(NonZeroU32::MIN),
             registry_api: RegistryApi::Off,
+            metrics_public: false,
+            client_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -62,7 +68,9 @@ impl Guard {
         }
     }
 
-    pub async fn call<E: Endpoint>(
+    /// Before the body is read: the headers' size, the caller's token and
+    /// rate. A refused request costs no body read and no slot in flight.
+    pub async fn admit<E: Endpoint>(
         &self,
         next: Arc<E>,
         mut req: Request,
@@ -75,12 +83,7 @@ impl Guard {
         if header_bytes > self.settings.max_header_bytes {
             return Err(ApiError::HeadersTooLarge(self.settings.max_header_bytes).into());
         }
-        // Shed load rather than queue without bound.
-        let Ok(_permit) = self.in_flight.try_acquire() else {
-            return Err(ApiError::Overloaded.into());
-        };
         let path = req.uri().path();
-        let (guarded, gateway) = (needs_token(path), is_gateway(path));
         if is_registry(path) {
             let caller = match self.settings.registry_api {
                 RegistryApi::Off => return Err(ApiError::RegistryApiOff.into()),
@@ -88,12 +91,26 @@ impl Guard {
                 RegistryApi::Token => self.authorize(&req)?,
             };
             self.limit_rate(&caller, &req)?;
-        } else if guarded {
+        } else if needs_token(path) {
             let caller = self.authorize(&req)?;
             self.limit_rate(&caller, &req)?;
             req.extensions_mut().insert(caller);
+        } else if path == METRICS_PATH && !self.settings.metrics_public {
+            // It reveals traffic: a reader's business (open when no token is set).
+            self.authorize(&req)?;
         }
-        if gateway {
+        next.call(req).await.map(IntoResponse::into_response)
+    }
+
+    /// Once the body is in: a slot among the requests in flight, and the
+    /// request's time limit. A slow client never holds a slot: its body is
+    /// read (against `client_timeout`) before this runs.
+    pub async fn run<E: Endpoint>(&self, next: Arc<E>, req: Request) -> poem::Result<Response> {
+        // Shed load rather than queue without bound.
+        let Ok(_permit) = self.in_flight.try_acquire() else {
+            return Err(ApiError::Overloaded.into());
+        };
+        if is_gateway(req.uri().path()) {
             // MCP calls may run long and stream; the gateway times each one
             // itself (--gateway-call-timeout-secs).
             return next.call(req).await.map(IntoResponse::into_response);
@@ -102,6 +119,10 @@ impl Guard {
             Ok(result) => result.map(IntoResponse::into_response),
             Err(_) => Err(ApiError::TimedOut(self.settings.request_timeout).into()),
         }
+    }
+
+    pub fn client_timeout(&self) -> Duration {
+        self.settings.client_timeout
     }
 
     fn authorize(&self, req: &Request) -> Result<Caller, ApiError> {
@@ -161,6 +182,8 @@ impl Guard {
         })
     }
 }
+
+const METRICS_PATH: &str = "/metrics";
 
 /// The management API and the MCP endpoints; the documents, Swagger UI and
 /// the health and metrics routes are open.

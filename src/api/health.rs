@@ -1,8 +1,8 @@
 //! Probes and metrics for operators: open (no token), outside the API contract.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
 
@@ -17,18 +17,24 @@ pub fn healthz() -> Response {
     JsonPayload(serde_json::json!({"status": "ok"})).into_response()
 }
 
-/// Ready: the database answers too.
+/// How long `/readyz` waits for the database. A pool reconnecting to a
+/// database that is away would wait its whole acquire timeout; a load
+/// balancer needs the answer at once.
+const READY_WITHIN: Duration = Duration::from_secs(2);
+
+/// Ready: the database answers too, within `READY_WITHIN`.
 #[handler]
 pub async fn readyz(repository: Data<&Arc<McpServerRepository>>) -> Response {
-    match repository.ping().await {
-        Ok(()) => JsonPayload(serde_json::json!({"status": "ready"})).into_response(),
-        Err(err) => {
+    let answered = tokio::time::timeout(READY_WITHIN, repository.ping()).await;
+    match answered {
+        Ok(Ok(())) => JsonPayload(serde_json::json!({"status": "ready"})).into_response(),
+        Ok(Err(err)) => {
             tracing::warn!(error = %err, "not ready: the database does not answer");
-            ApiError::Other {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                message: "not ready: the database does not answer".into(),
-            }
-            .into_response()
+            ApiError::NotReady.into_response()
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the database did not answer within {READY_WITHIN:?}");
+            ApiError::NotReady.into_response()
         }
     }
 }

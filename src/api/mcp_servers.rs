@@ -55,6 +55,9 @@ pub enum CreateMcpServerResponse {
     Forbidden(JsonPayload<ErrorResponse>),
     // 413 and 415 are answered before the handler runs (body limit, payload
     // extractor); they are listed so the contract shows them.
+    /// The request body did not arrive within the client timeout
+    #[oai(status = 408)]
+    RequestTimeout(JsonPayload<ErrorResponse>),
     /// Request body larger than 1 MiB
     #[oai(status = 413)]
     PayloadTooLarge(JsonPayload<ErrorResponse>),
@@ -67,12 +70,25 @@ pub enum CreateMcpServerResponse {
     /// Too many requests for this token; retry after Retry-After seconds
     #[oai(status = 429)]
     TooManyRequests(JsonPayload<ErrorResponse>),
+    /// The database has no space left to store the change; reads still work
+    #[oai(status = 507)]
+    InsufficientStorage(JsonPayload<ErrorResponse>),
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
+    /// The database is unavailable for now, or the server is at its limit; retry after Retry-After seconds
+    #[oai(status = 503)]
+    ServiceUnavailable(
+        JsonPayload<ErrorResponse>,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 error_responses!(CreateMcpServerResponse {
+    REQUEST_TIMEOUT => RequestTimeout,
+    INSUFFICIENT_STORAGE => InsufficientStorage,
     BAD_REQUEST => BadRequest,
     UNAUTHORIZED => Unauthorized,
     FORBIDDEN => Forbidden,
@@ -114,6 +130,14 @@ pub enum GetMcpServerResponse {
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
+    /// The database is unavailable for now, or the server is at its limit; retry after Retry-After seconds
+    #[oai(status = 503)]
+    ServiceUnavailable(
+        JsonPayload<ErrorResponse>,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 error_responses!(GetMcpServerResponse {
@@ -140,6 +164,14 @@ pub enum ListMcpServersResponse {
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
+    /// The database is unavailable for now, or the server is at its limit; retry after Retry-After seconds
+    #[oai(status = 503)]
+    ServiceUnavailable(
+        JsonPayload<ErrorResponse>,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 error_responses!(ListMcpServersResponse {
@@ -173,6 +205,9 @@ pub enum UpdateMcpServerResponse {
     /// The MCP server has changed since the version named in If-Match
     #[oai(status = 412)]
     PreconditionFailed(JsonPayload<ErrorResponse>),
+    /// The request body did not arrive within the client timeout
+    #[oai(status = 408)]
+    RequestTimeout(JsonPayload<ErrorResponse>),
     /// Request body larger than 1 MiB
     #[oai(status = 413)]
     PayloadTooLarge(JsonPayload<ErrorResponse>),
@@ -182,12 +217,25 @@ pub enum UpdateMcpServerResponse {
     /// Too many requests for this token; retry after Retry-After seconds
     #[oai(status = 429)]
     TooManyRequests(JsonPayload<ErrorResponse>),
+    /// The database has no space left to store the change; reads still work
+    #[oai(status = 507)]
+    InsufficientStorage(JsonPayload<ErrorResponse>),
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
+    /// The database is unavailable for now, or the server is at its limit; retry after Retry-After seconds
+    #[oai(status = 503)]
+    ServiceUnavailable(
+        JsonPayload<ErrorResponse>,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 error_responses!(UpdateMcpServerResponse {
+    REQUEST_TIMEOUT => RequestTimeout,
+    INSUFFICIENT_STORAGE => InsufficientStorage,
     BAD_REQUEST => BadRequest,
     UNAUTHORIZED => Unauthorized,
     FORBIDDEN => Forbidden,
@@ -221,12 +269,24 @@ pub enum DeleteMcpServerResponse {
     /// Too many requests for this token; retry after Retry-After seconds
     #[oai(status = 429)]
     TooManyRequests(JsonPayload<ErrorResponse>),
+    /// The database has no space left to store the change; reads still work
+    #[oai(status = 507)]
+    InsufficientStorage(JsonPayload<ErrorResponse>),
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
+    /// The database is unavailable for now, or the server is at its limit; retry after Retry-After seconds
+    #[oai(status = 503)]
+    ServiceUnavailable(
+        JsonPayload<ErrorResponse>,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 error_responses!(DeleteMcpServerResponse {
+    INSUFFICIENT_STORAGE => InsufficientStorage,
     BAD_REQUEST => BadRequest,
     UNAUTHORIZED => Unauthorized,
     FORBIDDEN => Forbidden,

@@ -2,7 +2,7 @@
 //! bodies for every error, including those raised outside the handlers.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use poem::error::{MethodNotAllowedError, NotFoundError};
 use poem::http::{StatusCode, header};
@@ -135,9 +135,15 @@ async fn drain(reader: impl tokio::io::AsyncRead + Unpin) {
     let _ = tokio::io::copy(&mut reader.take(DRAIN_UP_TO), &mut tokio::io::sink()).await;
 }
 
-/// Refuses bodies over `MAX_BODY_BYTES` with 413, whether or not they declare a
-/// length (chunked bodies are counted as they arrive).
-pub async fn limit_body<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
+/// Reads the body whole before the request goes on: refuses one over
+/// `MAX_BODY_BYTES` with 413, whether or not it declares a length (chunked
+/// bodies are counted as they arrive), and one that has not arrived within
+/// `timeout` with 408 (a client trickling its body is cut off).
+pub async fn limit_body<E: Endpoint>(
+    next: Arc<E>,
+    mut req: Request,
+    timeout: Duration,
+) -> poem::Result<Response> {
     let too_large = || ApiError::PayloadTooLarge {
         limit: MAX_BODY_BYTES,
     };
@@ -148,26 +154,32 @@ pub async fn limit_body<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Re
         .and_then(|v| v.parse::<u64>().ok());
     let reader = req.take_body().into_async_read();
     tokio::pin!(reader);
-    if let Some(declared) = declared.filter(|len| *len > MAX_BODY_BYTES as u64) {
-        if declared <= DRAIN_UP_TO {
-            drain(&mut reader).await;
+    let read = async {
+        if let Some(declared) = declared.filter(|len| *len > MAX_BODY_BYTES as u64) {
+            if declared <= DRAIN_UP_TO {
+                drain(&mut reader).await;
+            }
+            return Err(too_large());
         }
-        return Err(too_large().into());
-    }
-    let mut body = Vec::new();
-    (&mut reader)
-        .take(MAX_BODY_BYTES as u64 + 1)
-        .read_to_end(&mut body)
+        let mut body = Vec::new();
+        (&mut reader)
+            .take(MAX_BODY_BYTES as u64 + 1)
+            .read_to_end(&mut body)
+            .await
+            .map_err(|err| {
+                ApiError::from(MalformedBody(format!(
+                    "the request body could not be read: {err}"
+                )))
+            })?;
+        if body.len() > MAX_BODY_BYTES {
+            drain(&mut reader).await;
+            return Err(too_large());
+        }
+        Ok(body)
+    };
+    let body = tokio::time::timeout(timeout, read)
         .await
-        .map_err(|err| {
-            ApiError::from(MalformedBody(format!(
-                "the request body could not be read: {err}"
-            )))
-        })?;
-    if body.len() > MAX_BODY_BYTES {
-        drain(&mut reader).await;
-        return Err(too_large().into());
-    }
+        .map_err(|_| ApiError::BodyTimedOut(timeout))??;
     req.set_body(body);
     next.call(req).await.map(IntoResponse::into_response)
 }

@@ -3,13 +3,19 @@
 
 /// Builds an operation's response from an `ApiError`, picking the variant that
 /// documents the error's status. A status the operation does not document is
-/// a bug of ours: it is logged and answered as a 500.
+/// a bug of ours: it is logged and answered as a 500. Every operation has a
+/// `ServiceUnavailable` variant (the database away, the server at its limit),
+/// which carries `Retry-After`.
 macro_rules! error_responses {
     ($ty:ty { $($status:ident => $variant:ident),+ $(,)? }) => {
         impl From<crate::api::error::ApiError> for $ty {
             fn from(err: crate::api::error::ApiError) -> Self {
                 match poem::error::ResponseError::status(&err) {
                     $(poem::http::StatusCode::$status => Self::$variant(crate::api::payload::JsonPayload(err.body())),)+
+                    poem::http::StatusCode::SERVICE_UNAVAILABLE => Self::ServiceUnavailable(
+                        crate::api::payload::JsonPayload(err.body()),
+                        err.retry_after_secs().unwrap_or(1),
+                    ),
                     poem::http::StatusCode::INTERNAL_SERVER_ERROR => {
                         Self::InternalServerError(crate::api::payload::JsonPayload(err.body()))
                     }
@@ -142,10 +148,20 @@ pub fn app(
                 .data(repository)
                 .data(metrics.clone()),
         )
-        .around(middleware::limit_body)
+        .around({
+            let guard = guard.clone();
+            move |next, req| {
+                let guard = guard.clone();
+                async move { guard.run(next, req).await }
+            }
+        })
+        .around({
+            let body_timeout = guard.client_timeout();
+            move |next, req| middleware::limit_body(next, req, body_timeout)
+        })
         .around(move |next, req| {
             let guard = guard.clone();
-            async move { guard.call(next, req).await }
+            async move { guard.admit(next, req).await }
         })
         .around(move |next, req| {
             let routes = routes.clone();

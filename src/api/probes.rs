@@ -54,12 +54,24 @@ pub enum ProbeMcpServerResponse {
     /// Too many requests for this token; retry after Retry-After seconds
     #[oai(status = 429)]
     TooManyRequests(JsonPayload<ErrorResponse>),
+    /// The database has no space left to store the change; reads still work
+    #[oai(status = 507)]
+    InsufficientStorage(JsonPayload<ErrorResponse>),
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
+    /// The database is unavailable for now, or the server is at its limit; retry after Retry-After seconds
+    #[oai(status = 503)]
+    ServiceUnavailable(
+        JsonPayload<ErrorResponse>,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 error_responses!(ProbeMcpServerResponse {
+    INSUFFICIENT_STORAGE => InsufficientStorage,
     BAD_REQUEST => BadRequest,
     UNAUTHORIZED => Unauthorized,
     FORBIDDEN => Forbidden,
@@ -104,6 +116,14 @@ macro_rules! catalog_response {
             /// Internal server error
             #[oai(status = 500)]
             InternalServerError(JsonPayload<ErrorResponse>),
+            /// The database is unavailable for now, or the server is at its limit; retry after Retry-After seconds
+            #[oai(status = 503)]
+            ServiceUnavailable(
+                JsonPayload<ErrorResponse>,
+                /// Seconds to wait before retrying.
+                #[oai(header = "Retry-After")]
+                u64,
+            ),
         }
 
         error_responses!($name {
@@ -146,6 +166,14 @@ pub enum SearchToolsResponse {
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
+    /// The database is unavailable for now, or the server is at its limit; retry after Retry-After seconds
+    #[oai(status = 503)]
+    ServiceUnavailable(
+        JsonPayload<ErrorResponse>,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 error_responses!(SearchToolsResponse {

@@ -60,6 +60,14 @@ pub enum ListServersResponse {
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
+    /// The database is unavailable for now, or the server is at its limit; retry after Retry-After seconds
+    #[oai(status = 503)]
+    ServiceUnavailable(
+        JsonPayload<ErrorResponse>,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 error_responses!(ListServersResponse {
@@ -93,6 +101,14 @@ pub enum GetServerResponse {
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
+    /// The database is unavailable for now, or the server is at its limit; retry after Retry-After seconds
+    #[oai(status = 503)]
+    ServiceUnavailable(
+        JsonPayload<ErrorResponse>,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 error_responses!(GetServerResponse {
@@ -126,6 +142,14 @@ pub enum ListVersionsResponse {
     /// Internal server error
     #[oai(status = 500)]
     InternalServerError(JsonPayload<ErrorResponse>),
+    /// The database is unavailable for now, or the server is at its limit; retry after Retry-After seconds
+    #[oai(status = 503)]
+    ServiceUnavailable(
+        JsonPayload<ErrorResponse>,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 error_responses!(ListVersionsResponse {

@@ -182,14 +182,20 @@ impl Database {
     }
 }
 
+/// How long a request waits for a database connection.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Read-only connections to a SQLite file, beside its writer.
 const SQLITE_READERS: u32 = 4;
 
 async fn open_pool(mut options: ConnectOptions) -> Result<DatabaseConnection, DatabaseError> {
     options
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
+        // A request waits this long for a connection: a database that
+        // restarts in a moment is waited for, one that stays away (or a pool
+        // exhausted this long) is a 503 well within the request timeout.
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         // A ping on every checkout is a round trip per request (sqlx already
         // pings once on every release); only a connection idle long enough
         // for a proxy or a restart to have dropped it is tested first.

@@ -55,3 +55,92 @@ pub(super) fn is_lock_conflict(err: &DbErr) -> bool {
         .and_then(|database| database.code())
         .is_some_and(|code| matches!(code.as_ref(), "40001" | "40P01"))
 }
+
+/// What a failed database call says about the database itself, where a caller
+/// can act on it: wait and retry, or free space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseFault {
+    /// It cannot be reached for now: down, restarting, the connection cut,
+    /// the pool exhausted past its timeout. A write cut off this way may or
+    /// may not have committed.
+    Unavailable,
+    /// It has no space left to write.
+    OutOfSpace,
+}
+
+impl StorageError {
+    pub fn database_fault(&self) -> Option<DatabaseFault> {
+        match self {
+            Self::Database(err) => database_fault(err),
+            _ => None,
+        }
+    }
+}
+
+fn database_fault(err: &DbErr) -> Option<DatabaseFault> {
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Some(DatabaseFault::Unavailable),
+        DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error)) => {
+            sqlx_fault(error)
+        }
+        _ => None,
+    }
+}
+
+fn sqlx_fault(error: &sea_orm::SqlxError) -> Option<DatabaseFault> {
+    use sea_orm::SqlxError as E;
+    match error {
+        E::Io(_)
+        | E::Tls(_)
+        | E::PoolTimedOut
+        | E::PoolClosed
+        | E::WorkerCrashed
+        | E::BeginFailed => Some(DatabaseFault::Unavailable),
+        E::Database(database) => {
+            // MariaDB's "disk full" and "table is full" have the catch-all HY000.
+            if let Some(mysql) = database.try_downcast_ref::<sea_orm::SqlxMySqlError>()
+                && matches!(mysql.number(), 1021 | 1114)
+            {
+                return Some(DatabaseFault::OutOfSpace);
+            }
+            let code = database.code()?;
+            if database
+                .try_downcast_ref::<sea_orm::SqlxSqliteError>()
+                .is_some()
+            {
+                sqlite_fault(&code)
+            } else {
+                sqlstate_fault(&code)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// SQLite's result codes (the extended code's low byte is the primary one).
+fn sqlite_fault(code: &str) -> Option<DatabaseFault> {
+    const BUSY: i32 = 5;
+    const LOCKED: i32 = 6;
+    const IOERR: i32 = 10;
+    const FULL: i32 = 13;
+    const CANTOPEN: i32 = 14;
+    match code.parse::<i32>().ok()? & 0xff {
+        FULL => Some(DatabaseFault::OutOfSpace),
+        BUSY | LOCKED | IOERR | CANTOPEN => Some(DatabaseFault::Unavailable),
+        _ => None,
+    }
+}
+
+/// SQLSTATEs of PostgreSQL and MariaDB: class 08 (connection exception);
+/// 57P01–57P03 (the server shuts down, crashed, or is starting:
+/// `pg_terminate_backend` and a restart end sessions with 57P01); 53300 (too
+/// many connections); 70100 (MariaDB: the connection or query was killed);
+/// 53100 (PostgreSQL's disk is full).
+fn sqlstate_fault(code: &str) -> Option<DatabaseFault> {
+    match code {
+        "53100" => Some(DatabaseFault::OutOfSpace),
+        "57P01" | "57P02" | "57P03" | "53300" | "70100" => Some(DatabaseFault::Unavailable),
+        _ if code.starts_with("08") => Some(DatabaseFault::Unavailable),
+        _ => None,
+    }
+}

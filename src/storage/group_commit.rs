@@ -113,12 +113,11 @@ async fn write_batches(
     }
 }
 
-/// Each create of a batch gets its own error; the cause is told once, as the
-/// database told it.
-fn everyone_fails(jobs: &[Job], cause: &dyn std::fmt::Display) -> Vec<Outcome> {
-    let reason = cause.to_string();
+/// Each create of a batch gets the database's error as its own, so that each
+/// caller learns what the database said (unavailable, out of space, ...).
+fn everyone_fails(jobs: &[Job], cause: &DbErr) -> Vec<Outcome> {
     jobs.iter()
-        .map(|_| Err(StorageError::Database(DbErr::Custom(reason.clone())).into()))
+        .map(|_| Err(StorageError::Database(cause.clone()).into()))
         .collect()
 }
 

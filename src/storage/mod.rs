@@ -12,7 +12,7 @@ mod recent;
 mod repository;
 
 pub use database::{Database, DatabaseError};
-pub use error::{IdempotentInsertError, StorageError};
+pub use error::{DatabaseFault, IdempotentInsertError, StorageError};
 pub use probes::{SavedProbe, StoredEntry, ToolHit, ToolSearchCursor};
 pub use repository::{
     ListQuery, McpServerRepository, Recalled, Remember, ResealReport, sealing_context,
