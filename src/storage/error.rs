@@ -144,3 +144,48 @@ fn sqlstate_fault(code: &str) -> Option<DatabaseFault> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::ConnAcquireErr;
+
+    use super::*;
+
+    #[test]
+    fn an_exhausted_pool_or_a_lost_connection_is_unavailable() {
+        let timed_out = StorageError::Database(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout));
+        assert_eq!(timed_out.database_fault(), Some(DatabaseFault::Unavailable));
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        let reset = DbErr::Exec(RuntimeErr::SqlxError(Arc::new(sea_orm::SqlxError::Io(
+            reset,
+        ))));
+        assert_eq!(database_fault(&reset), Some(DatabaseFault::Unavailable));
+        // What the server says of itself is not a fault of the database.
+        let ours = StorageError::Database(DbErr::Custom("the writer has stopped".into()));
+        assert_eq!(ours.database_fault(), None);
+        assert_eq!(StorageError::VersionMismatch.database_fault(), None);
+    }
+
+    #[test]
+    fn sqlstates_and_sqlite_codes_are_sorted_by_what_they_say() {
+        for unavailable in ["08006", "08S01", "57P01", "57P03", "53300", "70100"] {
+            assert_eq!(
+                sqlstate_fault(unavailable),
+                Some(DatabaseFault::Unavailable)
+            );
+        }
+        assert_eq!(sqlstate_fault("53100"), Some(DatabaseFault::OutOfSpace));
+        // A constraint or a syntax error is the request's or ours.
+        for other in ["23505", "42601", "40001", "HY000"] {
+            assert_eq!(sqlstate_fault(other), None, "{other}");
+        }
+        // SQLITE_FULL; SQLITE_BUSY, and SQLITE_IOERR_WRITE (an extended code).
+        assert_eq!(sqlite_fault("13"), Some(DatabaseFault::OutOfSpace));
+        assert_eq!(sqlite_fault("5"), Some(DatabaseFault::Unavailable));
+        assert_eq!(sqlite_fault("778"), Some(DatabaseFault::Unavailable));
+        // SQLITE_CONSTRAINT_UNIQUE.
+        assert_eq!(sqlite_fault("2067"), None);
+    }
+}
