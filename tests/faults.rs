@@ -662,33 +662,32 @@ async fn a_full_disk_answers_507_keeps_reads_working_and_writes_resume_once_spac
     }
 
     let filler = disk.fill();
-    // Space the database had already taken may take a few more; then the
-    // disk is full, and every create says so.
-    let mut refused = 0;
-    for n in 20..400 {
+    // Space the database had already taken may take a few more creates, and
+    // one rolled back may leave room for a smaller one; but soon creates are
+    // refused, saying why, and nothing else goes wrong.
+    let mut refused = Vec::new();
+    for n in 20..1000 {
         let answer = server.create(&record(n)).await;
         match answer.status.as_u16() {
             201 => {
-                assert_eq!(refused, 0, "a create succeeded after one was refused");
                 acknowledged.insert(answer.body["id"].as_str().unwrap().to_owned());
             }
-            507 | 503 => {
+            status @ (507 | 503) => {
                 let message = common::error_message(&answer.body);
                 assert!(
                     message.contains("space") || message.contains("unavailable"),
                     "{message}"
                 );
-                refused += 1;
-                if refused == 5 {
+                refused.push(status);
+                if refused.len() == 10 {
                     break;
                 }
             }
             other => panic!("{other}: {}\n{}", answer.body, server.logs()),
         }
     }
-    assert_eq!(refused, 5, "the disk never filled up");
-    let full = server.create(&record(1000)).await;
-    assert_eq!(full.status, 507, "{}", full.body);
+    assert_eq!(refused.len(), 10, "the disk never filled up");
+    assert!(refused.contains(&507), "{refused:?}");
 
     // Reads go on.
     let listed = server.get("/v1/mcp-servers?limit=200").await;

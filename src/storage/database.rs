@@ -188,8 +188,32 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Read-only connections to a SQLite file, beside its writer.
 const SQLITE_READERS: u32 = 4;
 
+/// Whether a connection taken from the pool is fit to use: not left inside a
+/// transaction. A COMMIT that fails (SQLite out of disk space, say) can leave
+/// one there: SQLite may already have rolled the transaction back, the ROLLBACK
+/// after it then fails, and sqlx still counts the transaction as open. Its next
+/// BEGIN becomes a SAVEPOINT, whose ROLLBACK TO keeps a transaction open that
+/// nothing ever commits, and every later write on that connection would be
+/// answered as done and lost. Such a connection is closed and replaced.
+fn fit_for_use<C: sea_orm::sqlx::Connection>(
+    conn: &mut C,
+    _: sea_orm::sqlx::pool::PoolConnectionMetadata,
+) -> futures::future::BoxFuture<'_, Result<bool, sea_orm::sqlx::Error>> {
+    let fit = !conn.is_in_transaction();
+    if !fit {
+        tracing::warn!(
+            "a database connection was left inside a transaction (after a failed COMMIT or \
+             ROLLBACK); it is closed and replaced"
+        );
+    }
+    Box::pin(std::future::ready(Ok(fit)))
+}
+
 async fn open_pool(mut options: ConnectOptions) -> Result<DatabaseConnection, DatabaseError> {
     options
+        .map_sqlx_sqlite_pool_opts(|pool| pool.before_acquire(fit_for_use))
+        .map_sqlx_postgres_pool_opts(|pool| pool.before_acquire(fit_for_use))
+        .map_sqlx_mysql_pool_opts(|pool| pool.before_acquire(fit_for_use))
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         // A request waits this long for a connection: a database that
