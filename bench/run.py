@@ -68,15 +68,28 @@ class Server:
         wait_until(lambda: http("GET", f"{self.url}/healthz")[0] == 200)
 
     def peak_rss_mib(self):
-        with open(f"/proc/{self.process.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return float("nan")
+        return status_mib(self.process.pid, "VmHWM")
 
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=30)
+
+
+def status_mib(pid, field):
+    """A memory figure of /proc/PID/status (VmHWM: peak RSS; VmRSS: RSS now), in MiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def backends_of(args):
+    """The databases a benchmark runs on: SQLite, and PostgreSQL unless --no-postgres."""
+    backends = [("SQLite", Sqlite())]
+    if not args.no_postgres:
+        backends.append(("PostgreSQL", Postgres(args.postgres)))
+    return backends
 
 
 def free_port():

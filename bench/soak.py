@@ -26,18 +26,10 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, Postgres, Server, Sqlite, sh, write_block  # noqa: E402
+from run import ROOT, Server, backends_of, sh, status_mib, write_block  # noqa: E402
 
 CLIENTS = 16
 SAMPLE_EVERY = 10
-
-
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def open_fds(pid):
@@ -108,7 +100,7 @@ def soak(name, url, workdir, duration):
         time.sleep(min(SAMPLE_EVERY, max(0.0, duration - elapsed)))
         with lock:
             answered = sum(count for status, count in statuses.items() if status != "connection error")
-        sample = (time.monotonic() - started, rss_mib(pid), open_fds(pid), answered)
+        sample = (time.monotonic() - started, status_mib(pid, "VmRSS"), open_fds(pid), answered)
         samples.append(sample)
         print(f"{name} {sample[0]:5.0f} s: RSS {sample[1]:6.1f} MiB, fds {sample[2]:3d}, "
               f"{sample[3]:,} answers", flush=True)
@@ -186,11 +178,8 @@ def main():
     print("building the release binary ...", flush=True)
     subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
     workdir = tempfile.mkdtemp(prefix="mcp-soak-")
-    backends = [("SQLite", Sqlite())]
-    if not args.no_postgres:
-        backends.append(("PostgreSQL", Postgres(args.postgres)))
     results = []
-    for name, backend in backends:
+    for name, backend in backends_of(args):
         results.append(soak(name, backend.fresh(workdir), workdir, args.duration))
         if hasattr(backend, "drop_all"):
             backend.drop_all()

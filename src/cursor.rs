@@ -7,8 +7,8 @@ use std::fmt::Display;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::domain::{McpServerId, McpServerRecord, ValidationError};
-use crate::storage::ToolSearchCursor;
+use crate::domain::{McpServerId, ValidationError};
+use crate::storage::{Page, ToolSearchCursor};
 
 /// Records: the last id.
 const RECORDS: &str = "v1:";
@@ -49,11 +49,13 @@ pub fn read_ahead(page: u32) -> u64 {
     u64::from(page) + 1
 }
 
-/// Cuts records read with `read_ahead(page)` to the page, and answers the
-/// cursor of the next page, if one follows.
-pub fn cut_page(records: &mut Vec<McpServerRecord>, page: u32) -> Option<String> {
+/// Cuts a page read with `read_ahead(page)` to its count, and answers the
+/// cursor of the next page, if one follows (more records than the count, or
+/// a page the byte budget ended early).
+pub fn cut_page(page_read: &mut Page, page: u32) -> Option<String> {
     let page = page as usize;
-    if records.len() <= page {
+    let records = &mut page_read.records;
+    if records.len() <= page && !page_read.cut_short {
         return None;
     }
     records.truncate(page);

@@ -354,3 +354,64 @@ async fn an_upgraded_sqlite_database_searches_its_old_records() {
     );
     assert_eq!(walk(&server, "q=plain&limit=200").await.len(), 2099);
 }
+
+#[tokio::test]
+async fn a_page_of_large_records_ends_at_its_byte_budget_and_the_cursor_goes_on() {
+    let server = TestServer::spawn().await;
+    let mut created = Vec::new();
+    for n in 0..30 {
+        let record = server
+            .created(&json!({"name": format!("large-{n:02}"), "url": "https://a.example/"}))
+            .await;
+        created.push(record["id"].as_str().unwrap().to_owned());
+    }
+    // Six records stored before the headers' total limit, 820 KB of headers
+    // each: 200 of them would be a page of 160 MB.
+    let headers: serde_json::Map<String, Value> = (0..100)
+        .map(|n| (format!("X-Header-{n:03}"), Value::from("h".repeat(8000))))
+        .collect();
+    let plaintext = Value::Object(headers).to_string();
+    let db = server.db.connect().await;
+    let boxer = server.db.boxer();
+    for id in created.iter().rev().take(6) {
+        let sealed = boxer
+            .seal(plaintext.as_bytes(), &common::sealed_field(id, "headers"))
+            .unwrap();
+        db.execute_unprepared(&format!(
+            "UPDATE mcp_servers SET headers_sealed = '{sealed}' WHERE id = '{id}'"
+        ))
+        .await
+        .unwrap();
+    }
+
+    // Pages of at most 200 end early, each within a few MiB, and walking them
+    // yields every record once, newest first.
+    let (mut seen, mut cursor, mut pages) = (Vec::new(), None::<String>, 0);
+    loop {
+        let path = match &cursor {
+            Some(cursor) => format!("/v1/mcp-servers?limit=200&cursor={cursor}"),
+            None => "/v1/mcp-servers?limit=200".to_owned(),
+        };
+        let response = server.client.get(server.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let bytes = response.bytes().await.unwrap();
+        assert!(
+            bytes.len() < 4 * 1024 * 1024,
+            "a page of {} bytes",
+            bytes.len()
+        );
+        let page: Value = serde_json::from_slice(&bytes).unwrap();
+        let data = page["data"].as_array().unwrap();
+        assert!(!data.is_empty(), "an empty page");
+        seen.extend(data.iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+        pages += 1;
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    created.reverse();
+    assert_eq!(seen, created);
+    // 6 × 820 KB over a 2 MiB budget: at least three pages.
+    assert!(pages >= 3, "{pages} pages");
+}

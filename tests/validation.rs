@@ -312,3 +312,54 @@ async fn hop_by_hop_and_framing_headers_are_refused() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn headers_together_are_at_most_16_kib_and_older_records_over_it_stay_readable_and_can_be_patched_down()
+ {
+    let server = TestServer::spawn().await;
+    let value = "v".repeat(8000);
+    // 2 × (3 + 8000) + 3 + 375 = 16384: at the bound.
+    let at_bound = json!({"X-A": value, "X-B": value, "X-C": "v".repeat(375)});
+    assert_accepted(&server, json!({"headers": at_bound})).await;
+    let over = json!({"X-A": value, "X-B": value, "X-C": "v".repeat(376)});
+    assert_rejected(
+        &server,
+        json!({"headers": over.clone()}),
+        "headers",
+        "names and values together must be at most 16384 bytes (got 16385)",
+    )
+    .await;
+
+    // A record stored before the limit, with 24 KB of headers.
+    let created = assert_accepted(&server, json!({"headers": {"X-A": "small"}})).await;
+    let id = created["id"].as_str().unwrap();
+    let stored = json!({"X-A": value, "X-B": value, "X-C": value}).to_string();
+    let sealed = server
+        .db
+        .boxer()
+        .seal(stored.as_bytes(), &common::sealed_field(id, "headers"))
+        .unwrap();
+    let db = server.db.connect().await;
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared(&format!(
+        "UPDATE mcp_servers SET headers_sealed = '{sealed}' WHERE id = '{id}'"
+    ))
+    .await
+    .unwrap();
+    let read = server.get(&format!("/v1/mcp-servers/{id}")).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body["headers"]["X-C"].as_str().unwrap().len(), 8000);
+    // Other fields can change without touching the headers …
+    let described = server
+        .patch(id, &json!({"description": "still here"}))
+        .await;
+    assert_eq!(described.status, 200, "{}", described.body);
+    // … the headers can be brought under the limit, not kept over it.
+    let still_over = server.patch(id, &json!({"headers": over})).await;
+    assert_eq!(still_over.status, 400, "{}", still_over.body);
+    let down = server
+        .patch(id, &json!({"headers": {"X-A": "small again"}}))
+        .await;
+    assert_eq!(down.status, 200, "{}", down.body);
+    assert_eq!(down.body["headers"], json!({"X-A": "small again"}));
+}

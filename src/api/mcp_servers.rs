@@ -517,11 +517,12 @@ impl McpServersApi {
             updated_since: filters.updated_since,
             release: None,
         };
-        let mut records = self.repository.list(&query).await?;
-        let next_cursor = cursor::cut_page(&mut records, limit);
-        let ids: Vec<McpServerId> = records.iter().map(|record| record.id).collect();
+        let mut page = self.repository.list(&query).await?;
+        let next_cursor = cursor::cut_page(&mut page, limit);
+        let ids: Vec<McpServerId> = page.records.iter().map(|record| record.id).collect();
         let mut health = self.repository.health_of(&ids).await?;
-        let data = records
+        let data = page
+            .records
             .into_iter()
             .map(|record| {
                 let health = health.remove(&record.id);

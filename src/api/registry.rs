@@ -306,10 +306,10 @@ impl RegistryApi {
             updated_since: filters.updated_since,
             release: filters.version.filter(|v| v != LATEST),
         };
-        let mut records = self.repository.list(&query).await?;
-        let next_cursor = cursor::cut_page(&mut records, limit);
+        let mut page = self.repository.list(&query).await?;
+        let next_cursor = cursor::cut_page(&mut page, limit);
         Ok(ListServersResponse::Ok(JsonPayload(
-            self.page(records, next_cursor),
+            self.page(page.records, next_cursor),
         )))
     }
 

@@ -7,6 +7,10 @@ use super::error::ValidationError;
 
 const MAX_ENTRIES: usize = 100;
 const MAX_VALUE_BYTES: usize = 8 * 1024;
+/// Names and values together. Real authentication headers are a few hundred
+/// bytes; the per-header limits alone would allow 800 KB a record, which a
+/// page of records multiplies.
+pub const MAX_TOTAL_BYTES: usize = 16 * 1024;
 
 /// Headers that describe the connection or the message framing: the client that
 /// later talks to the MCP server owns those, and letting a caller set them would
@@ -90,9 +94,23 @@ impl HttpHeaders {
                 ));
             }
         }
+        let total: usize = headers
+            .iter()
+            .map(|(name, value)| name.len() + value.len())
+            .sum();
+        if total > MAX_TOTAL_BYTES {
+            return Err(ValidationError::new(
+                "headers",
+                format!(
+                    "names and values together must be at most {MAX_TOTAL_BYTES} bytes (got {total})"
+                ),
+            ));
+        }
         Ok(Self(headers))
     }
 
+    /// Headers as stored, unchecked: a record stored under older rules (over
+    /// today's total, say) stays readable, and can be patched down.
     pub fn from_stored(headers: BTreeMap<String, String>) -> Self {
         Self(headers)
     }
@@ -189,5 +207,18 @@ mod tests {
         assert!(HttpHeaders::parse(headers(&[("Transfer-Encoding", "chunked")])).is_err());
         assert!(HttpHeaders::parse(headers(&[("X-A", "a\r\nb")])).is_err());
         assert!(HttpHeaders::parse(headers(&[("bad name", "1")])).is_err());
+    }
+
+    #[test]
+    fn names_and_values_together_are_capped() {
+        let value = "v".repeat(8000);
+        let two = headers(&[("X-A", &value), ("X-B", &value)]);
+        assert!(HttpHeaders::parse(two).is_ok()); // 16,006 bytes
+        let three = headers(&[("X-A", &value), ("X-B", &value), ("X-C", &value)]);
+        let err = HttpHeaders::parse(three).unwrap_err().to_string();
+        assert!(
+            err.contains("headers") && err.contains("at most 16384 bytes (got 24009)"),
+            "{err}"
+        );
     }
 }

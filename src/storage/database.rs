@@ -144,6 +144,7 @@ impl Database {
                             // A 201 means the record is on disk, power loss included.
                             .synchronous(SqliteSynchronous::Full)
                             .busy_timeout(Duration::from_secs(10))
+                            .row_buffer_size(SQLITE_ROWS_AHEAD)
                     });
                 options
             }
@@ -176,7 +177,9 @@ impl Database {
         options
             .max_connections(SQLITE_READERS)
             .map_sqlx_sqlite_opts(|opts| {
-                opts.read_only(true).busy_timeout(Duration::from_secs(10))
+                opts.read_only(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .row_buffer_size(SQLITE_ROWS_AHEAD)
             });
         open_pool(options).await
     }
@@ -184,6 +187,12 @@ impl Database {
 
 /// How long a request waits for a database connection.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Rows a SQLite connection's thread may read ahead of the one being used
+/// (sqlx's default is 50): a page stops reading at its byte budget, and rows
+/// read ahead of that would be held anyway, up to 1 MB each for records
+/// stored before the headers' total limit.
+const SQLITE_ROWS_AHEAD: usize = 4;
 
 /// Read-only connections to a SQLite file, beside its writer.
 const SQLITE_READERS: u32 = 4;

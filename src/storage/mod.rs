@@ -15,5 +15,6 @@ pub use database::{Database, DatabaseError};
 pub use error::{DatabaseFault, IdempotentInsertError, StorageError};
 pub use probes::{SavedProbe, StoredEntry, ToolHit, ToolSearchCursor};
 pub use repository::{
-    ListQuery, McpServerRepository, Recalled, Remember, ResealReport, sealing_context,
+    ListQuery, McpServerRepository, PAGE_BUDGET_BYTES, Page, Recalled, Remember, ResealReport,
+    sealing_context,
 };

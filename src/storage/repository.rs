@@ -1,6 +1,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use futures::TryStreamExt;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
@@ -45,6 +47,60 @@ pub struct ListQuery {
     pub updated_since: Option<DateTime<Utc>>,
     /// Only records of this exact server version (the API's `version`).
     pub release: Option<String>,
+}
+
+/// Bytes of stored rows one page of records may hold, beside its count: the
+/// largest records today's limits allow are about 45 KB stored, and records
+/// stored before the headers' total limit up to 1 MB, so 200 of them would
+/// be hundreds of MB held at once. A page ends early at this budget (its
+/// cursor says where to go on), never before its first record.
+pub const PAGE_BUDGET_BYTES: usize = 2 * 1024 * 1024;
+
+/// A page of records, newest first.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub records: Vec<McpServerRecord>,
+    /// The byte budget ended the page before its count, with more to come.
+    pub cut_short: bool,
+}
+
+/// What is left of a page's `PAGE_BUDGET_BYTES`.
+struct Budget {
+    left: usize,
+    cut_short: bool,
+}
+
+impl Budget {
+    fn new() -> Self {
+        Self {
+            left: PAGE_BUDGET_BYTES,
+            cut_short: false,
+        }
+    }
+
+    fn page(self, records: Vec<McpServerRecord>) -> Page {
+        Page {
+            records,
+            cut_short: self.cut_short,
+        }
+    }
+
+    /// Takes a row's size; answers whether the page can hold more.
+    fn spend(&mut self, row: &mcp_server::Model) -> bool {
+        let size = [
+            Some(&row.name),
+            row.description.as_ref(),
+            Some(&row.url),
+            row.api_key_sealed.as_ref(),
+            row.headers_sealed.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::len)
+        .sum::<usize>();
+        self.left = self.left.saturating_sub(size + 256);
+        self.left > 0
+    }
 }
 
 /// How many rows a key rotation re-sealed.
@@ -341,7 +397,8 @@ impl McpServerRepository {
     /// there. Only when they hold less than a page are the older matches
     /// asked of the search index (PostgreSQL's trigram indexes), which is fast
     /// when matches are rare, however old they are.
-    pub async fn list(&self, query: &ListQuery) -> Result<Vec<McpServerRecord>, StorageError> {
+    pub async fn list(&self, query: &ListQuery) -> Result<Page, StorageError> {
+        let mut budget = Budget::new();
         let searching = query.text.as_deref().is_some_and(|text| !text.is_empty());
         let boundary = if searching {
             self.nth_newest_id(query.before, SEARCH_NEWEST_ROWS).await?
@@ -349,22 +406,33 @@ impl McpServerRepository {
             None
         };
         let Some(boundary) = boundary else {
-            return self.read_page(self.select_page(query, None)).await;
+            let records = self
+                .read_page(self.select_page(query, None), &mut budget, &self.reads)
+                .await?;
+            return Ok(budget.page(records));
         };
         let mut records = self
-            .read_page(self.select_page(query, Some(&boundary)))
+            .read_page(
+                self.select_page(query, Some(&boundary)),
+                &mut budget,
+                &self.reads,
+            )
             .await?;
         let missing = query.limit.saturating_sub(records.len() as u64);
-        if let Some(text) = query.text.as_deref().filter(|_| missing > 0) {
+        if let Some(text) = query
+            .text
+            .as_deref()
+            .filter(|_| missing > 0 && !budget.cut_short)
+        {
             let older = ListQuery {
                 before: Some(boundary),
                 limit: missing,
                 ..query.clone()
             };
             let older = self.select_page(&older, None);
-            records.extend(self.read_older_matches(older, text).await?);
+            records.extend(self.read_older_matches(older, text, &mut budget).await?);
         }
-        Ok(records)
+        Ok(budget.page(records))
     }
 
     /// The id `n` rows down from the newest (older than `before`), if there
@@ -441,19 +509,28 @@ impl McpServerRepository {
         select
     }
 
-    async fn read_page(
+    /// The rows `select` finds, one at a time, within `budget`: past it, the
+    /// rest are not read (one more is, to tell whether any follows).
+    async fn read_page<C: ConnectionTrait + sea_orm::StreamTrait>(
         &self,
         select: sea_orm::Select<mcp_server::Entity>,
+        budget: &mut Budget,
+        db: &C,
     ) -> Result<Vec<McpServerRecord>, StorageError> {
-        let rows = select.all(&self.reads).await?;
-        self.open_rows(rows)
-    }
-
-    fn open_rows(
-        &self,
-        rows: Vec<mcp_server::Model>,
-    ) -> Result<Vec<McpServerRecord>, StorageError> {
-        rows.into_iter().map(|row| self.open_row(row)).collect()
+        let mut rows = select.stream(db).await?;
+        let mut records = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            if budget.cut_short {
+                // The page is full and another record follows it.
+                return Ok(records);
+            }
+            let room_left = budget.spend(&row);
+            records.push(self.open_row(row)?);
+            budget.cut_short = !room_left;
+        }
+        // Nothing followed the record that filled the page.
+        budget.cut_short = false;
+        Ok(records)
     }
 
     /// A page of the matches of `text` that `select` finds, collected through
@@ -462,6 +539,7 @@ impl McpServerRepository {
         &self,
         select: sea_orm::Select<mcp_server::Entity>,
         text: &str,
+        budget: &mut Budget,
     ) -> Result<Vec<McpServerRecord>, StorageError> {
         match self.reads.get_database_backend() {
             // PostgreSQL walks the primary key in order when it expects many
@@ -471,9 +549,9 @@ impl McpServerRepository {
                 let txn = self.reads.begin().await?;
                 txn.execute_unprepared("SET LOCAL enable_indexscan = off")
                     .await?;
-                let rows = select.all(&txn).await?;
+                let records = self.read_page(select, budget, &txn).await?;
                 txn.commit().await?;
-                self.open_rows(rows)
+                Ok(records)
             }
             // The trigram table finds candidates of 3 characters or more (the
             // LIKE of `select` still decides); shorter ones read the table.
@@ -486,9 +564,9 @@ impl McpServerRepository {
                     r#""mcp_servers"."id" IN (SELECT id FROM mcp_servers_search WHERE mcp_servers_search MATCH ?)"#,
                     [phrase],
                 ));
-                self.read_page(select).await
+                self.read_page(select, budget, &self.reads).await
             }
-            _ => self.read_page(select).await,
+            _ => self.read_page(select, budget, &self.reads).await,
         }
     }
 
