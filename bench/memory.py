@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""The hostile load of issue 16 against the release binary: peak RSS and who waits.
+
+For SQLite and PostgreSQL: 32 clients each send 8 creates of 100 headers of
+8,000 bytes and a 10 KiB description (820 KB a record; refused since the
+headers' 16 KiB total limit), then 32 x 8 creates at today's largest (16 KiB of
+headers, 10 KiB description, 4 KiB api_key), then 8 clients page through
+everything with limit=200 at once while another asks /healthz every 50 ms.
+Prints the statuses, the largest page, the slowest /healthz and the server's
+peak RSS (VmHWM) after each phase, and writes them to bench/RESULTS.md.
+(Records stored before the limit, 820 KB each, are in tests/memory.rs: making
+them needs the server's sealing.)
+
+Usage: bench/memory.py [--postgres URL] [--no-postgres]
+"""
+
+import argparse
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import ROOT, Server, backends_of, sh, write_block  # noqa: E402
+
+CLIENTS, PER_CLIENT, READERS = 32, 8, 8
+
+
+def headers(count, size):
+    return {f"X-Header-{n:03}": "h" * size for n in range(count)}
+
+
+def hostile(client, n):
+    return {"name": f"hostile-{client}-{n}", "url": "https://mcp.example.com/mcp",
+            "description": "d" * 10240, "headers": headers(100, 8000)}
+
+
+def largest(client, n):
+    return {"name": f"largest-{client}-{n}", "url": "https://mcp.example.com/mcp",
+            "description": "d" * 10240, "api_key": "k" * 4096, "headers": headers(2, 8000 - 12)}
+
+
+def request(port, method, path, body=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    payload = json.dumps(body).encode() if body is not None else None
+    connection.request(method, path, body=payload,
+                       headers={"Content-Type": "application/json"} if payload else {})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, data
+
+
+def in_parallel(count, work):
+    results = [None] * count
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, work(i)))
+               for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def create_all(port, body_of):
+    """CLIENTS clients each create PER_CLIENT records of `body_of(client, n)`; the statuses."""
+    statuses = Counter()
+    for answers in in_parallel(CLIENTS, lambda c: [
+            request(port, "POST", "/v1/mcp-servers", body_of(c, n))[0]
+            for n in range(PER_CLIENT)]):
+        statuses.update(answers)
+    return statuses
+
+
+def walk(port):
+    path, pages, largest_page, ids = "/v1/mcp-servers?limit=200", 0, 0, []
+    while True:
+        status, data = request(port, "GET", path)
+        assert status == 200, (status, data[:200])
+        pages, largest_page = pages + 1, max(largest_page, len(data))
+        page = json.loads(data)
+        ids += [record["id"] for record in page["data"]]
+        if not page.get("next_cursor"):
+            return {"pages": pages, "largest": largest_page, "ids": ids}
+        path = f"/v1/mcp-servers?limit=200&cursor={page['next_cursor']}"
+
+
+def measure(name, url, workdir):
+    server = Server(url, workdir, ["--health-interval-secs", "0"])
+    port = server.port
+    figures = {"name": name}
+
+    figures["hostile"] = dict(create_all(port, hostile))
+    figures["rss_hostile"] = server.peak_rss_mib()
+    statuses = create_all(port, largest)
+    figures["largest"] = dict(statuses)
+    figures["rss_creates"] = server.peak_rss_mib()
+
+    done, slowest = threading.Event(), [0.0]
+
+    def watch():
+        while not done.is_set():
+            started = time.perf_counter()
+            status, _ = request(port, "GET", "/healthz")
+            assert status == 200
+            slowest[0] = max(slowest[0], time.perf_counter() - started)
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    started = time.perf_counter()
+    walks = in_parallel(READERS, lambda _: walk(port))
+    figures["walk_s"] = time.perf_counter() - started
+    done.set()
+    watcher.join()
+    figures["pages"] = walks[0]["pages"]
+    figures["largest_page"] = max(w["largest"] for w in walks)
+    figures["every_record_once"] = all(len(w["ids"]) == len(set(w["ids"])) == statuses[201]
+                                       for w in walks)
+    figures["healthz_ms"] = slowest[0] * 1000
+    figures["rss_reads"] = server.peak_rss_mib()
+    server.stop()
+    print(json.dumps(figures), flush=True)
+    return figures
+
+
+def write_results(results):
+    commit = sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD").strip()
+    lines = [
+        "## Memory under the hostile load of issue 16",
+        "",
+        f"`bench/memory.py` at {commit}, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores. "
+        f"{CLIENTS} clients x {PER_CLIENT} creates of 820 KB records (100 headers of 8,000 bytes), "
+        f"then {CLIENTS} x {PER_CLIENT} of today's largest (16 KiB of headers, 10 KiB description, "
+        f"4 KiB api_key), then {READERS} clients paging through everything with limit=200 at once "
+        "while another asks /healthz every 50 ms. Peak RSS is VmHWM after each phase.",
+        "",
+        "| database | 820 KB creates | largest creates | peak RSS after them | pages of a walk "
+        "| largest page | every record once | slowest /healthz | peak RSS after the reads "
+        "| ≤ 256 MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['name']} | {r['hostile']} | {r['largest']} | {r['rss_creates']:.1f} MiB "
+            f"| {r['pages']} | {r['largest_page'] / 1024 / 1024:.2f} MiB "
+            f"| {'yes' if r['every_record_once'] else '**no**'} | {r['healthz_ms']:.1f} ms "
+            f"| {r['rss_reads']:.1f} MiB | {'yes' if r['rss_reads'] <= 256 else '**no**'} |")
+    write_block("memory.py", lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", default=os.environ.get(
+        "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    print("building the release binary ...", flush=True)
+    subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
+    workdir = tempfile.mkdtemp(prefix="mcp-memory-")
+    results = []
+    for name, backend in backends_of(args):
+        results.append(measure(name, backend.fresh(workdir), workdir))
+        if hasattr(backend, "drop_all"):
+            backend.drop_all()
+    write_results(results)
+
+
+if __name__ == "__main__":
+    main()
