@@ -186,7 +186,7 @@ impl Guard {
 const METRICS_PATH: &str = "/metrics";
 
 /// The management API and the MCP endpoints; the documents, Swagger UI and
-/// the health and metrics routes are open.
+/// the health routes are open (and `/metrics` unless tokens are configured).
 fn needs_token(path: &str) -> bool {
     path == "/v1" || path.starts_with("/v1/") || is_gateway(path)
 }

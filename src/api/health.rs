@@ -1,4 +1,5 @@
-//! Probes and metrics for operators: open (no token), outside the API contract.
+//! Probes and metrics for operators, outside the API contract: the probes are open, /metrics
+//! needs a read token once tokens are configured (the guard sees to it).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -186,7 +186,7 @@ impl Database {
 }
 
 /// How long a request waits for a database connection.
-pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Rows a SQLite connection's thread may read ahead of the one being used
 /// (sqlx's default is 50): a page stops reading at its byte budget, and rows
