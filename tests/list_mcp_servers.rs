@@ -358,22 +358,28 @@ async fn an_upgraded_sqlite_database_searches_its_old_records() {
 #[tokio::test]
 async fn a_page_of_large_records_ends_at_its_byte_budget_and_the_cursor_goes_on() {
     let server = TestServer::spawn().await;
+    // Records stored before the headers' total limit: on SQLite and
+    // PostgreSQL six of 820 KB (200 of them would be a page of 160 MB); on
+    // MariaDB, whose TEXT column holds 64 KB, sixty of 40 KB.
+    let (large, headers_each) = if server.db.url.starts_with("mysql") {
+        (60, 5)
+    } else {
+        (6, 100)
+    };
     let mut created = Vec::new();
-    for n in 0..30 {
+    for n in 0..30 + large {
         let record = server
             .created(&json!({"name": format!("large-{n:02}"), "url": "https://a.example/"}))
             .await;
         created.push(record["id"].as_str().unwrap().to_owned());
     }
-    // Six records stored before the headers' total limit, 820 KB of headers
-    // each: 200 of them would be a page of 160 MB.
-    let headers: serde_json::Map<String, Value> = (0..100)
+    let headers: serde_json::Map<String, Value> = (0..headers_each)
         .map(|n| (format!("X-Header-{n:03}"), Value::from("h".repeat(8000))))
         .collect();
     let plaintext = Value::Object(headers).to_string();
     let db = server.db.connect().await;
     let boxer = server.db.boxer();
-    for id in created.iter().rev().take(6) {
+    for id in created.iter().rev().take(large) {
         let sealed = boxer
             .seal(plaintext.as_bytes(), &common::sealed_field(id, "headers"))
             .unwrap();
@@ -412,6 +418,6 @@ async fn a_page_of_large_records_ends_at_its_byte_budget_and_the_cursor_goes_on(
     }
     created.reverse();
     assert_eq!(seen, created);
-    // 6 × 820 KB over a 2 MiB budget: at least three pages.
-    assert!(pages >= 3, "{pages} pages");
+    // 6 × 820 KB (or 60 × 40 KB) over a 2 MiB budget: more than one page.
+    assert!(pages >= 2, "{pages} pages");
 }
