@@ -18,16 +18,14 @@ import argparse
 import http.client
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, Server, backends_of, sh, write_block  # noqa: E402
+from run import ROOT, Server, add_database_args, run_on_databases, sh, write_block  # noqa: E402
 
 CLIENTS, PER_CLIENT, READERS = 32, 8, 8
 
@@ -157,20 +155,9 @@ def write_results(results):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", default=os.environ.get(
-        "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
-    parser.add_argument("--no-postgres", action="store_true")
+    add_database_args(parser)
     args = parser.parse_args()
-    print("building the release binary ...", flush=True)
-    subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
-    workdir = tempfile.mkdtemp(prefix="mcp-memory-")
-    results = []
-    for name, backend in backends_of(args):
-        results.append(measure(name, backend.fresh(workdir), workdir))
-        if hasattr(backend, "drop_all"):
-            backend.drop_all()
-    write_results(results)
-
+    write_results(run_on_databases(args, "mcp-memory-", measure))
 
 if __name__ == "__main__":
     main()

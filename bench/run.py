@@ -84,12 +84,28 @@ def status_mib(pid, field):
     return float("nan")
 
 
-def backends_of(args):
-    """The databases a benchmark runs on: SQLite, and PostgreSQL unless --no-postgres."""
+def add_database_args(parser):
+    """--postgres URL and --no-postgres, for a benchmark run over run_on_databases."""
+    parser.add_argument("--postgres", default=os.environ.get(
+        "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--no-postgres", action="store_true")
+
+
+def run_on_databases(args, prefix, measure):
+    """Builds the release binary, then answers `measure(name, url, workdir)` for
+    a fresh SQLite database and, unless --no-postgres, a fresh PostgreSQL one."""
+    print("building the release binary ...", flush=True)
+    subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
+    workdir = tempfile.mkdtemp(prefix=prefix)
     backends = [("SQLite", Sqlite())]
     if not args.no_postgres:
         backends.append(("PostgreSQL", Postgres(args.postgres)))
-    return backends
+    results = []
+    for name, backend in backends:
+        results.append(measure(name, backend.fresh(workdir), workdir))
+        if hasattr(backend, "drop_all"):
+            backend.drop_all()
+    return results
 
 
 def free_port():

@@ -17,16 +17,14 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, Server, backends_of, sh, status_mib, write_block  # noqa: E402
+from run import ROOT, Server, add_database_args, run_on_databases, sh, status_mib, write_block  # noqa: E402
 
 CLIENTS = 16
 SAMPLE_EVERY = 10
@@ -170,19 +168,10 @@ def write_results(args, results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=600, help="seconds per database")
-    parser.add_argument("--postgres", default=os.environ.get(
-        "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
-    parser.add_argument("--no-postgres", action="store_true")
+    add_database_args(parser)
     args = parser.parse_args()
-
-    print("building the release binary ...", flush=True)
-    subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
-    workdir = tempfile.mkdtemp(prefix="mcp-soak-")
-    results = []
-    for name, backend in backends_of(args):
-        results.append(soak(name, backend.fresh(workdir), workdir, args.duration))
-        if hasattr(backend, "drop_all"):
-            backend.drop_all()
+    results = run_on_databases(
+        args, "mcp-soak-", lambda name, url, workdir: soak(name, url, workdir, args.duration))
     write_results(args, results)
     failed = [r["name"] for r in results
               if r["server_errors"] or r["connection_errors"] or r["growth"] > 10
