@@ -172,8 +172,10 @@ pub struct ServeSettings {
     /// Seconds between health checks of each active server (0: no checks).
     #[arg(long, env = "MCP_REGISTRY_HEALTH_INTERVAL_SECS", default_value_t = 300)]
     pub health_interval_secs: u64,
-    /// Probes in flight at once (health checks and scheduled probes).
-    #[arg(long, env = "MCP_REGISTRY_HEALTH_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Probes in flight at once, of every kind (asked for through the API,
+    /// scheduled after a change, health checks): each may hold a listing of
+    /// up to 4 MiB while it is parsed, so this bounds their memory together.
+    #[arg(long, env = "MCP_REGISTRY_HEALTH_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..))]
     pub health_concurrency: u64,
     /// Network failures (unreachable, timeout) in a row before a working
     /// server's health shows them.
@@ -189,6 +191,12 @@ pub struct ServeSettings {
     /// Calls through the gateway to one registered server at once.
     #[arg(long, env = "MCP_REGISTRY_GATEWAY_MAX_CONCURRENT_CALLS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
     pub gateway_max_concurrent_calls: u32,
+    /// MiB of upstream answers the gateway holds at once, across every call:
+    /// a JSON answer is held whole (up to 16 MiB) to redact and audit it, an
+    /// event of a stream likewise. A call finding no room waits up to 5 s,
+    /// then gets `busy`.
+    #[arg(long, env = "MCP_REGISTRY_GATEWAY_MAX_BUFFERED_MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(16..))]
+    pub gateway_max_buffered_mib: u32,
     /// Serve the MCP Registry API (GET /v0.1/servers and /v0/servers, the
     /// catalog MCP clients such as VS Code read): off; public, for anyone,
     /// even when tokens protect /v1; or token, for read and write tokens.

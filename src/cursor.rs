@@ -7,7 +7,7 @@ use std::fmt::Display;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::domain::{McpServerId, ValidationError};
+use crate::domain::{McpServerId, McpServerRecord, ValidationError};
 use crate::storage::{Page, ToolSearchCursor};
 
 /// Records: the last id.
@@ -49,17 +49,13 @@ pub fn read_ahead(page: u32) -> u64 {
     u64::from(page) + 1
 }
 
-/// Cuts a page read with `read_ahead(page)` to its count, and answers the
-/// cursor of the next page, if one follows (more records than the count, or
-/// a page the byte budget ended early).
-pub fn cut_page(page_read: &mut Page, page: u32) -> Option<String> {
-    let page = page as usize;
-    let records = &mut page_read.records;
-    if records.len() <= page && !page_read.cut_short {
+/// Cuts a page of records read with `read_ahead(page)` to its count, and
+/// answers the cursor of the next page, if one follows.
+pub fn cut_page(page_read: &mut Page<McpServerRecord>, page: u32) -> Option<String> {
+    if !page_read.cut(page as usize) {
         return None;
     }
-    records.truncate(page);
-    records.last().map(|last| encode(&last.id))
+    page_read.items.last().map(|last| encode(&last.id))
 }
 
 pub fn encode_position(position: u32) -> String {

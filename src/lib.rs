@@ -121,6 +121,7 @@ impl Application {
                         settings.gateway_max_concurrent_calls,
                     )
                     .unwrap_or(usize::MAX),
+                    max_buffered_bytes: settings.gateway_max_buffered_mib as usize * 1024 * 1024,
                 },
             )
             .map_err(|_| StartupError::HttpClient)?,

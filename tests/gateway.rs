@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::peers::{
-    Peer, free_port, inspector_cli, node_client, node_peer, python_client, python_peer,
+    Peer, free_port, hostile, inspector_cli, node_client, node_peer, python_client, python_peer,
 };
 use common::{TestServer, tokens_file};
 use serde_json::{Value, json};
@@ -1102,4 +1102,176 @@ async fn slash_mcp_pages_a_long_tool_list_and_the_sdk_client_walks_every_page() 
     names.dedup();
     assert_eq!(names.len(), 525, "a tool is listed twice");
     assert!(names.iter().any(|n| n == "paged-20__tool_24"), "{names:?}");
+}
+
+/// Pages of one of the registry's lists, followed by `next`: each page's
+/// size in bytes and its items.
+async fn walk_pages(
+    mut fetch_page: impl AsyncFnMut(Option<String>) -> (usize, Vec<Value>, Option<String>),
+) -> (Vec<usize>, Vec<Value>) {
+    let (mut sizes, mut items, mut cursor) = (Vec::new(), Vec::new(), None);
+    loop {
+        let (size, page, next) = fetch_page(cursor.take()).await;
+        sizes.push(size);
+        items.extend(page);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return (sizes, items),
+        }
+    }
+}
+
+/// Bytes, items and next cursor of `GET path` with `limit=200`.
+async fn rest_page(
+    server: &TestServer,
+    path: &str,
+    cursor: Option<String>,
+) -> (usize, Vec<Value>, Option<String>) {
+    let mut request = server
+        .client
+        .get(server.url(path))
+        .query(&[("limit", "200")]);
+    if let Some(cursor) = cursor {
+        request = request.query(&[("cursor", cursor)]);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    let page: Value = serde_json::from_slice(&bytes).unwrap();
+    let next = page["next_cursor"].as_str().map(str::to_owned);
+    (bytes.len(), page["data"].as_array().unwrap().clone(), next)
+}
+
+/// Three servers list 8 tools of 120 KB each (960 KB, near the 1 MiB a
+/// probe keeps), a fourth 4 tools of 240 KB of tiny JSON values (each many
+/// MB once parsed). Every list that serves them (a catalog, the tool search,
+/// `/mcp`'s tools/list) ends its pages at the byte budget, counted as parsed,
+/// however large its count, and says where to go on: every tool comes once.
+#[tokio::test]
+async fn pages_of_large_tools_end_at_the_byte_budget_and_go_on_by_cursor() {
+    const MIB: usize = 1024 * 1024;
+    let (big, dense) = (hostile("big_tools"), hostile("dense_tools"));
+    let registry = registry(&[]).await;
+    for name in ["big-a", "big-b", "big-c"] {
+        registry.register(name, &big.mcp_url(), "unused").await;
+    }
+    let dense_id = registry.register("dense", &dense.mcp_url(), "unused").await;
+    let server = &registry.server;
+    let names = |items: &[Value], field: &str| -> Vec<String> {
+        let mut names: Vec<String> = items
+            .iter()
+            .map(|item| item[field].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+
+    let path = format!("/v1/mcp-servers/{dense_id}/tools");
+    let (sizes, tools) = walk_pages(async |cursor| rest_page(server, &path, cursor).await).await;
+    assert_eq!(
+        names(&tools, "name"),
+        ["dense0", "dense1", "dense2", "dense3"]
+    );
+    assert_eq!(sizes.len(), 4, "a page held more than one: {sizes:?}");
+
+    let (sizes, hits) =
+        walk_pages(async |cursor| rest_page(server, "/v1/tools", cursor).await).await;
+    assert_eq!(hits.len(), 28, "every tool of every server, once");
+    let found: std::collections::BTreeSet<(String, String)> = hits
+        .iter()
+        .map(|hit| {
+            (
+                hit["server_id"].as_str().unwrap().to_owned(),
+                hit["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 28, "{found:?}");
+    assert!(sizes.len() >= 6, "pages of {sizes:?}");
+    assert!(sizes.iter().all(|size| *size < 4 * MIB), "{sizes:?}");
+
+    let aggregate = server.url("/mcp");
+    let session = session(&aggregate, AGENT).await;
+    let (sizes, listed) = walk_pages(async |cursor| {
+        let params = cursor.map_or_else(|| json!({}), |cursor| json!({"cursor": cursor}));
+        let message = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": params});
+        let posted = post(&aggregate, AGENT, Some(&session), message.clone()).await;
+        assert_eq!(posted.status, 200);
+        let result = &posted.messages[0]["result"];
+        let size = result.to_string().len();
+        let next = result["nextCursor"].as_str().map(str::to_owned);
+        (size, result["tools"].as_array().unwrap().clone(), next)
+    })
+    .await;
+    let mut public = names(&listed, "name");
+    assert_eq!(public.len(), 28, "every tool on /mcp");
+    public.dedup();
+    assert_eq!(public.len(), 28, "each once: {public:?}");
+    assert!(sizes.len() >= 6, "pages of {sizes:?}");
+    assert!(sizes.iter().all(|size| *size < 4 * MIB), "{sizes:?}");
+}
+
+/// Answers of 15 MB each (the gateway passes up to 16 MiB), with room for
+/// two at once (`--gateway-max-buffered-mib 32`). Two agents that send a
+/// call and never read its answer hold that room; a third call waits for it,
+/// then is told the gateway is busy, in a JSON-RPC error. Once they leave,
+/// calls go through again, each answer whole; the server's memory never
+/// holds more than the room allows.
+#[tokio::test]
+async fn answers_held_at_once_stay_within_the_gateways_budget() {
+    use tokio::io::AsyncWriteExt;
+    let peer = hostile("big_answer");
+    let registry = registry(&["--gateway-max-buffered-mib", "32"]).await;
+    let id = registry.register("big", &peer.mcp_url(), "unused").await;
+    let url = registry.gateway_url(&id);
+    let before = registry.server.peak_rss_mib();
+
+    let message = call(7, "big").to_string();
+    let request = format!(
+        "POST /v1/mcp-servers/{id}/mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {AGENT}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n{message}",
+        message.len()
+    );
+    let address = registry
+        .server
+        .base_url
+        .trim_start_matches("http://")
+        .to_owned();
+    let mut stalled = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        stalled.push(stream);
+    }
+    // Their answers arrive and wait to be read.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let started = Instant::now();
+    let refused = post(&url, AGENT, None, call(8, "big")).await;
+    // (Not the whole answer in a failure's message: it may be 15 MB.)
+    let shown = |posted: &Posted| format!("{posted:?}").chars().take(300).collect::<String>();
+    assert_eq!(refused.status, 503, "{}", shown(&refused));
+    assert_eq!(refused.messages[0]["id"], 8);
+    assert_eq!(refused.messages[0]["error"]["code"], -32006);
+    assert_eq!(refused.messages[0]["error"]["data"]["reason"], "busy");
+    assert!(
+        refused.messages[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("retry shortly"),
+        "{}",
+        shown(&refused)
+    );
+    assert!(started.elapsed() < Duration::from_secs(8));
+
+    drop(stalled);
+    let calls = (0..6).map(|n| post(&url, AGENT, None, call(10 + n, "big")));
+    for answered in futures::future::join_all(calls).await {
+        assert_eq!(answered.status, 200, "{:?}", answered.status);
+        let text = answered.messages[0]["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap();
+        assert_eq!(text.len(), 15_000_000);
+    }
+    let grew = registry.server.peak_rss_mib() - before;
+    assert!(grew < 120.0, "peak RSS grew by {grew:.1} MiB");
 }

@@ -11,17 +11,6 @@ use common::{TestServer, error_message, sealed_field};
 use sea_orm::ConnectionTrait;
 use serde_json::{Map, Value, json};
 
-/// The server's peak resident memory so far, in MiB (VmHWM).
-fn peak_rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-    let kib: f64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.split_whitespace().next()?.parse().ok())
-        .expect("VmHWM");
-    kib / 1024.0
-}
-
 fn headers(count: usize, bytes: usize) -> Map<String, Value> {
     (0..count)
         .map(|n| (format!("X-Header-{n:03}"), Value::from("h".repeat(bytes))))
@@ -155,7 +144,7 @@ async fn the_hostile_load_of_issue_16_stays_within_256_mib() {
         .await
         .unwrap();
     }
-    let before_reads = peak_rss_mib(server.pid());
+    let before_reads = server.peak_rss_mib();
 
     // 8 clients page through all of it at once, 200 at a time; meanwhile
     // someone else is answered promptly.
@@ -186,7 +175,7 @@ async fn the_hostile_load_of_issue_16_stays_within_256_mib() {
             "a page of {largest_page} bytes"
         );
     }
-    let peak = peak_rss_mib(server.pid());
+    let peak = server.peak_rss_mib();
     eprintln!(
         "peak RSS: {before_reads:.1} MiB after the creates, {peak:.1} MiB after the reads; \
          healthz at worst {slowest:?}"

@@ -272,18 +272,8 @@ async fn hostile_servers_end_in_their_state_within_the_limits() {
     }
     assert!(!server.logs().contains(secret), "the key reached the logs");
     // 50 MB of tool list was refused as it arrived, not held.
-    let peak_kib = peak_rss_kib(server.pid());
-    assert!(peak_kib < 200 * 1024, "peak RSS {peak_kib} KiB");
-}
-
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
-        .expect("VmHWM")
+    let peak = server.peak_rss_mib();
+    assert!(peak < 200.0, "peak RSS {peak:.1} MiB");
 }
 
 #[tokio::test]

@@ -519,10 +519,10 @@ impl McpServersApi {
         };
         let mut page = self.repository.list(&query).await?;
         let next_cursor = cursor::cut_page(&mut page, limit);
-        let ids: Vec<McpServerId> = page.records.iter().map(|record| record.id).collect();
+        let ids: Vec<McpServerId> = page.items.iter().map(|record| record.id).collect();
         let mut health = self.repository.health_of(&ids).await?;
         let data = page
-            .records
+            .items
             .into_iter()
             .map(|record| {
                 let health = health.remove(&record.id);

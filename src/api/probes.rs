@@ -411,14 +411,13 @@ impl ProbesApi {
             .repository
             .search_tools(q.as_deref(), after, limit as u64 + 1)
             .await?;
-        let next_cursor = if hits.len() > limit {
-            hits.truncate(limit);
-            hits.last()
-                .map(|last| cursor::encode_search(&last.server_id, last.stored.position))
-        } else {
-            None
-        };
+        let next_cursor = hits
+            .cut(limit)
+            .then(|| hits.items.last())
+            .flatten()
+            .map(|last| cursor::encode_search(&last.server_id, last.stored.position));
         let data = hits
+            .items
             .into_iter()
             .map(|hit| FoundTool::new(hit.server_id.to_string(), hit.server_name, hit.stored.entry))
             .collect();
@@ -450,16 +449,14 @@ impl ProbesApi {
             .repository
             .catalog_page(id, kind, after, limit as u64 + 1)
             .await?;
-        let next_cursor = if entries.len() > limit {
-            entries.truncate(limit);
-            entries
-                .last()
-                .map(|last| cursor::encode_position(last.position))
-        } else {
-            None
-        };
+        let next_cursor = entries
+            .cut(limit)
+            .then(|| entries.items.last())
+            .flatten()
+            .map(|last| cursor::encode_position(last.position));
         Ok(Page::Items {
             data: entries
+                .items
                 .into_iter()
                 .map(|stored| T::from(stored.entry))
                 .collect(),

@@ -309,7 +309,7 @@ impl RegistryApi {
         let mut page = self.repository.list(&query).await?;
         let next_cursor = cursor::cut_page(&mut page, limit);
         Ok(ListServersResponse::Ok(JsonPayload(
-            self.page(page.records, next_cursor),
+            self.page(page.items, next_cursor),
         )))
     }
 

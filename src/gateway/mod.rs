@@ -6,6 +6,7 @@
 //! stream back as they arrive.
 
 pub mod aggregate;
+mod budget;
 mod relay;
 mod rpc;
 mod session;
@@ -28,6 +29,7 @@ use crate::outbound::{
     OutboundClient, OutboundSettings, SendFailure, credential_headers, send_failure,
 };
 use crate::storage::McpServerRepository;
+use budget::{AnswerBudget, Held};
 use relay::{CallAudit, EventRelay, Exchange, Redactor, Upstream};
 use rpc::Peek;
 use session::SessionIds;
@@ -56,6 +58,8 @@ pub struct GatewaySettings {
     pub call_timeout: Duration,
     /// Calls to one server at once, across every agent.
     pub max_concurrent_calls_per_server: usize,
+    /// Bytes of upstream answers held at once, across every call.
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for GatewaySettings {
@@ -64,6 +68,7 @@ impl Default for GatewaySettings {
             outbound: OutboundSettings::default(),
             call_timeout: Duration::from_secs(120),
             max_concurrent_calls_per_server: 32,
+            max_buffered_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -93,6 +98,8 @@ pub enum GatewayError {
     UnknownSession,
     #[error("too many calls to this MCP server at once; retry shortly")]
     Busy,
+    #[error("the gateway holds as many answers as it may at once; retry shortly")]
+    Saturated,
     #[error("the registry may not connect to this MCP server: {0}")]
     RefusedAddress(String),
     #[error("{0}")]
@@ -123,7 +130,7 @@ impl GatewayError {
             Self::UnknownServer | Self::UnknownSession => StatusCode::NOT_FOUND,
             Self::Disabled => StatusCode::CONFLICT,
             Self::NotOffered => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Busy | Self::Storage => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::Saturated | Self::Storage => StatusCode::SERVICE_UNAVAILABLE,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::RefusedAddress(_)
             | Self::Unreachable(_)
@@ -144,7 +151,7 @@ impl GatewayError {
             Self::Timeout(_) => -32003,
             Self::RefusedAddress(_) | Self::Unreachable(_) | Self::Status(_) => -32004,
             Self::TooLarge => -32005,
-            Self::Busy => -32006,
+            Self::Busy | Self::Saturated => -32006,
             Self::NotOffered => -32601,
             Self::Storage => -32603,
         }
@@ -158,7 +165,7 @@ impl GatewayError {
             Self::UnknownServer => "unknown_server",
             Self::Disabled => "disabled",
             Self::UnknownSession => "unknown_session",
-            Self::Busy => "busy",
+            Self::Busy | Self::Saturated => "busy",
             Self::RefusedAddress(_) => "refused_address",
             Self::Unreachable(_) | Self::Status(_) | Self::NotOffered => "unreachable",
             Self::Timeout(_) => "timeout",
@@ -179,6 +186,17 @@ impl GatewayError {
     }
 }
 
+/// A body of `bytes` that keeps its room in the answers' budget until it has
+/// gone out (the connection asks for what follows once it has written it).
+fn holding_until_sent(bytes: Bytes, held: Held) -> Body {
+    // The first poll hands over the answer; the next, once it is written,
+    // ends the body and lets go of the room.
+    let parts = futures::stream::unfold((Some(bytes), held), |(bytes, held)| async move {
+        Some((Ok::<_, std::io::Error>(bytes?), (None, held)))
+    });
+    Body::from_bytes_stream(parts)
+}
+
 /// A JSON-RPC error answering no request in particular, for the HTTP layer.
 pub fn rpc_error_body(code: i64, message: &str, reason: &'static str) -> Vec<u8> {
     rpc::error_message(None, code, message, reason)
@@ -192,6 +210,7 @@ pub struct Gateway {
     settings: GatewaySettings,
     /// Each server's call slots, made when first called.
     slots: Mutex<HashMap<McpServerId, Arc<Semaphore>>>,
+    answers: AnswerBudget,
 }
 
 impl Gateway {
@@ -206,6 +225,7 @@ impl Gateway {
             repository,
             http: client.http,
             policy: settings.outbound.policy.clone(),
+            answers: AnswerBudget::new(settings.max_buffered_bytes),
             settings,
             slots: Mutex::default(),
         })
@@ -338,6 +358,7 @@ impl Gateway {
                 deadline,
                 redactor,
                 max_event_bytes: MAX_MESSAGE_BYTES,
+                held: self.answers.hold(),
                 heartbeat: if inbound.method == Method::GET {
                     STREAM_HEARTBEAT
                 } else {
@@ -349,14 +370,14 @@ impl Gateway {
                 .header(CACHE_CONTROL, "no-cache")
                 .body(Body::from_bytes_stream(relay.into_stream())));
         }
-        let body = self.whole_body(response, deadline).await?;
+        let (body, held) = self.whole_body(response, deadline).await?;
         drop(permit);
         exchange.watch(&body);
         if body.is_empty() {
             // A notification or an answer the agent sent: nothing to wait for.
             exchange.conclude("ok");
         }
-        Ok(answer.body(redactor.redact(body)))
+        Ok(answer.body(holding_until_sent(redactor.redact(body), held)))
     }
 
     /// One of the server's call slots, waiting a little for one to free up.
@@ -376,20 +397,26 @@ impl Gateway {
             .ok_or(GatewayError::Busy)
     }
 
-    /// A JSON answer, whole, within the cap and the deadline.
+    /// A JSON answer, whole, within the cap, the answers' budget (the room
+    /// it holds comes with it) and the deadline.
     async fn whole_body(
         &self,
         response: reqwest::Response,
         deadline: Option<tokio::time::Instant>,
-    ) -> Result<Bytes, GatewayError> {
-        if response
-            .content_length()
-            .is_some_and(|length| length > MAX_MESSAGE_BYTES as u64)
-        {
+    ) -> Result<(Bytes, Held), GatewayError> {
+        let declared = response.content_length();
+        if declared.is_some_and(|length| length > MAX_MESSAGE_BYTES as u64) {
             return Err(GatewayError::TooLarge);
         }
-        let mut chunks = response.bytes_stream();
+        let mut held = self.answers.hold();
         let mut body = Vec::new();
+        if let Some(length) = declared.and_then(|length| usize::try_from(length).ok()) {
+            held.grow_to(length, deadline)
+                .await
+                .map_err(|_| GatewayError::Saturated)?;
+            body.reserve_exact(length);
+        }
+        let mut chunks = response.bytes_stream();
         loop {
             let next = match deadline {
                 Some(deadline) => tokio::time::timeout_at(deadline, chunks.next())
@@ -398,11 +425,15 @@ impl Gateway {
                 None => chunks.next().await,
             };
             match next {
-                None => return Ok(Bytes::from(body)),
+                None => return Ok((Bytes::from(body), held)),
                 Some(Ok(chunk)) => {
-                    if body.len() + chunk.len() > MAX_MESSAGE_BYTES {
+                    let length = body.len() + chunk.len();
+                    if length > MAX_MESSAGE_BYTES {
                         return Err(GatewayError::TooLarge);
                     }
+                    held.grow_to(length.max(body.capacity()), deadline)
+                        .await
+                        .map_err(|_| GatewayError::Saturated)?;
                     body.extend_from_slice(&chunk);
                 }
                 Some(Err(_)) => {

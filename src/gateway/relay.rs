@@ -13,6 +13,7 @@ use http::HeaderMap;
 use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::budget::Held;
 use super::rpc::{self, Answer};
 
 /// How long a cancellation notice may take: it is a courtesy to the upstream.
@@ -220,6 +221,9 @@ impl Redactor {
     }
 }
 
+/// Room an event splitter keeps between events.
+const KEPT_BYTES: usize = 64 * 1024;
+
 /// Splits an event stream into whole events, each with its closing blank
 /// line, as the bytes arrive; an event may not grow past `max_bytes`.
 struct EventSplitter {
@@ -246,6 +250,11 @@ impl EventSplitter {
 
     fn push(&mut self, chunk: &[u8]) {
         self.buffer.extend_from_slice(chunk);
+    }
+
+    /// Bytes the splitter holds (what it has room for).
+    fn held_bytes(&self) -> usize {
+        self.buffer.capacity()
     }
 
     /// No event is half-read: something else may go out now.
@@ -278,6 +287,8 @@ impl EventSplitter {
             self.line_start = at;
             if blank_line {
                 let event: Vec<u8> = self.buffer.drain(..at).collect();
+                // After a large event, keep no more room than the rest needs.
+                self.buffer.shrink_to(self.buffer.len().max(KEPT_BYTES));
                 self.scanned = 0;
                 self.line_start = 0;
                 return Some(Bytes::from(event));
@@ -338,6 +349,8 @@ pub struct EventRelay {
     pub heartbeat: Duration,
     /// Held while the answer streams: the cap on calls to one server.
     pub permit: Option<OwnedSemaphorePermit>,
+    /// Room in the answers' budget for the event being read.
+    pub held: Held,
 }
 
 struct RelayState {
@@ -356,6 +369,7 @@ impl RelayState {
                 return None;
             }
             if let Some(event) = self.splitter.next_event() {
+                self.relay.held.shrink_to(self.splitter.held_bytes());
                 if let Some(exchange) = &mut self.relay.exchange {
                     if has_id(&event) {
                         exchange.resumable();
@@ -378,14 +392,27 @@ impl RelayState {
                     Step::Quiet => continue,
                     Step::Chunk(chunk) => {
                         self.splitter.push(&chunk);
-                        if !self.splitter.is_over() {
+                        if self.splitter.is_over() {
+                            self.relay.close(
+                                -32005,
+                                "an event of the upstream answer is larger than the gateway passes on",
+                                "too_large",
+                            )
+                        } else if self
+                            .relay
+                            .held
+                            .grow_to(self.splitter.held_bytes(), self.relay.deadline)
+                            .await
+                            .is_err()
+                        {
+                            self.relay.close(
+                                -32006,
+                                "the gateway holds as many answers as it may at once; retry shortly",
+                                "busy",
+                            )
+                        } else {
                             continue;
                         }
-                        self.relay.close(
-                            -32005,
-                            "an event of the upstream answer is larger than the gateway passes on",
-                            "too_large",
-                        )
                     }
                     Step::End => {
                         // An event cut short of its blank line still goes on.

@@ -12,7 +12,6 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{ClientHandler, ServiceExt};
 
-use super::MAX_LISTING_BYTES;
 use super::observed::{Observed, ObservedClient, Watch};
 use crate::domain::{McpServerRecord, ProbeState};
 use crate::outbound::{
@@ -51,21 +50,26 @@ pub struct Connection<H: ClientHandler> {
     pub running: RunningService<RoleClient, H>,
     refusals: Refusals,
     watch: Watch,
+    max_message_bytes: usize,
 }
 
 impl<H: ClientHandler> Connection<H> {
     /// What went wrong with `during`, from what the transport saw since the
     /// last explanation and the error the client got.
     pub fn explain(&self, during: &str, error: Option<&ServiceError>) -> Failure {
-        explain(during, self.refusals.take(), self.watch.take(), error)
+        let seen = (self.refusals.take(), self.watch.take());
+        explain(during, seen, self.max_message_bytes, error)
     }
 }
 
-/// Opens a session with `server` (`initialize`, then `initialized`) as `handler`.
+/// Opens a session with `server` (`initialize`, then `initialized`) as
+/// `handler`, taking answers (a JSON body, or one event of a stream) of at
+/// most `max_message_bytes`.
 pub async fn connect<H: ClientHandler>(
     handler: H,
     server: &McpServerRecord,
     outbound: &OutboundSettings,
+    max_message_bytes: usize,
 ) -> Result<Connection<H>, Failure> {
     // Literal addresses never reach the resolver: check them (and the
     // name, once) before anything is sent.
@@ -84,28 +88,35 @@ pub async fn connect<H: ClientHandler>(
     let refusals = client.refusals.clone();
     let http = ObservedClient::new(client.http);
     let watch = http.watch();
-    let config =
-        transport_config(server).map_err(|why| Failure::new(ProbeState::ProtocolError, why))?;
+    let config = transport_config(server, max_message_bytes)
+        .map_err(|why| Failure::new(ProbeState::ProtocolError, why))?;
     let transport = StreamableHttpClientTransport::with_client(http, config);
     match handler.serve(transport).await {
         Ok(running) => Ok(Connection {
             running,
             refusals,
             watch,
+            max_message_bytes,
         }),
         Err(ClientInitializeError::JsonRpcError(data)) => Err(explain(
             "initialize",
-            refusals.take(),
-            watch.take(),
+            (refusals.take(), watch.take()),
+            max_message_bytes,
             Some(&ServiceError::McpError(data)),
         )),
-        Err(_) => Err(explain("initialize", refusals.take(), watch.take(), None)),
+        Err(_) => Err(explain(
+            "initialize",
+            (refusals.take(), watch.take()),
+            max_message_bytes,
+            None,
+        )),
     }
 }
 
 /// The stored credentials, on every request.
 pub fn transport_config(
     server: &McpServerRecord,
+    max_message_bytes: usize,
 ) -> Result<StreamableHttpClientTransportConfig, String> {
     let headers: HashMap<HeaderName, HeaderValue> = credential_headers(server)?
         .into_iter()
@@ -114,8 +125,8 @@ pub fn transport_config(
     Ok(
         StreamableHttpClientTransportConfig::with_uri(server.url.as_str())
             .custom_headers(headers)
-            .max_json_response_size(MAX_LISTING_BYTES)
-            .max_sse_event_size(MAX_LISTING_BYTES),
+            .max_json_response_size(max_message_bytes)
+            .max_sse_event_size(max_message_bytes),
     )
 }
 
@@ -125,8 +136,8 @@ pub fn transport_config(
 /// used: they may quote the server's answer, which may echo what it was sent.
 fn explain(
     during: &str,
-    refused: Option<String>,
-    observed: Option<Observed>,
+    (refused, observed): (Option<String>, Option<Observed>),
+    max_message_bytes: usize,
     error: Option<&ServiceError>,
 ) -> Failure {
     if let Some(why) = refused {
@@ -168,7 +179,7 @@ fn explain(
                 ProbeState::ProtocolError,
                 format!(
                     "the answer to {during} is larger than {} MiB",
-                    MAX_LISTING_BYTES / (1024 * 1024)
+                    max_message_bytes / (1024 * 1024)
                 ),
             );
         }

@@ -18,7 +18,12 @@ use crate::outbound::OutboundSettings;
 /// Items of one kind a probe accepts; more is a protocol error.
 pub const MAX_ITEMS: usize = 10_000;
 /// Bytes of listing (all kinds together, and any one message) a probe accepts.
-pub const MAX_LISTING_BYTES: usize = 16 * 1024 * 1024;
+/// Real listings are tens to a few hundred KB, and 1 MiB of tool definitions
+/// is some 250,000 tokens, more than an agent's context holds. Parsing a
+/// message costs many times its bytes (up to ~90 times for one of tiny JSON
+/// values, measured, most of it in the SDK's parsing), so this is what bounds
+/// a probe's memory.
+pub const MAX_LISTING_BYTES: usize = 1024 * 1024;
 /// Pages of one list a probe follows: a server that hands out cursors forever
 /// is not listing anything.
 const MAX_PAGES: usize = 1_000;
@@ -96,7 +101,8 @@ impl Prober {
     }
 
     async fn converse(&self, server: &McpServerRecord) -> Result<Discovery, Failure> {
-        let connection = connect(Registry, server, &self.settings.outbound).await?;
+        let connection =
+            connect(Registry, server, &self.settings.outbound, MAX_LISTING_BYTES).await?;
         let discovery = discover(&connection.running)
             .await
             .map_err(|stopped| match stopped {

@@ -23,7 +23,10 @@ use crate::storage::{McpServerRepository, SavedProbe, StorageError};
 pub struct HealthSettings {
     /// How often each active server is checked; zero turns the checker off.
     pub interval: Duration,
-    /// Probes in flight at once (background and scheduled ones).
+    /// Probes in flight at once, of every kind: asked for through the API,
+    /// scheduled after a change, and health checks. A probe may hold a
+    /// listing of up to `MAX_LISTING_BYTES` and what parsing it costs, so
+    /// this bounds their memory together.
     pub concurrency: usize,
     /// Network failures in a row before a working server shows them.
     pub failure_threshold: u32,
@@ -33,7 +36,7 @@ impl Default for HealthSettings {
     fn default() -> Self {
         Self {
             interval: Duration::from_secs(300),
-            concurrency: 8,
+            concurrency: 4,
             failure_threshold: 3,
         }
     }
@@ -48,6 +51,8 @@ pub struct ProbeService {
     receiver: Mutex<Option<mpsc::UnboundedReceiver<McpServerId>>>,
     /// Servers queued and not yet probed: each is queued once.
     pending: Mutex<HashSet<McpServerId>>,
+    /// One per probe in flight (`HealthSettings::concurrency`).
+    slots: Arc<Semaphore>,
 }
 
 impl ProbeService {
@@ -58,7 +63,9 @@ impl ProbeService {
         metrics: Arc<Metrics>,
     ) -> Arc<Self> {
         let (queue, receiver) = mpsc::unbounded_channel();
+        let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
         Arc::new(Self {
+            slots,
             repository,
             metrics,
             prober,
@@ -80,9 +87,16 @@ impl ProbeService {
         }
     }
 
-    /// Probes `server` now and stores what it found, unless the record was
-    /// deleted or changed meanwhile.
+    /// Probes `server` now, once one of the probe slots is free, and stores
+    /// what it found, unless the record was deleted or changed meanwhile.
     pub async fn probe_now(&self, server: &McpServerRecord) -> Result<SavedProbe, StorageError> {
+        // The semaphore is never closed: a slot always comes.
+        let _slot = self.slots.acquire().await;
+        self.probe_in_slot(server).await
+    }
+
+    /// `probe_now`, by a caller that holds a slot.
+    async fn probe_in_slot(&self, server: &McpServerRecord) -> Result<SavedProbe, StorageError> {
         let report = {
             let _in_flight = self.metrics.probe_started();
             self.prober.probe(server).await
@@ -118,9 +132,8 @@ impl ProbeService {
     }
 
     async fn work(self: Arc<Self>, mut receiver: mpsc::UnboundedReceiver<McpServerId>) {
-        let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
         while let Some(id) = receiver.recv().await {
-            let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            let Ok(slot) = Arc::clone(&self.slots).acquire_owned().await else {
                 return;
             };
             let service = Arc::clone(&self);
@@ -141,7 +154,7 @@ impl ProbeService {
         // changed or deleted since it was queued.
         match self.repository.find(id).await? {
             Some(server) if server.status == ServerStatus::Active => {
-                if let SavedProbe::Superseded = self.probe_now(&server).await? {
+                if let SavedProbe::Superseded = self.probe_in_slot(&server).await? {
                     // Probe the record as it now is (if still active).
                     self.schedule(id);
                 }

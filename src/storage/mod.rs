@@ -7,14 +7,15 @@ pub mod entity;
 mod error;
 mod group_commit;
 mod health_checks;
+mod page;
 mod probes;
 mod recent;
 mod repository;
 
 pub use database::{Database, DatabaseError};
 pub use error::{DatabaseFault, IdempotentInsertError, StorageError};
+pub use page::{PAGE_BUDGET_BYTES, Page};
 pub use probes::{SavedProbe, StoredEntry, ToolHit, ToolSearchCursor};
 pub use repository::{
-    ListQuery, McpServerRepository, PAGE_BUDGET_BYTES, Page, Recalled, Remember, ResealReport,
-    sealing_context,
+    ListQuery, McpServerRepository, Recalled, Remember, ResealReport, sealing_context,
 };

@@ -11,6 +11,7 @@ use sea_orm::{
 use super::database::begin_write;
 use super::entity::{catalog_entry, mcp_server, server_health};
 use super::error::StorageError;
+use super::page::{Budget, Page, parsed_json_bytes, text_bytes};
 use super::repository::McpServerRepository;
 use crate::domain::{
     Catalog, CatalogEntry, CatalogKind, Health, McpServerId, ProbeReport, ProbeSnapshot,
@@ -222,14 +223,14 @@ impl McpServerRepository {
     }
 
     /// A page of one server's catalog of `kind`, in the server's order, after
-    /// `after` (a position from the previous page).
+    /// `after` (a position from the previous page), within the page budget.
     pub async fn catalog_page(
         &self,
         id: McpServerId,
         kind: CatalogKind,
         after: Option<u32>,
         limit: u64,
-    ) -> Result<Vec<StoredEntry>, StorageError> {
+    ) -> Result<Page<StoredEntry>, StorageError> {
         use catalog_entry::Column;
         let mut select = catalog_entry::Entity::find()
             .filter(Column::ServerId.eq(id.to_string()))
@@ -239,18 +240,26 @@ impl McpServerRepository {
         if let Some(after) = after {
             select = select.filter(Column::Position.gt(to_i32(after as usize)));
         }
-        let rows = select.all(&self.reads).await?;
-        rows.into_iter()
-            .map(|row| {
-                stored_entry(
-                    &row.server_id,
-                    row.position,
-                    row.name,
-                    row.description,
-                    &row.body,
-                )
-            })
-            .collect()
+        let mut budget = Budget::new();
+        let entries = budget
+            .read(
+                select.stream(&self.reads).await?,
+                |row: &catalog_entry::Model| {
+                    text_bytes([Some(&row.name), row.description.as_ref()])
+                        + parsed_json_bytes(&row.body)
+                },
+                |row| {
+                    stored_entry(
+                        &row.server_id,
+                        row.position,
+                        row.name,
+                        row.description,
+                        &row.body,
+                    )
+                },
+            )
+            .await?;
+        Ok(budget.page(entries))
     }
 
     /// Forgets what probes learned about a deleted server.
@@ -505,7 +514,7 @@ impl McpServerRepository {
         text: Option<&str>,
         after: Option<ToolSearchCursor>,
         limit: u64,
-    ) -> Result<Vec<ToolHit>, StorageError> {
+    ) -> Result<Page<ToolHit>, StorageError> {
         use catalog_entry::Column;
         use sea_orm::Condition;
         use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
@@ -522,8 +531,7 @@ impl McpServerRepository {
                     .add(contains(Column::Description)),
             );
         }
-        let rows = select.into_model::<ToolRow>().all(&self.reads).await?;
-        rows.into_iter().map(hit_of).collect()
+        self.read_hits(select).await
     }
 
     /// A page of what the aggregate MCP endpoint serves of `kind`: the
@@ -534,10 +542,32 @@ impl McpServerRepository {
         only: Option<&[String]>,
         after: Option<ToolSearchCursor>,
         limit: u64,
-    ) -> Result<Vec<ToolHit>, StorageError> {
-        let select = after_position(usable(active_catalog(kind), only), after).limit(limit);
-        let rows = select.into_model::<ToolRow>().all(&self.reads).await?;
-        rows.into_iter().map(hit_of).collect()
+    ) -> Result<Page<ToolHit>, StorageError> {
+        self.read_hits(after_position(usable(active_catalog(kind), only), after).limit(limit))
+            .await
+    }
+
+    /// The hits `select` finds, read one at a time within the page budget.
+    async fn read_hits(
+        &self,
+        select: sea_orm::Select<catalog_entry::Entity>,
+    ) -> Result<Page<ToolHit>, StorageError> {
+        let rows = select.into_model::<ToolRow>().stream(&self.reads).await?;
+        let mut budget = Budget::new();
+        let hits = budget
+            .read(
+                rows,
+                |row: &ToolRow| {
+                    text_bytes([
+                        Some(&row.name),
+                        row.description.as_ref(),
+                        Some(&row.server_name),
+                    ]) + parsed_json_bytes(&row.body)
+                },
+                hit_of,
+            )
+            .await?;
+        Ok(budget.page(hits))
     }
 
     /// The item of `kind` named `name` of the server whose name's uniqueness

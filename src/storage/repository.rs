@@ -1,8 +1,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use futures::TryStreamExt;
-
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
@@ -15,6 +13,7 @@ use super::database::begin_write;
 use super::entity::{idempotency_key, mcp_server};
 use super::error::{IdempotentInsertError, StorageError};
 use super::group_commit::GroupCommit;
+use super::page::{Budget, Page, text_bytes};
 use super::recent::RecentRecords;
 use crate::domain::{
     ApiKey, Description, HttpHeaders, IdempotencyKey, McpServerId, McpServerPatch, McpServerRecord,
@@ -47,60 +46,6 @@ pub struct ListQuery {
     pub updated_since: Option<DateTime<Utc>>,
     /// Only records of this exact server version (the API's `version`).
     pub release: Option<String>,
-}
-
-/// Bytes of stored rows one page of records may hold, beside its count: the
-/// largest records today's limits allow are about 45 KB stored, and records
-/// stored before the headers' total limit up to 1 MB, so 200 of them would
-/// be hundreds of MB held at once. A page ends early at this budget (its
-/// cursor says where to go on), never before its first record.
-pub const PAGE_BUDGET_BYTES: usize = 2 * 1024 * 1024;
-
-/// A page of records, newest first.
-#[derive(Debug, Default)]
-pub struct Page {
-    pub records: Vec<McpServerRecord>,
-    /// The byte budget ended the page before its count, with more to come.
-    pub cut_short: bool,
-}
-
-/// What is left of a page's `PAGE_BUDGET_BYTES`.
-struct Budget {
-    left: usize,
-    cut_short: bool,
-}
-
-impl Budget {
-    fn new() -> Self {
-        Self {
-            left: PAGE_BUDGET_BYTES,
-            cut_short: false,
-        }
-    }
-
-    fn page(self, records: Vec<McpServerRecord>) -> Page {
-        Page {
-            records,
-            cut_short: self.cut_short,
-        }
-    }
-
-    /// Takes a row's size; answers whether the page can hold more.
-    fn spend(&mut self, row: &mcp_server::Model) -> bool {
-        let size = [
-            Some(&row.name),
-            row.description.as_ref(),
-            Some(&row.url),
-            row.api_key_sealed.as_ref(),
-            row.headers_sealed.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .map(String::len)
-        .sum::<usize>();
-        self.left = self.left.saturating_sub(size + 256);
-        self.left > 0
-    }
 }
 
 /// How many rows a key rotation re-sealed.
@@ -397,7 +342,7 @@ impl McpServerRepository {
     /// there. Only when they hold less than a page are the older matches
     /// asked of the search index (PostgreSQL's trigram indexes), which is fast
     /// when matches are rare, however old they are.
-    pub async fn list(&self, query: &ListQuery) -> Result<Page, StorageError> {
+    pub async fn list(&self, query: &ListQuery) -> Result<Page<McpServerRecord>, StorageError> {
         let mut budget = Budget::new();
         let searching = query.text.as_deref().is_some_and(|text| !text.is_empty());
         let boundary = if searching {
@@ -422,7 +367,7 @@ impl McpServerRepository {
         if let Some(text) = query
             .text
             .as_deref()
-            .filter(|_| missing > 0 && !budget.cut_short)
+            .filter(|_| missing > 0 && !budget.is_spent())
         {
             let older = ListQuery {
                 before: Some(boundary),
@@ -509,28 +454,29 @@ impl McpServerRepository {
         select
     }
 
-    /// The rows `select` finds, one at a time, within `budget`: past it, the
-    /// rest are not read (one more is, to tell whether any follows).
+    /// The records `select` finds, read one at a time within `budget`.
     async fn read_page<C: ConnectionTrait + sea_orm::StreamTrait>(
         &self,
         select: sea_orm::Select<mcp_server::Entity>,
         budget: &mut Budget,
         db: &C,
     ) -> Result<Vec<McpServerRecord>, StorageError> {
-        let mut rows = select.stream(db).await?;
-        let mut records = Vec::new();
-        while let Some(row) = rows.try_next().await? {
-            if budget.cut_short {
-                // The page is full and another record follows it.
-                return Ok(records);
-            }
-            let room_left = budget.spend(&row);
-            records.push(self.open_row(row)?);
-            budget.cut_short = !room_left;
-        }
-        // Nothing followed the record that filled the page.
-        budget.cut_short = false;
-        Ok(records)
+        let rows = select.stream(db).await?;
+        budget
+            .read(
+                rows,
+                |row: &mcp_server::Model| {
+                    text_bytes([
+                        Some(&row.name),
+                        row.description.as_ref(),
+                        Some(&row.url),
+                        row.api_key_sealed.as_ref(),
+                        row.headers_sealed.as_ref(),
+                    ])
+                },
+                |row| self.open_row(row),
+            )
+            .await
     }
 
     /// A page of the matches of `text` that `select` finds, collected through

@@ -318,6 +318,18 @@ impl TestServer {
         self.address = address;
     }
 
+    /// The server's peak resident memory so far, in MiB (VmHWM).
+    pub fn peak_rss_mib(&self) -> f64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("status");
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.split_whitespace().next()?.parse().ok())
+            .expect("VmHWM");
+        kib / 1024.0
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

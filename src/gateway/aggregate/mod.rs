@@ -160,13 +160,13 @@ impl AggregateSession {
             .usable_catalog_page(kind, asker.only.as_deref(), after, PAGE + 1)
             .await
             .map_err(|_| rpc_error(&GatewayError::Storage))?;
-        let next = if hits.len() as u64 > PAGE {
-            hits.truncate(PAGE as usize);
-            hits.last().map(cursor_of)
-        } else {
-            None
-        };
+        let next = hits
+            .cut(PAGE as usize)
+            .then(|| hits.items.last())
+            .flatten()
+            .map(cursor_of);
         let items: Vec<Value> = hits
+            .items
             .into_iter()
             .map(|hit| {
                 let mut body = hit.stored.entry.body;
@@ -251,15 +251,16 @@ impl AggregateSession {
         let mut found = Vec::new();
         let mut after: Option<ToolSearchCursor> = None;
         loop {
-            let page = self
+            let mut page = self
                 .gateway
                 .repository
-                .usable_catalog_page(kind, asker.only.as_deref(), after, PAGE)
+                .usable_catalog_page(kind, asker.only.as_deref(), after, PAGE + 1)
                 .await
                 .map_err(|_| rpc_error(&GatewayError::Storage))?;
-            found.extend(page.iter().filter(|hit| wanted(hit)).cloned());
-            match page.last() {
-                Some(last) if found.len() < at_most && page.len() as u64 == PAGE => {
+            let more = page.cut(PAGE as usize);
+            found.extend(page.items.iter().filter(|hit| wanted(hit)).cloned());
+            match page.items.last() {
+                Some(last) if found.len() < at_most && more => {
                     after = Some(cursor_key(last));
                 }
                 _ => {

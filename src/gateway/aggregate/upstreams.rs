@@ -15,7 +15,7 @@ use rmcp::service::{
 };
 use rmcp::{ClientHandler, ServiceError};
 
-use super::super::GatewaySettings;
+use super::super::{GatewaySettings, MAX_MESSAGE_BYTES};
 
 use crate::domain::{McpServerId, McpServerRecord, ProbeState};
 use crate::mcp::{Connection, Failure, client_config, connect};
@@ -99,7 +99,7 @@ impl Upstreams {
             agent: agent.clone(),
             progress: Arc::clone(&self.progress),
         };
-        let connection = connect(forwarder, server, outbound)
+        let connection = connect(forwarder, server, outbound, MAX_MESSAGE_BYTES)
             .await
             .map_err(CallFailure::Upstream)?;
         let open = Arc::new(Open {

@@ -1,6 +1,7 @@
 """Misbehaving "MCP servers" for the registry's tests, on the standard library
 only. Usage: hostile.py MODE PORT, where MODE is one of
-hang, trickle, huge, many, invalid_json, jsonrpc_error, status:CODE, redirect.
+hang, trickle, huge, many, invalid_json, jsonrpc_error, status:CODE, redirect,
+big_tools, dense_tools, big_answer.
 A server that echoes what it was sent (the credentials too) does so in every
 error body, so tests can check that nothing of it reaches the registry's
 answers or logs."""
@@ -91,6 +92,29 @@ class Handler(BaseHTTPRequestHandler):
             if end < 10_001:
                 result["nextCursor"] = str(end)
             return self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}).encode())
+        if MODE in ("big_tools", "dense_tools", "big_answer"):
+            # Listings and answers as large as the registry takes: big_tools
+            # lists 8 tools of 120 KB descriptions (a probe keeps 1 MiB);
+            # dense_tools 4 tools whose schemas hold 240 KB of tiny JSON
+            # values (what costs most memory to parse); big_answer answers
+            # tools/call with 15 MB (the gateway passes 16 MiB).
+            if method == "initialize":
+                return self.reply(200, json.dumps(initialize_result(request_id)).encode())
+            if request_id is None:
+                return self.reply(202, b"")
+            if method == "tools/list" and MODE == "big_tools":
+                tools = [{"name": f"t{i}", "description": "x" * 120_000, "inputSchema": {"type": "object"}} for i in range(8)]
+            elif method == "tools/list" and MODE == "dense_tools":
+                schema = {"type": "object", "enum": [[0] * 1000 for _ in range(120)]}
+                tools = [{"name": f"dense{i}", "inputSchema": schema} for i in range(4)]
+            elif method == "tools/list":
+                tools = [{"name": "big", "inputSchema": {"type": "object"}}]
+            else:
+                text = "y" * 15_000_000
+                result = {"content": [{"type": "text", "text": text}], "isError": False}
+                return self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}).encode())
+            body = json.dumps({"jsonrpc": "2.0", "id": request_id, "result": {"tools": tools}}, separators=(",", ":"))
+            return self.reply(200, body.encode())
         if MODE == "huge":
             if method == "initialize":
                 return self.reply(200, json.dumps(initialize_result(request_id)).encode())
