@@ -6,8 +6,12 @@ For SQLite and PostgreSQL: 32 clients each send 8 creates of 100 headers of
 headers' 16 KiB total limit), then 32 x 8 creates at today's largest (16 KiB of
 headers, 10 KiB description, 4 KiB api_key), then 8 clients page through
 everything with limit=200 at once while another asks /healthz every 50 ms.
-Prints the statuses, the largest page, the slowest /healthz and the server's
-peak RSS (VmHWM) after each phase, and writes them to bench/RESULTS.md.
+Then, on a fresh server: 16 registered servers (tests/peers/python/hostile.py)
+each listing 1 MiB of tiny JSON values, the most a probe keeps and the dearest
+to parse, probed at once; 8 clients paging through /v1/tools with limit=200 at
+once; 8 agents each calling a tool whose answer is 15 MB through the gateway at
+once. Prints the statuses, the largest page, the slowest /healthz and the
+server's peak RSS (VmHWM) after each phase, and writes them to bench/RESULTS.md.
 (Records stored before the limit, 820 KB each, are in tests/memory.rs: making
 them needs the server's sealing.)
 
@@ -18,6 +22,8 @@ import argparse
 import http.client
 import json
 import os
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -25,9 +31,11 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, Server, add_database_args, run_on_databases, sh, write_block  # noqa: E402
+from run import (  # noqa: E402
+    ROOT, Server, add_database_args, free_port, run_on_databases, sh, wait_until, write_block)
 
 CLIENTS, PER_CLIENT, READERS = 32, 8, 8
+PROBED, CALLERS = 16, 8
 
 
 def headers(count, size):
@@ -76,17 +84,87 @@ def create_all(port, body_of):
     return statuses
 
 
-def walk(port):
-    path, pages, largest_page, ids = "/v1/mcp-servers?limit=200", 0, 0, []
+def walk(port, list_path="/v1/mcp-servers", key=lambda item: item["id"]):
+    path, pages, largest_page, ids = f"{list_path}?limit=200", 0, 0, []
     while True:
         status, data = request(port, "GET", path)
         assert status == 200, (status, data[:200])
         pages, largest_page = pages + 1, max(largest_page, len(data))
         page = json.loads(data)
-        ids += [record["id"] for record in page["data"]]
+        ids += [key(item) for item in page["data"]]
         if not page.get("next_cursor"):
             return {"pages": pages, "largest": largest_page, "ids": ids}
-        path = f"/v1/mcp-servers?limit=200&cursor={page['next_cursor']}"
+        path = f"{list_path}?limit=200&cursor={page['next_cursor']}"
+
+
+def peer(mode):
+    """A hostile.py MCP server in `mode`, once it listens: the process and its port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests/peers/python/hostile.py"), mode, str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def listens():
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+    wait_until(listens)
+    return process, port
+
+
+def call_tool(port, server_id):
+    """One tools/call through the gateway: the status and the answer's length."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+               "params": {"name": "big", "arguments": {}}}
+    connection.request("POST", f"/v1/mcp-servers/{server_id}/mcp", body=json.dumps(message),
+                       headers={"Content-Type": "application/json",
+                                "Accept": "application/json, text/event-stream"})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, len(data)
+
+
+def measure_mcp(url, workdir, figures):
+    """The MCP phases, on a fresh server (its peak is its own)."""
+    peers = [peer("dense_tools"), peer("big_answer")]
+    (_, dense_port), (_, big_port) = peers
+    server = Server(url, workdir, ["--health-interval-secs", "0",
+                                   "--allowed-networks", "127.0.0.0/8"])
+    port = server.port
+    figures["rss_rest"] = server.peak_rss_mib()
+    ids = []
+    for n in range(PROBED):
+        status, data = request(port, "POST", "/v1/mcp-servers",
+                               {"name": f"dense-{n}", "url": f"http://127.0.0.1:{dense_port}/mcp"})
+        assert status == 201, (status, data[:200])
+        ids.append(json.loads(data)["id"])
+    probes = Counter()
+    for status, data in in_parallel(PROBED, lambda i: request(
+            port, "POST", f"/v1/mcp-servers/{ids[i]}/probe")):
+        probes[json.loads(data)["state"] if status == 200 else status] += 1
+    figures["probes"] = dict(probes)
+    figures["rss_probes"] = server.peak_rss_mib()
+
+    walks = in_parallel(READERS, lambda _: walk(
+        port, "/v1/tools", lambda hit: (hit["server_id"], hit["name"])))
+    figures["tool_pages"] = walks[0]["pages"]
+    figures["tools_found"] = len(walks[0]["ids"])
+    figures["largest_tool_page"] = max(w["largest"] for w in walks)
+    figures["rss_search"] = server.peak_rss_mib()
+
+    status, data = request(port, "POST", "/v1/mcp-servers",
+                           {"name": "big-answer", "url": f"http://127.0.0.1:{big_port}/mcp"})
+    assert status == 201, (status, data[:200])
+    big_id = json.loads(data)["id"]
+    calls = Counter()
+    for status, length in in_parallel(CALLERS, lambda _: call_tool(port, big_id)):
+        calls[f"{status} ({length / 1e6:.0f} MB)" if status == 200 else status] += 1
+    figures["calls"] = dict(calls)
+    figures["rss_calls"] = server.peak_rss_mib()
+    server.stop()
+    for process, _ in peers:
+        process.terminate()
 
 
 def measure(name, url, workdir):
@@ -124,6 +202,7 @@ def measure(name, url, workdir):
     figures["healthz_ms"] = slowest[0] * 1000
     figures["rss_reads"] = server.peak_rss_mib()
     server.stop()
+    measure_mcp(url, workdir, figures)
     print(json.dumps(figures), flush=True)
     return figures
 
@@ -150,6 +229,24 @@ def write_results(results):
             f"| {r['pages']} | {r['largest_page'] / 1024 / 1024:.2f} MiB "
             f"| {'yes' if r['every_record_once'] else '**no**'} | {r['healthz_ms']:.1f} ms "
             f"| {r['rss_reads']:.1f} MiB | {'yes' if r['rss_reads'] <= 256 else '**no**'} |")
+    lines += [
+        "",
+        f"Then a fresh server: {PROBED} registered servers listing 1 MiB of tiny JSON values "
+        f"each, probed at once; {READERS} clients paging through /v1/tools (limit=200) at once; "
+        f"{CALLERS} agents calling a tool with a 15 MB answer through the gateway at once "
+        "(room for answers: the default 64 MiB).",
+        "",
+        "| database | peak RSS at rest | probes | peak RSS after them | pages of a search "
+        "| tools found | largest page | peak RSS after the searches | calls "
+        "| peak RSS after them |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['name']} | {r['rss_rest']:.1f} MiB | {r['probes']} | {r['rss_probes']:.1f} MiB "
+            f"| {r['tool_pages']} | {r['tools_found']} "
+            f"| {r['largest_tool_page'] / 1024 / 1024:.2f} MiB | {r['rss_search']:.1f} MiB "
+            f"| {r['calls']} | {r['rss_calls']:.1f} MiB |")
     write_block("memory.py", lines)
 
 

@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 use crate::domain::{McpServerId, McpServerRecord};
 
 pub const RECENT_FOR: Duration = Duration::from_secs(1);
-/// Past this many entries, expired ones are swept out on the next insert.
-const SWEEP_ABOVE: usize = 4096;
+/// At most this many records are kept (a record is up to about 45 KB, so
+/// about 45 MB however many servers are called): when full, expired ones are
+/// swept out, and if none has expired the new one is not kept.
+const MAX_ENTRIES: usize = 1024;
 
 #[derive(Default)]
 pub struct RecentRecords {
@@ -50,10 +52,13 @@ impl RecentRecords {
             if inner.forgets != started.0 {
                 return;
             }
-            if inner.entries.len() > SWEEP_ABOVE {
+            if inner.entries.len() >= MAX_ENTRIES {
                 inner
                     .entries
                     .retain(|_, (read_at, _)| read_at.elapsed() < RECENT_FOR);
+                if inner.entries.len() >= MAX_ENTRIES {
+                    return;
+                }
             }
             inner.entries.insert(record.id, (Instant::now(), record));
         }
@@ -71,7 +76,8 @@ impl RecentRecords {
 mod tests {
     use super::*;
     use crate::domain::{
-        HttpHeaders, McpServerRecord, NewMcpServer, ServerName, ServerUrl, TransportType,
+        HttpHeaders, McpServerId, McpServerRecord, NewMcpServer, ServerName, ServerUrl,
+        TransportType,
     };
 
     #[test]
@@ -91,6 +97,18 @@ mod tests {
         assert_eq!(recent.get(&record.id).map(|r| r.id), Some(record.id));
         recent.forget(&record.id);
         assert!(recent.get(&record.id).is_none());
+
+        // A full cache keeps nothing more until its entries expire.
+        for _ in 0..MAX_ENTRIES {
+            let other = Arc::new(McpServerRecord {
+                id: McpServerId::generate(),
+                ..(*record).clone()
+            });
+            recent.keep(other, recent.read_started());
+        }
+        recent.keep(Arc::clone(&record), recent.read_started());
+        assert!(recent.get(&record.id).is_none());
+        recent.inner.lock().unwrap().entries.clear();
 
         // A read that an update overtook is not kept: it may be the old record.
         let started = recent.read_started();
