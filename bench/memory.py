@@ -6,11 +6,12 @@ For SQLite and PostgreSQL: 32 clients each send 8 creates of 100 headers of
 headers' 16 KiB total limit), then 32 x 8 creates at today's largest (16 KiB of
 headers, 10 KiB description, 4 KiB api_key), then 8 clients page through
 everything with limit=200 at once while another asks /healthz every 50 ms.
-Then, on a fresh server: 16 registered servers (tests/peers/python/hostile.py)
-each listing 1 MiB of tiny JSON values, the most a probe keeps and the dearest
-to parse, probed at once; 8 clients paging through /v1/tools with limit=200 at
-once; 8 agents each calling a tool whose answer is 15 MB through the gateway at
-once. Prints the statuses, the largest page, the slowest /healthz and the
+Then, on a fresh server (tests/peers/python/hostile.py as the MCP servers):
+8 agents each calling a tool whose answer is 15 MB through the gateway at once;
+16 registered servers each listing 1 MiB of tiny JSON values (the most a probe
+keeps, and the dearest to parse) probed at once; 8 clients paging through
+/v1/tools with limit=200 at once. Peak RSS is cumulative, so the cheaper
+phases come first. Prints the statuses, the largest page, the slowest /healthz and the
 server's peak RSS (VmHWM) after each phase, and writes them to bench/RESULTS.md.
 (Records stored before the limit, 820 KB each, are in tests/memory.rs: making
 them needs the server's sealing.)
@@ -133,6 +134,16 @@ def measure_mcp(url, workdir, figures):
                                    "--allowed-networks", "127.0.0.0/8"])
     port = server.port
     figures["rss_rest"] = server.peak_rss_mib()
+    status, data = request(port, "POST", "/v1/mcp-servers",
+                           {"name": "big-answer", "url": f"http://127.0.0.1:{big_port}/mcp"})
+    assert status == 201, (status, data[:200])
+    big_id = json.loads(data)["id"]
+    calls = Counter()
+    for status, length in in_parallel(CALLERS, lambda _: call_tool(port, big_id)):
+        calls[f"{status} ({length / 1e6:.0f} MB)" if status == 200 else status] += 1
+    figures["calls"] = dict(calls)
+    figures["rss_calls"] = server.peak_rss_mib()
+
     ids = []
     for n in range(PROBED):
         status, data = request(port, "POST", "/v1/mcp-servers",
@@ -153,15 +164,6 @@ def measure_mcp(url, workdir, figures):
     figures["largest_tool_page"] = max(w["largest"] for w in walks)
     figures["rss_search"] = server.peak_rss_mib()
 
-    status, data = request(port, "POST", "/v1/mcp-servers",
-                           {"name": "big-answer", "url": f"http://127.0.0.1:{big_port}/mcp"})
-    assert status == 201, (status, data[:200])
-    big_id = json.loads(data)["id"]
-    calls = Counter()
-    for status, length in in_parallel(CALLERS, lambda _: call_tool(port, big_id)):
-        calls[f"{status} ({length / 1e6:.0f} MB)" if status == 200 else status] += 1
-    figures["calls"] = dict(calls)
-    figures["rss_calls"] = server.peak_rss_mib()
     server.stop()
     for process, _ in peers:
         process.terminate()
@@ -231,22 +233,23 @@ def write_results(results):
             f"| {r['rss_reads']:.1f} MiB | {'yes' if r['rss_reads'] <= 256 else '**no**'} |")
     lines += [
         "",
-        f"Then a fresh server: {PROBED} registered servers listing 1 MiB of tiny JSON values "
-        f"each, probed at once; {READERS} clients paging through /v1/tools (limit=200) at once; "
-        f"{CALLERS} agents calling a tool with a 15 MB answer through the gateway at once "
-        "(room for answers: the default 64 MiB).",
+        f"Then a fresh server: {CALLERS} agents calling a tool with a 15 MB answer through the "
+        "gateway at once (room for answers: the default 64 MiB); "
+        f"{PROBED} registered servers listing 1 MiB of tiny JSON values each, probed at once; "
+        f"{READERS} clients paging through /v1/tools (limit=200) at once. Peak RSS is cumulative "
+        "(VmHWM), so the cheaper phases come first.",
         "",
-        "| database | peak RSS at rest | probes | peak RSS after them | pages of a search "
-        "| tools found | largest page | peak RSS after the searches | calls "
-        "| peak RSS after them |",
+        "| database | peak RSS at rest | calls | peak RSS after them | probes "
+        "| peak RSS after them | pages of a search | tools found | largest page "
+        "| peak RSS after the searches |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
-            f"| {r['name']} | {r['rss_rest']:.1f} MiB | {r['probes']} | {r['rss_probes']:.1f} MiB "
-            f"| {r['tool_pages']} | {r['tools_found']} "
-            f"| {r['largest_tool_page'] / 1024 / 1024:.2f} MiB | {r['rss_search']:.1f} MiB "
-            f"| {r['calls']} | {r['rss_calls']:.1f} MiB |")
+            f"| {r['name']} | {r['rss_rest']:.1f} MiB | {r['calls']} | {r['rss_calls']:.1f} MiB "
+            f"| {r['probes']} | {r['rss_probes']:.1f} MiB | {r['tool_pages']} "
+            f"| {r['tools_found']} | {r['largest_tool_page'] / 1024 / 1024:.2f} MiB "
+            f"| {r['rss_search']:.1f} MiB |")
     write_block("memory.py", lines)
 
 
