@@ -174,7 +174,7 @@ pub struct ServeSettings {
     pub health_interval_secs: u64,
     /// Probes in flight at once, of every kind (asked for through the API,
     /// scheduled after a change, health checks): each may hold a listing of
-    /// up to 4 MiB while it is parsed, so this bounds their memory together.
+    /// up to 1 MiB while it is parsed, so this bounds their memory together.
     #[arg(long, env = "MCP_REGISTRY_HEALTH_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..))]
     pub health_concurrency: u64,
     /// Network failures (unreachable, timeout) in a row before a working

@@ -1,7 +1,8 @@
 //! Pages read within a byte budget as well as a count: rows are streamed from
 //! the database and a page ends early once it holds `PAGE_BUDGET_BYTES`, so
 //! a page of large rows (records stored before today's limits, catalog items
-//! of up to a listing's 4 MiB) is never read whole into memory.
+//! of up to a listing's 1 MiB, many times that once parsed) is never read
+//! whole into memory.
 
 use futures::{Stream, TryStreamExt};
 use sea_orm::DbErr;
@@ -11,9 +12,9 @@ use super::error::StorageError;
 /// Bytes of stored rows one page may hold, beside its count. The largest
 /// records today's limits allow are about 45 KB stored, records stored before
 /// the headers' total limit up to 1 MB, and a catalog item up to a listing's
-/// 4 MiB: 200 of those would be hundreds of MB held at once. A page ends
-/// early at this budget (its cursor says where to go on), never before its
-/// first item.
+/// 1 MiB (tens of MB once parsed): 200 of those would be hundreds of MB held
+/// at once. A page ends early at this budget (its cursor says where to go
+/// on), never before its first item.
 pub const PAGE_BUDGET_BYTES: usize = 2 * 1024 * 1024;
 
 /// What a row costs beyond its text: ids, times, the structs around it.
