@@ -222,7 +222,7 @@ impl Redactor {
 }
 
 /// Room an event splitter keeps between events.
-const KEPT_BYTES: usize = 64 * 1024;
+const KEPT_BYTES: usize = 8 * 1024;
 
 /// Splits an event stream into whole events, each with its closing blank
 /// line, as the bytes arrive; an event may not grow past `max_bytes`.
@@ -252,9 +252,11 @@ impl EventSplitter {
         self.buffer.extend_from_slice(chunk);
     }
 
-    /// Bytes the splitter holds (what it has room for).
+    /// Bytes the splitter holds (what it has room for) beyond the little
+    /// every stream keeps: an idle stream holds none of the answers' room.
     fn held_bytes(&self) -> usize {
-        self.buffer.capacity()
+        let capacity = self.buffer.capacity();
+        if capacity > KEPT_BYTES { capacity } else { 0 }
     }
 
     /// No event is half-read: something else may go out now.
@@ -536,6 +538,20 @@ mod tests {
             splitter.next_event(),
             Some(Bytes::from_static(b"data: {}\n\n"))
         );
+    }
+
+    #[test]
+    fn a_large_event_holds_room_until_it_is_taken_and_an_idle_stream_none() {
+        let mut splitter = EventSplitter::new(1024 * 1024);
+        splitter.push(b"data: {}\n\n");
+        assert!(splitter.next_event().is_some());
+        assert_eq!(splitter.held_bytes(), 0);
+        splitter.push(b"data: ");
+        splitter.push(&[b'x'; 200_000]);
+        assert!(splitter.held_bytes() >= 200_000);
+        splitter.push(b"\n\ndata: next");
+        assert!(splitter.next_event().is_some());
+        assert_eq!(splitter.held_bytes(), 0, "the buffer shrinks back");
     }
 
     #[test]
