@@ -102,10 +102,16 @@ impl PrivateDatabase {
                 run(&mut initdb.into()).await;
             }
             Kind::MariaDb => {
+                // A temporary directory of its own: MariaDB servers sharing
+                // /tmp (two of these tests at once, the machine's own) remove
+                // each other's temporary tables there, and the install fails
+                // ("Unknown table 'mysql.tmp_user_sys'", seen in CI).
+                std::fs::create_dir(db.tmp()).expect("tmp dir");
                 run(Command::new("mariadb-install-db")
                     .arg("--no-defaults")
                     .arg(format!("--datadir={}", db.data().display()))
-                    .args(["--user=root", "--skip-test-db"]))
+                    .args(["--user=root", "--skip-test-db"])
+                    .arg(format!("--tmpdir={}", db.tmp().display())))
                 .await;
             }
         }
@@ -120,6 +126,10 @@ impl PrivateDatabase {
 
     fn data(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    fn tmp(&self) -> PathBuf {
+        self.dir.path().join("tmp")
     }
 
     /// A PostgreSQL program, run as the postgres user when the test is root.
@@ -204,6 +214,7 @@ impl PrivateDatabase {
                     .arg(format!("--socket={}", data.join("sock").display()))
                     .arg(format!("--pid-file={}", data.join("pid").display()))
                     .arg(format!("--log-error={}", data.join("error.log").display()))
+                    .arg(format!("--tmpdir={}", self.tmp().display()))
                     .arg(format!("--port={}", self.port))
                     .args([
                         "--bind-address=127.0.0.1",
