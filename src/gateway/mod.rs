@@ -186,9 +186,16 @@ impl GatewayError {
     }
 }
 
+/// Answers up to this size go out with their length and let go of their
+/// room at once; larger ones are streamed to keep it until they are sent.
+const HELD_WHILE_SENT_ABOVE: usize = 64 * 1024;
+
 /// A body of `bytes` that keeps its room in the answers' budget until it has
 /// gone out (the connection asks for what follows once it has written it).
 fn holding_until_sent(bytes: Bytes, held: Held) -> Body {
+    if bytes.len() <= HELD_WHILE_SENT_ABOVE {
+        return Body::from_bytes(bytes);
+    }
     // The first poll hands over the answer; the next, once it is written,
     // ends the body and lets go of the room.
     let parts = futures::stream::unfold((Some(bytes), held), |(bytes, held)| async move {
