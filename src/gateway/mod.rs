@@ -438,9 +438,15 @@ impl Gateway {
                     if length > MAX_MESSAGE_BYTES {
                         return Err(GatewayError::TooLarge);
                     }
-                    held.grow_to(length.max(body.capacity()), deadline)
-                        .await
-                        .map_err(|_| GatewayError::Saturated)?;
+                    if body.capacity() < length {
+                        // Grown by doubling, within the cap, and the room
+                        // taken before the memory is.
+                        let grown = length.max(body.capacity() * 2).min(MAX_MESSAGE_BYTES);
+                        held.grow_to(grown, deadline)
+                            .await
+                            .map_err(|_| GatewayError::Saturated)?;
+                        body.reserve_exact(grown - body.len());
+                    }
                     body.extend_from_slice(&chunk);
                 }
                 Some(Err(_)) => {
