@@ -32,8 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from probe import PEERS, TOKEN, peak_rss_mib, register, start_registry, venv_python  # noqa: E402
-from run import (BENCH, ROOT, free_port, http, require_tools, sh, wait_until, wrk,  # noqa: E402
-                 write_block)
+from run import (BENCH, ROOT, current_commit, free_port, http, require_tools,  # noqa: E402
+                 wait_until, wrk, write_block)
 
 CONCURRENCY = 8
 PROTOCOL = "2025-11-25"
@@ -171,7 +171,7 @@ def bench_idle_sessions(python, sessions):
 
 
 def write_results(calls, idle):
-    commit = sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD").strip()
+    commit = current_commit()
     lines = [
         "## Gateway",
         "",

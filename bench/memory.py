@@ -33,7 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import (  # noqa: E402
-    ROOT, Server, add_database_args, free_port, run_on_databases, sh, wait_until, write_block)
+    ROOT, Server, add_database_args, current_commit, free_port, run_on_databases, wait_until,
+    write_block)
 
 CLIENTS, PER_CLIENT, READERS = 32, 8, 8
 PROBED, CALLERS = 16, 8
@@ -210,7 +211,7 @@ def measure(name, url, workdir):
 
 
 def write_results(results):
-    commit = sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD").strip()
+    commit = current_commit()
     lines = [
         "## Memory under the hostile load of issue 16",
         "",

@@ -34,7 +34,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import BINARY, ROOT, free_port, http, sh, wait_until, write_block  # noqa: E402
+from run import (BINARY, ROOT, current_commit, free_port, http, wait_until,  # noqa: E402
+                 write_block)
 
 PEERS = ROOT / "tests" / "peers" / "python"
 VENV = ROOT / "target" / "tmp" / "mcp-peers" / "venv"
@@ -200,7 +201,7 @@ def bench_many_servers(servers):
 
 
 def write_results(one, many):
-    commit = sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD").strip()
+    commit = current_commit()
     lines = [
         "## Probes",
         "",

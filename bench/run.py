@@ -47,6 +47,11 @@ def sh(*args, **kwargs):
     return subprocess.run(args, check=True, text=True, capture_output=True, **kwargs).stdout
 
 
+def current_commit():
+    """The short hash of the checkout's HEAD, for the results' heading."""
+    return sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD").strip()
+
+
 class Server:
     """The release binary on a free port, as an operator would run it."""
 
@@ -456,7 +461,7 @@ def main():
 
 
 def write_results(args, writes, reads, startup):
-    commit = sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD").strip()
+    commit = current_commit()
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     lines = [
         "# Benchmark results",

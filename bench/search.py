@@ -25,8 +25,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import (ROOT, MariaDb, Postgres, Server, Sqlite, http, require_tools, sh,  # noqa: E402
-                 wait_until, wrk, write_block)
+from run import (ROOT, MariaDb, Postgres, Server, Sqlite, current_commit, http,  # noqa: E402
+                 require_tools, sh, wait_until, wrk, write_block)
 
 WORDS = ["jira", "github", "slack", "weather", "search", "files", "mail", "calendar", "docs", "maps"]
 TERMS = [("nothing", "zanzibar"), ("few (10 rows)", "kubernetes"), ("many (10%)", "weather")]
@@ -101,7 +101,7 @@ def main():
 
     print("building the release binary ...", flush=True)
     subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
-    commit = sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD").strip()
+    commit = current_commit()
     workdir = tempfile.mkdtemp(prefix="mcp-search-")
     backends = [("SQLite", SearchSqlite())]
     if not args.no_postgres:

@@ -24,7 +24,8 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, Server, add_database_args, run_on_databases, sh, status_mib, write_block  # noqa: E402
+from run import (ROOT, Server, add_database_args, current_commit, run_on_databases,  # noqa: E402
+                 status_mib, write_block)
 
 CLIENTS = 16
 SAMPLE_EVERY = 10
@@ -133,7 +134,7 @@ def soak(name, url, workdir, duration):
 
 
 def write_results(args, results):
-    commit = sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD").strip()
+    commit = current_commit()
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), "unknown CPU")
     lines = [
