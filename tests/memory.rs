@@ -50,6 +50,34 @@ async fn walk(client: reqwest::Client, base_url: String) -> (Vec<String>, usize)
     }
 }
 
+/// 32 clients at once, each creating `per_client` records of `body(client,
+/// n)` one after another: every answer's status and body.
+async fn create_at_once(
+    server: &TestServer,
+    per_client: usize,
+    body: impl Fn(usize, usize) -> Value + Copy + Send + 'static,
+) -> Vec<(u16, Value)> {
+    let clients: Vec<_> = (0..32)
+        .map(|client| {
+            let (http, url) = (server.client.clone(), server.url("/v1/mcp-servers"));
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                for n in 0..per_client {
+                    let response = http.post(&url).json(&body(client, n)).send().await;
+                    let answer = common::json_of(response.unwrap()).await;
+                    answers.push((answer.status.as_u16(), answer.body));
+                }
+                answers
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for client in clients {
+        answers.extend(client.await.unwrap());
+    }
+    answers
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_hostile_load_of_issue_16_stays_within_256_mib() {
     if std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
@@ -74,29 +102,13 @@ async fn the_hostile_load_of_issue_16_stays_within_256_mib() {
             "headers": headers(100, 8000),
         })
     };
-    let clients: Vec<_> = (0..32)
-        .map(|client| {
-            let (http, url) = (server.client.clone(), server.url("/v1/mcp-servers"));
-            tokio::spawn(async move {
-                let mut answers = Vec::new();
-                for n in 0..2 {
-                    let response = http.post(&url).json(&hostile(client, n)).send().await;
-                    let answer = common::json_of(response.unwrap()).await;
-                    answers.push((answer.status.as_u16(), answer.body));
-                }
-                answers
-            })
-        })
-        .collect();
-    for client in clients {
-        for (status, body) in client.await.unwrap() {
-            assert_eq!(status, 400, "{body}");
-            assert!(
-                error_message(&body)
-                    .starts_with("headers: names and values together must be at most 16384 bytes"),
-                "{body}"
-            );
-        }
+    for (status, body) in create_at_once(&server, 2, hostile).await {
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            error_message(&body)
+                .starts_with("headers: names and values together must be at most 16384 bytes"),
+            "{body}"
+        );
     }
 
     // The same clients at today's limits: 16 KiB of headers, a 10 KiB
@@ -110,24 +122,10 @@ async fn the_hostile_load_of_issue_16_stays_within_256_mib() {
             "headers": headers(2, 8000 - 12),
         })
     };
-    let clients: Vec<_> = (0..32)
-        .map(|client| {
-            let (http, url) = (server.client.clone(), server.url("/v1/mcp-servers"));
-            tokio::spawn(async move {
-                let mut ids = Vec::new();
-                for n in 0..8 {
-                    let response = http.post(&url).json(&largest(client, n)).send().await;
-                    let answer = common::json_of(response.unwrap()).await;
-                    assert_eq!(answer.status, 201, "{}", answer.body);
-                    ids.push(answer.body["id"].as_str().unwrap().to_owned());
-                }
-                ids
-            })
-        })
-        .collect();
     let mut created = BTreeSet::new();
-    for client in clients {
-        created.extend(client.await.unwrap());
+    for (status, body) in create_at_once(&server, 8, largest).await {
+        assert_eq!(status, 201, "{body}");
+        created.insert(body["id"].as_str().unwrap().to_owned());
     }
 
     // And 48 records stored before the headers' limit, with 820 KB each.
