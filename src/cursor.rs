@@ -52,10 +52,7 @@ pub fn read_ahead(page: u32) -> u64 {
 /// Cuts a page of records read with `read_ahead(page)` to its count, and
 /// answers the cursor of the next page, if one follows.
 pub fn cut_page(page_read: &mut Page<McpServerRecord>, page: u32) -> Option<String> {
-    if !page_read.cut(page as usize) {
-        return None;
-    }
-    page_read.items.last().map(|last| encode(&last.id))
+    page_read.cut(page as usize).map(|last| encode(&last.id))
 }
 
 pub fn encode_position(position: u32) -> String {

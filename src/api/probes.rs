@@ -413,8 +413,6 @@ impl ProbesApi {
             .await?;
         let next_cursor = hits
             .cut(limit)
-            .then(|| hits.items.last())
-            .flatten()
             .map(|last| cursor::encode_search(&last.server_id, last.stored.position));
         let data = hits
             .items
@@ -451,8 +449,6 @@ impl ProbesApi {
             .await?;
         let next_cursor = entries
             .cut(limit)
-            .then(|| entries.items.last())
-            .flatten()
             .map(|last| cursor::encode_position(last.position));
         Ok(Page::Items {
             data: entries

@@ -13,6 +13,7 @@ use http::HeaderMap;
 use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::GatewayError;
 use super::budget::Held;
 use super::rpc::{self, Answer};
 
@@ -407,11 +408,9 @@ impl RelayState {
                             .await
                             .is_err()
                         {
-                            self.relay.close(
-                                -32006,
-                                "the gateway holds as many answers as it may at once; retry shortly",
-                                "busy",
-                            )
+                            let full = GatewayError::Saturated;
+                            self.relay
+                                .close(full.code(), &full.to_string(), full.reason())
                         } else {
                             continue;
                         }

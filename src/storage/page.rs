@@ -30,12 +30,12 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Keeps at most `limit` items of a page read with one item ahead, and
-    /// answers whether another page follows (that item was there, or the
-    /// budget ended the page early).
-    pub fn cut(&mut self, limit: usize) -> bool {
+    /// answers the last one kept if another page follows (that item was
+    /// there, or the budget ended the page early): where the next begins.
+    pub fn cut(&mut self, limit: usize) -> Option<&T> {
         let more = self.items.len() > limit || self.cut_short;
         self.items.truncate(limit);
-        more
+        self.items.last().filter(|_| more)
     }
 }
 
@@ -141,9 +141,9 @@ mod tests {
         assert!(parsed_json_bytes("[0,0,0]") >= 7 + 3 * 32);
         // Small rows: the count decides.
         let mut page = read(&[10; 51]).await;
-        assert!(page.cut(50));
+        assert!(page.cut(50).is_some());
         assert_eq!(page.items.len(), 50);
         let mut page = read(&[10; 50]).await;
-        assert!(!page.cut(50));
+        assert!(page.cut(50).is_none());
     }
 }

@@ -160,11 +160,7 @@ impl AggregateSession {
             .usable_catalog_page(kind, asker.only.as_deref(), after, PAGE + 1)
             .await
             .map_err(|_| rpc_error(&GatewayError::Storage))?;
-        let next = hits
-            .cut(PAGE as usize)
-            .then(|| hits.items.last())
-            .flatten()
-            .map(cursor_of);
+        let next = hits.cut(PAGE as usize).map(cursor_of);
         let items: Vec<Value> = hits
             .items
             .into_iter()
@@ -257,12 +253,10 @@ impl AggregateSession {
                 .usable_catalog_page(kind, asker.only.as_deref(), after, PAGE + 1)
                 .await
                 .map_err(|_| rpc_error(&GatewayError::Storage))?;
-            let more = page.cut(PAGE as usize);
+            let next = page.cut(PAGE as usize).map(cursor_key);
             found.extend(page.items.iter().filter(|hit| wanted(hit)).cloned());
-            match page.items.last() {
-                Some(last) if found.len() < at_most && more => {
-                    after = Some(cursor_key(last));
-                }
+            match next {
+                Some(next) if found.len() < at_most => after = Some(next),
                 _ => {
                     found.truncate(at_most);
                     return Ok(found);
