@@ -8,6 +8,8 @@ headers, 10 KiB description, 4 KiB api_key), then 8 clients page through
 everything with limit=200 at once while another asks /healthz every 50 ms.
 Then, on a fresh server (tests/peers/python/hostile.py as the MCP servers):
 8 agents each calling a tool whose answer is 15 MB through the gateway at once;
+then the same through /mcp (where the SDK parses each answer), with one call of a
+tool whose answer is 15 MB of tiny JSON values (refused: over a GiB to parse);
 16 registered servers each listing 1 MiB of tiny JSON values (the most a probe
 keeps, and the dearest to parse) probed at once; 8 clients paging through
 /v1/tools with limit=200 at once. Peak RSS is cumulative, so the cheaper
@@ -127,10 +129,47 @@ def call_tool(port, server_id):
     return response.status, len(data)
 
 
+def aggregate_call(port, tool):
+    """One tools/call through /mcp in a session of its own: the status and
+    how it ended (the answer's length, or the error's reason)."""
+    def post(message, session=None):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        headers = {"Content-Type": "application/json", "Mcp-Protocol-Version": "2025-06-18",
+                   "Accept": "application/json, text/event-stream"}
+        if session:
+            headers["Mcp-Session-Id"] = session
+        connection.request("POST", "/mcp", body=json.dumps(message), headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+        connection.close()
+        return response, data
+    response, _ = post({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "bench", "version": "1"}}})
+    session = response.getheader("Mcp-Session-Id")
+    post({"jsonrpc": "2.0", "method": "notifications/initialized"}, session)
+    response, data = post({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                           "params": {"name": tool, "arguments": {}}}, session)
+    for line in data.splitlines():
+        if line.startswith(b"data:") and b'"id":2' in line.replace(b" ", b""):
+            answer = json.loads(line[5:])
+            if "error" in answer:
+                return response.status, answer["error"]["data"]["reason"]
+            return response.status, f"{len(line) / 1e6:.0f} MB"
+    return response.status, "no answer"
+
+
+def wait_for_health(port, server_id):
+    def probed():
+        _, data = request(port, "GET", f"/v1/mcp-servers/{server_id}")
+        return json.loads(data).get("health") is not None
+    wait_until(probed)
+
+
 def measure_mcp(url, workdir, figures):
     """The MCP phases, on a fresh server (its peak is its own)."""
-    peers = [peer("dense_tools"), peer("big_answer")]
-    (_, dense_port), (_, big_port) = peers
+    peers = [peer("dense_tools"), peer("big_answer"), peer("dense_answer")]
+    (_, dense_port), (_, big_port), (_, dense_answer_port) = peers
     server = Server(url, workdir, ["--health-interval-secs", "0",
                                    "--allowed-networks", "127.0.0.0/8"])
     port = server.port
@@ -144,6 +183,17 @@ def measure_mcp(url, workdir, figures):
         calls[f"{status} ({length / 1e6:.0f} MB)" if status == 200 else status] += 1
     figures["calls"] = dict(calls)
     figures["rss_calls"] = server.peak_rss_mib()
+
+    for name, answer_port in (("bigtext", big_port), ("densevalues", dense_answer_port)):
+        status, data = request(port, "POST", "/v1/mcp-servers",
+                               {"name": name, "url": f"http://127.0.0.1:{answer_port}/mcp"})
+        assert status == 201, (status, data[:200])
+        wait_for_health(port, json.loads(data)["id"])
+    tools = ["densevalues__big"] + ["bigtext__big"] * CALLERS
+    calls = Counter(f"{status} {outcome}" for status, outcome in in_parallel(
+        len(tools), lambda i: aggregate_call(port, tools[i])))
+    figures["aggregate_calls"] = dict(calls)
+    figures["rss_aggregate_calls"] = server.peak_rss_mib()
 
     ids = []
     for n in range(PROBED):
@@ -224,7 +274,7 @@ def write_results(results):
         "| database | 820 KB creates | largest creates | peak RSS after them | pages of a walk "
         "| largest page | every record once | slowest /healthz | peak RSS after the reads "
         "| ≤ 256 MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
@@ -236,18 +286,22 @@ def write_results(results):
         "",
         f"Then a fresh server: {CALLERS} agents calling a tool with a 15 MB answer through the "
         "gateway at once (room for answers: the default 64 MiB); "
+        f"{CALLERS} agents doing the same through /mcp, and one more calling a tool whose answer "
+        "is 15 MB of tiny JSON values, at once; "
         f"{PROBED} registered servers listing 1 MiB of tiny JSON values each, probed at once; "
         f"{READERS} clients paging through /v1/tools (limit=200) at once. Peak RSS is cumulative "
         "(VmHWM), so the cheaper phases come first.",
         "",
-        "| database | peak RSS at rest | calls | peak RSS after them | probes "
+        "| database | peak RSS at rest | calls | peak RSS after them | calls through /mcp "
+        "| peak RSS after them | probes "
         "| peak RSS after them | pages of a search | tools found | largest page "
         "| peak RSS after the searches |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['name']} | {r['rss_rest']:.1f} MiB | {r['calls']} | {r['rss_calls']:.1f} MiB "
+            f"| {r['aggregate_calls']} | {r['rss_aggregate_calls']:.1f} MiB "
             f"| {r['probes']} | {r['rss_probes']:.1f} MiB | {r['tool_pages']} "
             f"| {r['tools_found']} | {r['largest_tool_page'] / 1024 / 1024:.2f} MiB "
             f"| {r['rss_search']:.1f} MiB |")

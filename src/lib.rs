@@ -12,6 +12,7 @@ pub mod gateway;
 pub mod idempotency;
 mod listener;
 pub mod mcp;
+pub mod memory;
 pub mod metrics;
 pub mod outbound;
 pub mod secrets;

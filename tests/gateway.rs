@@ -1275,3 +1275,96 @@ async fn answers_held_at_once_stay_within_the_gateways_budget() {
     let grew = registry.server.peak_rss_mib() - before;
     assert!(grew < 120.0, "peak RSS grew by {grew:.1} MiB");
 }
+
+/// Through `/mcp` the SDK parses every answer, at several times its bytes
+/// (tiny JSON values at some ninety): room for that is taken in the
+/// gateway's budget before the answer is read, a JSON body or an event
+/// stream alike. An answer of 15 MB of tiny values (over a GiB once parsed)
+/// is refused at once, in words that name the server's own endpoint, which
+/// passes it on as bytes; answers of 15 MB of text, four at once, each come
+/// whole or as busy; the server's memory stays within the room.
+#[tokio::test]
+async fn answers_through_slash_mcp_take_room_for_what_parsing_them_costs() {
+    let peers = [
+        hostile("dense_answer"),
+        hostile("dense_answer_sse"),
+        hostile("big_answer"),
+        hostile("big_answer_sse"),
+    ];
+    let registry = registry(&[]).await;
+    let mut ids = Vec::new();
+    for (name, peer) in ["dense", "densesse", "big", "bigsse"].iter().zip(&peers) {
+        ids.push(registry.register(name, &peer.mcp_url(), "unused").await);
+    }
+    let aggregate = registry.server.url("/mcp");
+    let session = session(&aggregate, AGENT).await;
+    let before = registry.server.peak_rss_mib();
+    // (Not whole answers in a failure's message: they may be 15 MB.)
+    let shown = |message: &Value| message.to_string().chars().take(300).collect::<String>();
+    let answer = |posted: &Posted| -> Value {
+        assert_eq!(posted.status, 200, "{:?}", posted.status);
+        let answer = posted
+            .messages
+            .iter()
+            .find(|message| message.get("id").is_some());
+        answer.expect("an answer").clone()
+    };
+
+    for (n, (tool, id)) in [("dense__big", &ids[0]), ("densesse__big", &ids[1])]
+        .into_iter()
+        .enumerate()
+    {
+        let started = Instant::now();
+        let refused =
+            answer(&post(&aggregate, AGENT, Some(&session), call(20 + n as u64, tool)).await);
+        assert_eq!(refused["error"]["code"], -32005, "{}", shown(&refused));
+        assert_eq!(refused["error"]["data"]["reason"], "too_large");
+        let words = refused["error"]["message"].as_str().unwrap();
+        assert!(
+            words.contains(&format!("/v1/mcp-servers/{id}/mcp")),
+            "{words}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+    let grew = registry.server.peak_rss_mib() - before;
+    assert!(grew < 100.0, "peak RSS grew by {grew:.1} MiB");
+    // The server's own endpoint passes the same answer on.
+    let direct = answer(&post(&registry.gateway_url(&ids[0]), AGENT, None, call(30, "big")).await);
+    let values = direct["result"]["structuredContent"]["values"].as_array();
+    assert_eq!(values.map(Vec::len), Some(7_500_000), "{}", shown(&direct));
+
+    // Text answers come whole, from a JSON body and from an event stream.
+    for (n, tool) in ["big__big", "bigsse__big"].into_iter().enumerate() {
+        let answered =
+            answer(&post(&aggregate, AGENT, Some(&session), call(35 + n as u64, tool)).await);
+        let text = answered["result"]["content"][0]["text"].as_str();
+        assert_eq!(text.map(str::len), Some(15_000_000), "{}", shown(&answered));
+    }
+
+    let before = registry.server.peak_rss_mib();
+    let tools = ["big__big", "bigsse__big", "big__big", "bigsse__big"];
+    let calls = tools.iter().enumerate().map(|(n, tool)| {
+        let aggregate = &aggregate;
+        let session = &session;
+        async move { post(aggregate, AGENT, Some(session), call(40 + n as u64, tool)).await }
+    });
+    let mut whole = 0;
+    for posted in futures::future::join_all(calls).await {
+        let answered = answer(&posted);
+        match answered["result"]["content"][0]["text"].as_str() {
+            Some(text) => {
+                assert_eq!(text.len(), 15_000_000);
+                whole += 1;
+            }
+            None => assert_eq!(
+                answered["error"]["data"]["reason"],
+                "busy",
+                "{}",
+                shown(&answered)
+            ),
+        }
+    }
+    assert!(whole >= 1, "no answer came whole");
+    let grew = registry.server.peak_rss_mib() - before;
+    assert!(grew < 200.0, "peak RSS grew by {grew:.1} MiB");
+}

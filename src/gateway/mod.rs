@@ -6,7 +6,6 @@
 //! stream back as they arrive.
 
 pub mod aggregate;
-mod budget;
 mod relay;
 mod rpc;
 mod session;
@@ -25,11 +24,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::access::Caller;
 use crate::domain::{McpServerId, McpServerRecord, NetworkPolicy, ServerStatus};
+use crate::mcp::budget::{AnswerBudget, Held};
 use crate::outbound::{
     OutboundClient, OutboundSettings, SendFailure, credential_headers, send_failure,
 };
 use crate::storage::McpServerRepository;
-use budget::{AnswerBudget, Held};
 use relay::{CallAudit, EventRelay, Exchange, Redactor, Upstream};
 use rpc::Peek;
 use session::SessionIds;
@@ -114,6 +113,12 @@ pub enum GatewayError {
     Status(u16),
     #[error("the MCP server's answer is larger than {} MiB", MAX_MESSAGE_BYTES / (1024 * 1024))]
     TooLarge,
+    /// Through `/mcp`, where answers are parsed: its own endpoint passes
+    /// them on as bytes.
+    #[error(
+        "the MCP server's answer would take about {mib} MiB of memory to pass on here, more than the gateway holds at once; /v1/mcp-servers/{server}/mcp passes it on as it comes"
+    )]
+    TooCostly { mib: usize, server: McpServerId },
     #[error("the stored credentials cannot be sent: {0}")]
     Credentials(String),
     /// The server refused the credentials: in the words of `mcp::explain`.
@@ -137,6 +142,7 @@ impl GatewayError {
             | Self::Unauthorized(_)
             | Self::Status(_)
             | Self::TooLarge
+            | Self::TooCostly { .. }
             | Self::Credentials(_)
             | Self::CredentialsRefused(_) => StatusCode::BAD_GATEWAY,
         }
@@ -150,7 +156,7 @@ impl GatewayError {
             Self::Unauthorized(_) | Self::Credentials(_) | Self::CredentialsRefused(_) => -32002,
             Self::Timeout(_) => -32003,
             Self::RefusedAddress(_) | Self::Unreachable(_) | Self::Status(_) => -32004,
-            Self::TooLarge => -32005,
+            Self::TooLarge | Self::TooCostly { .. } => -32005,
             Self::Busy | Self::Saturated => -32006,
             Self::NotOffered => -32601,
             Self::Storage => -32603,
@@ -172,7 +178,7 @@ impl GatewayError {
             Self::Unauthorized(_) | Self::Credentials(_) | Self::CredentialsRefused(_) => {
                 "unauthorized"
             }
-            Self::TooLarge => "too_large",
+            Self::TooLarge | Self::TooCostly { .. } => "too_large",
             Self::Storage => "unavailable",
         }
     }

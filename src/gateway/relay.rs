@@ -14,8 +14,9 @@ use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::GatewayError;
-use super::budget::Held;
 use super::rpc::{self, Answer};
+use crate::mcp::budget::Held;
+use crate::mcp::sse::{EventSplitter, event_data, has_id};
 
 /// How long a cancellation notice may take: it is a courtesy to the upstream.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -222,124 +223,10 @@ impl Redactor {
     }
 }
 
-/// Room an event splitter keeps between events.
-const KEPT_BYTES: usize = 8 * 1024;
-
-/// Splits an event stream into whole events, each with its closing blank
-/// line, as the bytes arrive; an event may not grow past `max_bytes`.
-struct EventSplitter {
-    buffer: Vec<u8>,
-    /// Scanned up to here for line ends.
-    scanned: usize,
-    /// Where the current line began.
-    line_start: usize,
-    max_bytes: usize,
-    /// The stream has ended: nothing more will come.
-    at_end: bool,
-}
-
-impl EventSplitter {
-    fn new(max_bytes: usize) -> Self {
-        Self {
-            buffer: Vec::new(),
-            scanned: 0,
-            line_start: 0,
-            max_bytes,
-            at_end: false,
-        }
-    }
-
-    fn push(&mut self, chunk: &[u8]) {
-        self.buffer.extend_from_slice(chunk);
-    }
-
-    /// Bytes the splitter holds (what it has room for) beyond the little
-    /// every stream keeps: an idle stream holds none of the answers' room.
-    fn held_bytes(&self) -> usize {
-        let capacity = self.buffer.capacity();
-        if capacity > KEPT_BYTES { capacity } else { 0 }
-    }
-
-    /// No event is half-read: something else may go out now.
-    fn is_between_events(&self) -> bool {
-        self.buffer.is_empty()
-    }
-
-    fn is_over(&self) -> bool {
-        self.buffer.len() > self.max_bytes
-    }
-
-    /// The next whole event, if one has arrived.
-    fn next_event(&mut self) -> Option<Bytes> {
-        let bytes = &self.buffer;
-        let mut at = self.scanned;
-        while at < bytes.len() {
-            let line_end = match bytes[at] {
-                b'\n' => 1,
-                // A CR at the end may be the first half of a CRLF: wait.
-                b'\r' if at + 1 == bytes.len() && !self.at_end => break,
-                b'\r' if bytes.get(at + 1) == Some(&b'\n') => 2,
-                b'\r' => 1,
-                _ => {
-                    at += 1;
-                    continue;
-                }
-            };
-            let blank_line = at == self.line_start;
-            at += line_end;
-            self.line_start = at;
-            if blank_line {
-                let event: Vec<u8> = self.buffer.drain(..at).collect();
-                // After a large event, keep no more room than the rest needs.
-                self.buffer.shrink_to(self.buffer.len().max(KEPT_BYTES));
-                self.scanned = 0;
-                self.line_start = 0;
-                return Some(Bytes::from(event));
-            }
-        }
-        self.scanned = at;
-        if !self.at_end || self.buffer.is_empty() {
-            return None;
-        }
-        // An event cut short of its blank line still goes on, completed.
-        let mut event = std::mem::take(&mut self.buffer);
-        let ends_a_line = matches!(event.last(), Some(b'\n' | b'\r'));
-        event.extend_from_slice(if ends_a_line { b"\n" } else { b"\n\n" });
-        (self.scanned, self.line_start) = (0, 0);
-        Some(Bytes::from(event))
-    }
-
-    /// The stream has ended: what is left goes out as the last event.
-    fn finish(&mut self) {
-        self.at_end = true;
-    }
-}
-
-/// The data of an event (its `data:` lines joined), the JSON-RPC message.
-fn event_data(event: &[u8]) -> Vec<u8> {
-    let mut data = Vec::new();
-    for line in event.split(|b| *b == b'\n' || *b == b'\r') {
-        if let Some(value) = line.strip_prefix(b"data:") {
-            if !data.is_empty() {
-                data.push(b'\n');
-            }
-            data.extend_from_slice(value.strip_prefix(b" ").unwrap_or(value));
-        }
-    }
-    data
-}
-
 /// A comment line that every SSE reader skips. Sent when the upstream is
 /// quiet, it keeps idle connections open and is how a relay learns that the
 /// agent has gone (only a write fails when a peer disappears).
 const HEARTBEAT: &[u8] = b": keep-alive\n\n";
-
-/// Whether an event names its id (and so can be resumed after).
-fn has_id(event: &[u8]) -> bool {
-    event
-        .split(|b| *b == b'\n' || *b == b'\r')
-        .any(|line| line.starts_with(b"id:"))
-}
 
 /// Everything an event-stream relay holds until it ends.
 pub struct EventRelay {
@@ -495,71 +382,6 @@ impl EventRelay {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn events_are_split_whatever_the_line_ends_and_chunks() {
-        let stream = b"id: 1\ndata: {\"a\":1}\n\n: comment\r\n\r\ndata: x\rdata: y\r\r";
-        for chunk_size in [1, 2, 3, 7, stream.len()] {
-            let mut splitter = EventSplitter::new(1024);
-            let mut events = Vec::new();
-            for chunk in stream.chunks(chunk_size) {
-                splitter.push(chunk);
-                while let Some(event) = splitter.next_event() {
-                    events.push(event);
-                }
-            }
-            splitter.finish();
-            while let Some(event) = splitter.next_event() {
-                events.push(event);
-            }
-            assert_eq!(
-                events,
-                vec![
-                    Bytes::from_static(b"id: 1\ndata: {\"a\":1}\n\n"),
-                    Bytes::from_static(b": comment\r\n\r\n"),
-                    Bytes::from_static(b"data: x\rdata: y\r\r"),
-                ],
-                "chunks of {chunk_size}"
-            );
-        }
-        assert_eq!(event_data(b"id: 1\ndata: {\"a\":1}\n\n"), b"{\"a\":1}");
-        assert_eq!(event_data(b"data: x\rdata:y\r\r"), b"x\ny");
-        assert!(has_id(b"id: 1\ndata: {}\n\n") && !has_id(b"data: {\"id\": 1}\n\n"));
-    }
-
-    #[test]
-    fn an_event_cut_short_is_completed_when_the_stream_ends() {
-        let mut splitter = EventSplitter::new(64);
-        splitter.push(b"data: {}");
-        assert!(splitter.next_event().is_none());
-        splitter.finish();
-        assert_eq!(
-            splitter.next_event(),
-            Some(Bytes::from_static(b"data: {}\n\n"))
-        );
-    }
-
-    #[test]
-    fn a_large_event_holds_room_until_it_is_taken_and_an_idle_stream_none() {
-        let mut splitter = EventSplitter::new(1024 * 1024);
-        splitter.push(b"data: {}\n\n");
-        assert!(splitter.next_event().is_some());
-        assert_eq!(splitter.held_bytes(), 0);
-        splitter.push(b"data: ");
-        splitter.push(&[b'x'; 200_000]);
-        assert!(splitter.held_bytes() >= 200_000);
-        splitter.push(b"\n\ndata: next");
-        assert!(splitter.next_event().is_some());
-        assert_eq!(splitter.held_bytes(), 0, "the buffer shrinks back");
-    }
-
-    #[test]
-    fn an_event_past_the_cap_is_noticed_before_it_ends() {
-        let mut splitter = EventSplitter::new(8);
-        splitter.push(b"data: 0123456789");
-        assert!(splitter.next_event().is_none());
-        assert!(splitter.is_over());
-    }
 
     #[test]
     fn stored_secrets_are_redacted_from_answers() {

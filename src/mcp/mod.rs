@@ -1,9 +1,12 @@
 //! Talking MCP to the registered servers.
 
+pub mod budget;
 mod connect;
+mod metered;
 mod observed;
 mod probe;
 mod service;
+pub mod sse;
 
 pub use connect::{Connection, Failure, client_config, connect};
 pub use probe::{MAX_ITEMS, MAX_LISTING_BYTES, ProbeSettings, Prober};

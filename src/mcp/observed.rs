@@ -7,13 +7,15 @@ use std::sync::{Arc, Mutex};
 
 use futures::stream::BoxStream;
 use http::{HeaderName, HeaderValue};
-use rmcp::model::ClientJsonRpcMessage;
+use rmcp::model::{ClientJsonRpcMessage, GetExtensions};
 use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
     StreamableHttpResponseLimits,
 };
 use sse_stream::Sse;
 
+use super::budget::AnswerTicket;
+use super::metered::{self, Post};
 use crate::outbound::{SendFailure, send_failure};
 
 type HttpError = StreamableHttpError<reqwest::Error>;
@@ -162,6 +164,22 @@ impl StreamableHttpClient for ObservedClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, HttpError> {
+        // A request that carries a ticket has its answer read within it.
+        if let ClientJsonRpcMessage::Request(request) = &message
+            && let Some(ticket) = request.request.extensions().get::<AnswerTicket>().cloned()
+        {
+            let post = Post {
+                uri,
+                id: request.id.clone(),
+                message,
+                session_id,
+                auth_header,
+                custom_headers,
+                limits,
+            };
+            let result = metered::post(&self.inner, ticket, post).await;
+            return self.note(result);
+        }
         let result = self
             .inner
             .post_message_with_response_limits(

@@ -97,19 +97,6 @@ pub(super) fn text_bytes<'a>(columns: impl IntoIterator<Item = Option<&'a String
     columns.into_iter().flatten().map(String::len).sum()
 }
 
-/// What a stored JSON text costs once parsed (catalog items are served as
-/// values): its bytes, and a value's size for each value or key in it, as
-/// `[0,0,0]` takes 6 bytes of text and over 100 parsed. Separators inside
-/// strings count too, so this errs on the safe side.
-pub(super) fn parsed_json_bytes(text: &str) -> usize {
-    const VALUE_BYTES: usize = std::mem::size_of::<serde_json::Value>();
-    let values = text
-        .bytes()
-        .filter(|byte| matches!(byte, b',' | b'[' | b'{' | b':'))
-        .count();
-    text.len() + values * VALUE_BYTES
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,9 +123,6 @@ mod tests {
         let page = read(&[5 * mib, 1]).await;
         assert_eq!(page.items, [5 * mib]);
         assert!(page.cut_short);
-        // JSON is counted as it is held once parsed.
-        assert_eq!(parsed_json_bytes("\"text\""), 6);
-        assert!(parsed_json_bytes("[0,0,0]") >= 7 + 3 * 32);
         // Small rows: the count decides.
         let mut page = read(&[10; 51]).await;
         assert!(page.cut(50).is_some());

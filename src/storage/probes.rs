@@ -11,12 +11,13 @@ use sea_orm::{
 use super::database::begin_write;
 use super::entity::{catalog_entry, mcp_server, server_health};
 use super::error::StorageError;
-use super::page::{Budget, Page, parsed_json_bytes, text_bytes};
+use super::page::{Budget, Page, text_bytes};
 use super::repository::McpServerRepository;
 use crate::domain::{
     Catalog, CatalogEntry, CatalogKind, Health, McpServerId, ProbeReport, ProbeSnapshot,
     ProbeState, ServerInfo,
 };
+use crate::memory::parsed_json_bytes;
 
 /// Rows per INSERT when a catalog is written: well inside every backend's
 /// limit on bound parameters.
@@ -246,7 +247,7 @@ impl McpServerRepository {
                 select.stream(&self.reads).await?,
                 |row: &catalog_entry::Model| {
                     text_bytes([Some(&row.name), row.description.as_ref()])
-                        + parsed_json_bytes(&row.body)
+                        + parsed_json_bytes(row.body.as_bytes())
                 },
                 |row| {
                     stored_entry(
@@ -562,7 +563,7 @@ impl McpServerRepository {
                         Some(&row.name),
                         row.description.as_ref(),
                         Some(&row.server_name),
-                    ]) + parsed_json_bytes(&row.body)
+                    ]) + parsed_json_bytes(row.body.as_bytes())
                 },
                 hit_of,
             )

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, ErrorCode,
-    GetPromptRequest, GetPromptRequestParams, GetPromptResponse, Implementation,
+    GetExtensions, GetPromptRequest, GetPromptRequestParams, GetPromptResponse, Implementation,
     InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
     ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
@@ -36,6 +36,7 @@ use super::{Gateway, GatewayError, MAX_MESSAGE_BYTES};
 use crate::access::Caller;
 use crate::cursor;
 use crate::domain::{CatalogKind, McpServerId, McpServerRecord, ProbeState, ServerStatus};
+use crate::mcp::budget::{AnswerTicket, Refusal};
 use crate::storage::{ToolHit, ToolSearchCursor};
 use names::{public_name, split_plain};
 use upstreams::{CallFailure, Upstreams};
@@ -281,11 +282,12 @@ impl AggregateSession {
     }
 
     /// Sends `request` to the server of `record` within the gateway's limits;
-    /// the answer has the server's secrets redacted.
+    /// the answer has the server's secrets redacted. The memory it takes is
+    /// held in the answers' budget until it is handed back.
     async fn forward(
         &self,
         record: &McpServerRecord,
-        request: ClientRequest,
+        mut request: ClientRequest,
         context: &RequestContext<RoleServer>,
     ) -> Result<ServerResult, (McpError, &'static str)> {
         let settings = &self.gateway.settings;
@@ -295,10 +297,23 @@ impl AggregateSession {
             .await
             .map_err(|error| (rpc_error(&error), error.reason()))?;
         let redactor = Redactor::new(record.secret_values().map(str::as_bytes));
+        let ticket = AnswerTicket::new(&self.gateway.answers);
+        request.extensions_mut().insert(ticket.clone());
         let result = self
             .upstreams
             .call(record, request, context, settings)
             .await;
+        if let Some(refusal) = ticket.refused().await {
+            let error = match refusal {
+                Refusal::Busy => GatewayError::Saturated,
+                Refusal::TooLarge => GatewayError::TooLarge,
+                Refusal::TooCostly(bytes) => GatewayError::TooCostly {
+                    mib: bytes.div_ceil(1024 * 1024),
+                    server: record.id,
+                },
+            };
+            return Err((rpc_error(&error), error.reason()));
+        }
         match result {
             Ok(result) => redacted(&redactor, result).ok_or((
                 McpError::internal_error("the answer could not be passed on", None),
@@ -567,6 +582,8 @@ fn redacted<T: Serialize + DeserializeOwned>(redactor: &Redactor, value: T) -> O
     if redacted == bytes {
         return Some(value);
     }
+    // Not held while its redacted copy is parsed.
+    drop((value, bytes));
     serde_json::from_slice(&redacted).ok()
 }
 

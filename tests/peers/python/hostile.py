@@ -1,7 +1,7 @@
 """Misbehaving "MCP servers" for the registry's tests, on the standard library
 only. Usage: hostile.py MODE PORT, where MODE is one of
 hang, trickle, huge, many, invalid_json, jsonrpc_error, status:CODE, redirect,
-big_tools, dense_tools, big_answer.
+big_tools, dense_tools, big_answer, dense_answer, big_answer_sse, dense_answer_sse.
 A server that echoes what it was sent (the credentials too) does so in every
 error body, so tests can check that nothing of it reaches the registry's
 answers or logs."""
@@ -92,12 +92,14 @@ class Handler(BaseHTTPRequestHandler):
             if end < 10_001:
                 result["nextCursor"] = str(end)
             return self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}).encode())
-        if MODE in ("big_tools", "dense_tools", "big_answer"):
+        if MODE in ("big_tools", "dense_tools", "big_answer", "dense_answer", "big_answer_sse", "dense_answer_sse"):
             # Listings and answers as large as the registry takes: big_tools
             # lists 8 tools of 120 KB descriptions (a probe keeps 1 MiB);
             # dense_tools 4 tools whose schemas hold 240 KB of tiny JSON
             # values (what costs most memory to parse); big_answer answers
-            # tools/call with 15 MB (the gateway passes 16 MiB).
+            # tools/call with 15 MB of text (the gateway passes 16 MiB),
+            # dense_answer with 15 MB of tiny JSON values; *_sse as an event
+            # stream, after a progress notification.
             if method == "initialize":
                 return self.reply(200, json.dumps(initialize_result(request_id)).encode())
             if request_id is None:
@@ -110,9 +112,17 @@ class Handler(BaseHTTPRequestHandler):
             elif method == "tools/list":
                 tools = [{"name": "big", "inputSchema": {"type": "object"}}]
             else:
-                text = "y" * 15_000_000
-                result = {"content": [{"type": "text", "text": text}], "isError": False}
-                return self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}).encode())
+                if MODE.startswith("dense_answer"):
+                    values = [0] * 7_500_000
+                    result = {"content": [{"type": "text", "text": "dense"}], "structuredContent": {"values": values}}
+                else:
+                    result = {"content": [{"type": "text", "text": "y" * 15_000_000}], "isError": False}
+                answer = json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}, separators=(",", ":"))
+                if not MODE.endswith("_sse"):
+                    return self.reply(200, answer.encode())
+                progress = {"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 0, "progress": 1}}
+                events = "event: message\ndata: " + json.dumps(progress) + "\n\nevent: message\ndata: " + answer + "\n\n"
+                return self.reply(200, events.encode(), "text/event-stream")
             body = json.dumps({"jsonrpc": "2.0", "id": request_id, "result": {"tools": tools}}, separators=(",", ":"))
             return self.reply(200, body.encode())
         if MODE == "huge":

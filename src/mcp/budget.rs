@@ -1,14 +1,14 @@
-//! The bytes of upstream answers the gateway holds at once, across every
+//! The memory upstream answers take in the gateway at once, across every
 //! call. A JSON answer is held whole (its secrets are redacted and its
 //! outcome audited before it goes on) and an event of a stream likewise, each
-//! up to `MAX_MESSAGE_BYTES`: without a bound together, calls in flight times
-//! 16 MiB. A call that finds the budget spent waits a little for room, then
-//! is refused as busy.
+//! up to 16 MiB; through `/mcp` the SDK also parses it, at many times its
+//! bytes. Without a bound together: calls in flight times that. A call that
+//! finds the budget spent waits a little for room, then is refused as busy.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Mutex, Semaphore};
 use tokio::time::Instant;
 
 /// The budget counts whole KiB.
@@ -43,6 +43,11 @@ impl AnswerBudget {
             budget: self.clone(),
             units: 0,
         }
+    }
+
+    /// The whole budget, in bytes.
+    pub fn total_bytes(&self) -> usize {
+        self.total_units * UNIT
     }
 }
 
@@ -90,6 +95,69 @@ impl Held {
 impl Drop for Held {
     fn drop(&mut self) {
         self.shrink_to(0);
+    }
+}
+
+/// Why an answer was not read: the memory it takes was not to be had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Others hold the room, and did not give it back in time.
+    Busy,
+    /// This answer alone would take more than the whole budget (bytes).
+    TooCostly(usize),
+    /// An event of its stream is larger than the cap.
+    TooLarge,
+}
+
+/// The room one request's answer holds, for a request sent through the SDK's
+/// client (which reads and parses the answer out of our sight): put in the
+/// request's extensions, it reaches our transport, which takes room in it
+/// before each part of the answer is read and parsed. The room is held until
+/// the sender drops its ticket, once the answer has gone on.
+#[derive(Clone)]
+pub struct AnswerTicket(Arc<Mutex<Ticket>>);
+
+struct Ticket {
+    held: Held,
+    refused: Option<Refusal>,
+}
+
+impl AnswerTicket {
+    pub fn new(budget: &AnswerBudget) -> Self {
+        Self(Arc::new(Mutex::new(Ticket {
+            held: budget.hold(),
+            refused: None,
+        })))
+    }
+
+    /// Holds room for `bytes` at least, as [`Held::grow_to`] does; when there
+    /// is none, the ticket remembers why.
+    pub async fn grow_to(&self, bytes: usize) -> Result<(), Refusal> {
+        let mut ticket = self.0.lock().await;
+        let total = ticket.held.budget.total_bytes();
+        let outcome = if bytes > total {
+            Err(Refusal::TooCostly(bytes))
+        } else {
+            ticket
+                .held
+                .grow_to(bytes, None)
+                .await
+                .map_err(|_| Refusal::Busy)
+        };
+        if let Err(refusal) = outcome {
+            ticket.refused.get_or_insert(refusal);
+        }
+        outcome
+    }
+
+    /// Notes a refusal found outside the budget.
+    pub async fn refuse(&self, refusal: Refusal) {
+        self.0.lock().await.refused.get_or_insert(refusal);
+    }
+
+    /// Why the answer was not read, if it was not.
+    pub async fn refused(&self) -> Option<Refusal> {
+        self.0.lock().await.refused
     }
 }
 
