@@ -24,7 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::access::Caller;
 use crate::domain::{McpServerId, McpServerRecord, NetworkPolicy, ServerStatus};
-use crate::mcp::budget::{AnswerBudget, Held};
+use crate::mcp::budget::{AnswerBudget, Held, Unread, read_whole};
 use crate::outbound::{
     OutboundClient, OutboundSettings, SendFailure, credential_headers, send_failure,
 };
@@ -417,50 +417,26 @@ impl Gateway {
         response: reqwest::Response,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<(Bytes, Held), GatewayError> {
-        let declared = response.content_length();
-        if declared.is_some_and(|length| length > MAX_MESSAGE_BYTES as u64) {
-            return Err(GatewayError::TooLarge);
-        }
         let mut held = self.answers.hold();
-        let mut body = Vec::new();
-        if let Some(length) = declared.and_then(|length| usize::try_from(length).ok()) {
-            held.grow_to(length, deadline)
-                .await
-                .map_err(|_| GatewayError::Saturated)?;
-            body.reserve_exact(length);
-        }
-        let mut chunks = response.bytes_stream();
-        loop {
-            let next = match deadline {
-                Some(deadline) => tokio::time::timeout_at(deadline, chunks.next())
-                    .await
-                    .map_err(|_| self.timed_out())?,
-                None => chunks.next().await,
-            };
-            match next {
-                None => return Ok((Bytes::from(body), held)),
-                Some(Ok(chunk)) => {
-                    let length = body.len() + chunk.len();
-                    if length > MAX_MESSAGE_BYTES {
-                        return Err(GatewayError::TooLarge);
-                    }
-                    if body.capacity() < length {
-                        // Grown by doubling, within the cap, and the room
-                        // taken before the memory is.
-                        let grown = length.max(body.capacity() * 2).min(MAX_MESSAGE_BYTES);
-                        held.grow_to(grown, deadline)
-                            .await
-                            .map_err(|_| GatewayError::Saturated)?;
-                        body.reserve_exact(grown - body.len());
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Some(Err(_)) => {
-                    return Err(GatewayError::Unreachable(
-                        "the connection to the MCP server broke off".to_owned(),
-                    ));
-                }
-            }
+        let declared = response.content_length();
+        let chunks = response.bytes_stream();
+        match read_whole(
+            declared,
+            chunks,
+            MAX_MESSAGE_BYTES,
+            &mut held,
+            deadline,
+            |n| n,
+        )
+        .await
+        {
+            Ok(body) => Ok((Bytes::from(body), held)),
+            Err(Unread::TooLarge) => Err(GatewayError::TooLarge),
+            Err(Unread::NoRoom(_)) => Err(GatewayError::Saturated),
+            Err(Unread::TimedOut) => Err(self.timed_out()),
+            Err(Unread::Broken(_)) => Err(GatewayError::Unreachable(
+                "the connection to the MCP server broke off".to_owned(),
+            )),
         }
     }
 

@@ -8,6 +8,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+
 use tokio::sync::{Mutex, Semaphore};
 use tokio::time::Instant;
 
@@ -23,10 +26,23 @@ pub struct AnswerBudget {
     total_units: usize,
 }
 
-/// There is no room for an answer: the budget is held by others (or the
-/// answer alone is larger than the whole of it).
-#[derive(Debug)]
-pub struct NoRoom;
+/// There is no room for an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoRoom {
+    /// Others hold it, and did not give it back in time.
+    Taken,
+    /// The answer alone wants more (bytes) than the whole budget.
+    Beyond(usize),
+}
+
+impl From<NoRoom> for Refusal {
+    fn from(no_room: NoRoom) -> Self {
+        match no_room {
+            NoRoom::Taken => Refusal::Busy,
+            NoRoom::Beyond(bytes) => Refusal::TooCostly(bytes),
+        }
+    }
+}
 
 impl AnswerBudget {
     pub fn new(total_bytes: usize) -> Self {
@@ -43,11 +59,6 @@ impl AnswerBudget {
             budget: self.clone(),
             units: 0,
         }
-    }
-
-    /// The whole budget, in bytes.
-    pub fn total_bytes(&self) -> usize {
-        self.total_units * UNIT
     }
 }
 
@@ -66,16 +77,16 @@ impl Held {
             return Ok(());
         }
         if wanted > self.budget.total_units {
-            return Err(NoRoom);
+            return Err(NoRoom::Beyond(bytes));
         }
-        let more = u32::try_from(wanted - self.units).map_err(|_| NoRoom)?;
+        let more = u32::try_from(wanted - self.units).map_err(|_| NoRoom::Beyond(bytes))?;
         let until = deadline.map_or(Instant::now() + ROOM_WAIT, |deadline| {
             deadline.min(Instant::now() + ROOM_WAIT)
         });
         let permit = tokio::time::timeout_at(until, self.budget.units.acquire_many(more))
             .await
-            .map_err(|_| NoRoom)?
-            .map_err(|_| NoRoom)?;
+            .map_err(|_| NoRoom::Taken)?
+            .map_err(|_| NoRoom::Taken)?;
         // Given back by hand as the hold shrinks or ends.
         permit.forget();
         self.units = wanted;
@@ -95,6 +106,67 @@ impl Held {
 impl Drop for Held {
     fn drop(&mut self) {
         self.shrink_to(0);
+    }
+}
+
+/// Why a body was not read whole.
+#[derive(Debug)]
+pub enum Unread<E> {
+    /// Larger than the cap.
+    TooLarge,
+    /// No room for it in the budget.
+    NoRoom(NoRoom),
+    /// Not whole by the deadline.
+    TimedOut,
+    /// The body broke off.
+    Broken(E),
+}
+
+/// A body of `declared` length (if said), read whole from `chunks` within
+/// `max_bytes` and by `deadline`, taking room in `held` before memory:
+/// `cost(bytes)` for what a buffer of `bytes` will cost, at once for a
+/// declared length, else as the buffer grows (by doubling, within the cap).
+pub async fn read_whole<E>(
+    declared: Option<u64>,
+    mut chunks: impl Stream<Item = Result<Bytes, E>> + Unpin,
+    max_bytes: usize,
+    held: &mut Held,
+    deadline: Option<Instant>,
+    cost: fn(usize) -> usize,
+) -> Result<Vec<u8>, Unread<E>> {
+    if declared.is_some_and(|length| length > max_bytes as u64) {
+        return Err(Unread::TooLarge);
+    }
+    let mut body = Vec::new();
+    if let Some(length) = declared.and_then(|length| usize::try_from(length).ok()) {
+        held.grow_to(cost(length), deadline)
+            .await
+            .map_err(Unread::NoRoom)?;
+        body.reserve_exact(length);
+    }
+    loop {
+        let next = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, chunks.next())
+                .await
+                .map_err(|_| Unread::TimedOut)?,
+            None => chunks.next().await,
+        };
+        let Some(chunk) = next else {
+            return Ok(body);
+        };
+        let chunk = chunk.map_err(Unread::Broken)?;
+        let length = body.len() + chunk.len();
+        if length > max_bytes {
+            return Err(Unread::TooLarge);
+        }
+        if body.capacity() < length {
+            let grown = length.max(body.capacity() * 2).min(max_bytes);
+            held.grow_to(cost(grown), deadline)
+                .await
+                .map_err(Unread::NoRoom)?;
+            body.reserve_exact(grown - body.len());
+        }
+        body.extend_from_slice(&chunk);
     }
 }
 
@@ -134,20 +206,32 @@ impl AnswerTicket {
     /// is none, the ticket remembers why.
     pub async fn grow_to(&self, bytes: usize) -> Result<(), Refusal> {
         let mut ticket = self.0.lock().await;
-        let total = ticket.held.budget.total_bytes();
-        let outcome = if bytes > total {
-            Err(Refusal::TooCostly(bytes))
-        } else {
-            ticket
-                .held
-                .grow_to(bytes, None)
-                .await
-                .map_err(|_| Refusal::Busy)
-        };
+        let outcome = ticket
+            .held
+            .grow_to(bytes, None)
+            .await
+            .map_err(Refusal::from);
         if let Err(refusal) = outcome {
             ticket.refused.get_or_insert(refusal);
         }
         outcome
+    }
+
+    /// Reads a body within the ticket's room, as [`read_whole`] does; when
+    /// there is none, the ticket remembers why.
+    pub async fn read_whole<E>(
+        &self,
+        declared: Option<u64>,
+        chunks: impl Stream<Item = Result<Bytes, E>> + Unpin,
+        max_bytes: usize,
+        cost: fn(usize) -> usize,
+    ) -> Result<Vec<u8>, Unread<E>> {
+        let mut ticket = self.0.lock().await;
+        let read = read_whole(declared, chunks, max_bytes, &mut ticket.held, None, cost).await;
+        if let Err(Unread::NoRoom(no_room)) = read {
+            ticket.refused.get_or_insert(no_room.into());
+        }
+        read
     }
 
     /// Notes a refusal found outside the budget.

@@ -20,7 +20,7 @@ use rmcp::transport::streamable_http_client::{
 };
 use sse_stream::Sse;
 
-use super::budget::{AnswerTicket, Refusal};
+use super::budget::{AnswerTicket, Refusal, Unread};
 use super::sse::{EventSplitter, sse_of};
 use crate::memory::json_values;
 
@@ -166,38 +166,21 @@ async fn whole_body(
     ticket: &AnswerTicket,
     max_bytes: usize,
 ) -> Result<Result<Vec<u8>, Refusal>, HttpError> {
-    let too_large = || StreamableHttpError::ResponseBodyTooLarge {
-        max_size: max_bytes,
-    };
     let declared = response.content_length();
-    if declared.is_some_and(|length| length > max_bytes as u64) {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    if let Some(length) = declared.and_then(|length| usize::try_from(length).ok()) {
-        if let Err(refusal) = ticket.grow_to(least_cost(length)).await {
-            return Ok(Err(refusal));
+    let read = ticket
+        .read_whole(declared, response.bytes_stream(), max_bytes, least_cost)
+        .await;
+    let body = match read {
+        Ok(body) => body,
+        Err(Unread::NoRoom(no_room)) => return Ok(Err(no_room.into())),
+        Err(Unread::TooLarge) => {
+            return Err(StreamableHttpError::ResponseBodyTooLarge {
+                max_size: max_bytes,
+            });
         }
-        body.reserve_exact(length);
-    }
-    let mut chunks = response.bytes_stream();
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk?;
-        let length = body.len() + chunk.len();
-        if length > max_bytes {
-            return Err(too_large());
-        }
-        if body.capacity() < length {
-            // Grown by doubling, within the cap, and the room taken before
-            // the memory is.
-            let grown = length.max(body.capacity() * 2).min(max_bytes);
-            if let Err(refusal) = ticket.grow_to(least_cost(grown)).await {
-                return Ok(Err(refusal));
-            }
-            body.reserve_exact(grown - body.len());
-        }
-        body.extend_from_slice(&chunk);
-    }
+        Err(Unread::Broken(error)) => return Err(error.into()),
+        Err(Unread::TimedOut) => return Err(StreamableHttpError::UnexpectedEndOfStream),
+    };
     Ok(ticket.grow_to(parse_cost(&body)).await.map(|()| body))
 }
 
@@ -224,7 +207,7 @@ fn metered_events(
         id: Some(id),
         ended: false,
     };
-    futures::stream::unfold(state, |mut state| async move {
+    futures::stream::unfold(state, move |mut state| async move {
         loop {
             let refusal = if let Some(event) = state.splitter.next_event() {
                 match state.ticket.grow_to(parse_cost(&event)).await {
@@ -250,7 +233,9 @@ fn metered_events(
                             state.ticket.refuse(Refusal::TooLarge).await;
                             Refusal::TooLarge
                         } else {
-                            let held = state.splitter.held_bytes();
+                            // (Its buffer's capacity, past the cap only
+                            // by doubling, and never filled past it.)
+                            let held = state.splitter.held_bytes().min(max_event_bytes);
                             match state.ticket.grow_to(least_cost(held)).await {
                                 Ok(()) => continue,
                                 Err(refusal) => refusal,
