@@ -1219,28 +1219,16 @@ async fn pages_of_large_tools_end_at_the_byte_budget_and_go_on_by_cursor() {
 /// holds more than the room allows.
 #[tokio::test]
 async fn answers_held_at_once_stay_within_the_gateways_budget() {
-    use tokio::io::AsyncWriteExt;
     let peer = hostile("big_answer");
     let registry = registry(&["--gateway-max-buffered-mib", "32"]).await;
     let id = registry.register("big", &peer.mcp_url(), "unused").await;
     let url = registry.gateway_url(&id);
     let before = registry.server.peak_rss_mib();
 
-    let message = call(7, "big").to_string();
-    let request = format!(
-        "POST /v1/mcp-servers/{id}/mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {AGENT}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n{message}",
-        message.len()
-    );
-    let address = registry
-        .server
-        .base_url
-        .trim_start_matches("http://")
-        .to_owned();
+    let path = format!("/v1/mcp-servers/{id}/mcp");
     let mut stalled = Vec::new();
     for _ in 0..2 {
-        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        stalled.push(stream);
+        stalled.push(stalled_call(&registry.server, &path, None, call(7, "big")).await);
     }
     // Their answers arrive and wait to be read.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -1367,4 +1355,45 @@ async fn answers_through_slash_mcp_take_room_for_what_parsing_them_costs() {
     assert!(whole >= 1, "no answer came whole");
     let grew = registry.server.peak_rss_mib() - before;
     assert!(grew < 200.0, "peak RSS grew by {grew:.1} MiB");
+
+    // An answer keeps its room until it has gone out: an agent that calls
+    // and never reads holds it, and the next call is told the gateway is busy.
+    let stalled = stalled_call(
+        &registry.server,
+        "/mcp",
+        Some(&session),
+        call(50, "big__big"),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let started = Instant::now();
+    let refused = answer(&post(&aggregate, AGENT, Some(&session), call(51, "bigsse__big")).await);
+    assert_eq!(refused["error"]["code"], -32006, "{}", shown(&refused));
+    assert_eq!(refused["error"]["data"]["reason"], "busy");
+    assert!(started.elapsed() < Duration::from_secs(8));
+    drop(stalled);
+    let answered = answer(&post(&aggregate, AGENT, Some(&session), call(52, "bigsse__big")).await);
+    let text = answered["result"]["content"][0]["text"].as_str();
+    assert_eq!(text.map(str::len), Some(15_000_000), "{}", shown(&answered));
+}
+
+/// A connection that POSTs `message` to `path` as the agent and never reads
+/// its answer.
+async fn stalled_call(
+    server: &TestServer,
+    path: &str,
+    session: Option<&str>,
+    message: Value,
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let message = message.to_string();
+    let session = session.map_or_else(String::new, |id| format!("Mcp-Session-Id: {id}\r\n"));
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {AGENT}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMcp-Protocol-Version: 2025-11-25\r\n{session}Content-Length: {}\r\n\r\n{message}",
+        message.len()
+    );
+    let address = server.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream
 }

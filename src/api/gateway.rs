@@ -13,7 +13,7 @@ use poem::{Body, Request, Response, handler};
 use super::error::ApiError;
 use super::payload::MalformedBody;
 use crate::access::Caller;
-use crate::gateway::aggregate::{AgentAddress, AggregateService};
+use crate::gateway::aggregate::{AgentAddress, AggregateService, AnswersInFlight};
 use crate::gateway::{Gateway, Inbound, rpc_error_body};
 
 /// The caller the guard authenticated before the route ran.
@@ -69,6 +69,8 @@ pub async fn aggregate_mcp(
     inner
         .extensions_mut()
         .insert(AgentAddress(source_of(request)));
+    let in_flight = AnswersInFlight::default();
+    inner.extensions_mut().insert(in_flight.clone());
     let (mut parts, body) = service.handle(inner).await.into_parts();
     // rmcp answers an ended session with 202; MCP clients take 200 or 204 as
     // success (the Python SDK warns "Session termination failed" otherwise).
@@ -84,7 +86,13 @@ pub async fn aggregate_mcp(
             value.starts_with("application/json") || value.starts_with("text/event-stream")
         });
     if parts.status.is_success() || is_message {
-        let body = body.map_err(|never| match never {});
+        // The answers' room goes with the body, given back once it is sent.
+        let body = body
+            .map_frame(move |frame| {
+                let _room = &in_flight;
+                frame
+            })
+            .map_err(|never| match never {});
         let body: http_body_util::combinators::BoxBody<Bytes, std::io::Error> = body.boxed();
         return Ok(Response::from(http::Response::from_parts(parts, body)));
     }

@@ -53,6 +53,20 @@ const NOTICE_DELAY: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone)]
 pub struct AgentAddress(pub String);
 
+/// The room in the answers' budget of the answers one HTTP request carries
+/// to the agent: the HTTP layer puts it in the request's extensions and
+/// keeps it until the response's body has gone out (or the agent has gone).
+#[derive(Clone, Default)]
+pub struct AnswersInFlight(Arc<std::sync::Mutex<Vec<AnswerTicket>>>);
+
+impl AnswersInFlight {
+    fn keep(&self, ticket: AnswerTicket) {
+        if let Ok(mut tickets) = self.0.lock() {
+            tickets.push(ticket);
+        }
+    }
+}
+
 pub type AggregateService = StreamableHttpService<AggregateSession, LocalSessionManager>;
 
 /// The `/mcp` service. `loopback_only`: no tokens are configured, so only
@@ -313,6 +327,14 @@ impl AggregateSession {
                 },
             };
             return Err((rpc_error(&error), error.reason()));
+        }
+        // The answer keeps its room until it has gone out to the agent.
+        if let Some(in_flight) = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<AnswersInFlight>())
+        {
+            in_flight.keep(ticket);
         }
         match result {
             Ok(result) => redacted(&redactor, result).ok_or((
