@@ -369,6 +369,7 @@ impl Gateway {
                 upstream: response.bytes_stream().boxed(),
                 exchange: Some(std::mem::replace(exchange, Exchange::new(None, None))),
                 deadline,
+                timeout_secs: self.settings.call_timeout.as_secs(),
                 redactor,
                 max_event_bytes: MAX_MESSAGE_BYTES,
                 held: self.answers.hold(),

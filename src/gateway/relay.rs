@@ -233,6 +233,8 @@ pub struct EventRelay {
     pub upstream: BoxStream<'static, reqwest::Result<Bytes>>,
     pub exchange: Option<Exchange>,
     pub deadline: Option<tokio::time::Instant>,
+    /// The call timeout, for the error that says it passed.
+    pub timeout_secs: u64,
     pub redactor: Redactor,
     pub max_event_bytes: usize,
     /// Quiet time after which a heartbeat goes to the agent.
@@ -269,11 +271,9 @@ impl RelayState {
                 return Some(self.relay.redactor.redact(event));
             }
             let closing = if self.ended {
-                self.relay.close(
-                    -32004,
-                    "the upstream server ended the stream without an answer",
-                    "unreachable",
-                )
+                self.relay.close(GatewayError::Unreachable(
+                    "the MCP server ended the stream without an answer".to_owned(),
+                ))
             } else {
                 match self.relay.next_step().await {
                     Step::Quiet if self.splitter.is_between_events() => {
@@ -283,11 +283,7 @@ impl RelayState {
                     Step::Chunk(chunk) => {
                         self.splitter.push(&chunk);
                         if self.splitter.is_over() {
-                            self.relay.close(
-                                -32005,
-                                "an event of the upstream answer is larger than the gateway passes on",
-                                "too_large",
-                            )
+                            self.relay.close(GatewayError::TooLarge)
                         } else if self
                             .relay
                             .held
@@ -295,9 +291,7 @@ impl RelayState {
                             .await
                             .is_err()
                         {
-                            let full = GatewayError::Saturated;
-                            self.relay
-                                .close(full.code(), &full.to_string(), full.reason())
+                            self.relay.close(GatewayError::Saturated)
                         } else {
                             continue;
                         }
@@ -308,16 +302,12 @@ impl RelayState {
                         self.splitter.finish();
                         continue;
                     }
-                    Step::Broken => self.relay.close(
-                        -32004,
-                        "the connection to the upstream server broke off",
-                        "unreachable",
-                    ),
-                    Step::TimedOut => self.relay.close(
-                        -32003,
-                        "the upstream server did not answer in time",
-                        "timeout",
-                    ),
+                    Step::Broken => self.relay.close(GatewayError::Unreachable(
+                        "the connection to the MCP server broke off".to_owned(),
+                    )),
+                    Step::TimedOut => self
+                        .relay
+                        .close(GatewayError::Timeout(self.relay.timeout_secs)),
                 }
             };
             // The answer is over: the server's call slot is free again.
@@ -372,10 +362,10 @@ impl EventRelay {
     }
 
     /// The error event that ends an unanswered request, if any.
-    fn close(&mut self, code: i64, message: &str, reason: &'static str) -> Option<Bytes> {
-        self.exchange
-            .as_mut()
-            .and_then(|exchange| exchange.closing_event(code, message, reason))
+    fn close(&mut self, error: GatewayError) -> Option<Bytes> {
+        self.exchange.as_mut().and_then(|exchange| {
+            exchange.closing_event(error.code(), &error.to_string(), error.reason())
+        })
     }
 }
 
