@@ -1216,10 +1216,10 @@ async fn pages_of_large_tools_end_at_the_byte_budget_and_go_on_by_cursor() {
 /// call and never read its answer hold that room; a third call waits for it,
 /// then is told the gateway is busy, in a JSON-RPC error. Once they leave,
 /// calls go through again, each answer whole; the server's memory never
-/// holds more than the room allows.
-#[tokio::test]
-async fn answers_held_at_once_stay_within_the_gateways_budget() {
-    let peer = hostile("big_answer");
+/// holds more than the room allows. The same for answers of a said length,
+/// of an unsaid one (chunked), and as an event stream.
+async fn answers_held_at_once_stay_within_the_budget(mode: &str) {
+    let peer = hostile(mode);
     let registry = registry(&["--gateway-max-buffered-mib", "32"]).await;
     let id = registry.register("big", &peer.mcp_url(), "unused").await;
     let url = registry.gateway_url(&id);
@@ -1234,34 +1234,58 @@ async fn answers_held_at_once_stay_within_the_gateways_budget() {
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     let started = Instant::now();
-    let refused = post(&url, AGENT, None, call(8, "big")).await;
-    // (Not the whole answer in a failure's message: it may be 15 MB.)
-    let shown = |posted: &Posted| format!("{posted:?}").chars().take(300).collect::<String>();
-    assert_eq!(refused.status, 503, "{}", shown(&refused));
-    assert_eq!(refused.messages[0]["id"], 8);
-    assert_eq!(refused.messages[0]["error"]["code"], -32006);
-    assert_eq!(refused.messages[0]["error"]["data"]["reason"], "busy");
-    assert!(
-        refused.messages[0]["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("retry shortly"),
-        "{}",
-        shown(&refused)
-    );
+    let posted = post(&url, AGENT, None, call(8, "big")).await;
+    let refused = answer_of(&posted);
+    // A stream has begun (200) before it finds no room for its answer.
+    let status = if mode.ends_with("_sse") { 200 } else { 503 };
+    assert_eq!(posted.status, status, "{}", shown(&refused));
+    assert_eq!(refused["id"], 8);
+    assert_eq!(refused["error"]["code"], -32006, "{}", shown(&refused));
+    assert_eq!(refused["error"]["data"]["reason"], "busy");
+    let words = refused["error"]["message"].as_str().unwrap();
+    assert!(words.contains("retry shortly"), "{words}");
     assert!(started.elapsed() < Duration::from_secs(8));
 
     drop(stalled);
     let calls = (0..6).map(|n| post(&url, AGENT, None, call(10 + n, "big")));
-    for answered in futures::future::join_all(calls).await {
-        assert_eq!(answered.status, 200, "{:?}", answered.status);
-        let text = answered.messages[0]["result"]["content"][0]["text"]
-            .as_str()
-            .unwrap();
-        assert_eq!(text.len(), 15_000_000);
+    for posted in futures::future::join_all(calls).await {
+        assert_eq!(posted.status, 200, "{:?}", posted.status);
+        let answered = answer_of(&posted);
+        let text = answered["result"]["content"][0]["text"].as_str();
+        assert_eq!(text.map(str::len), Some(15_000_000), "{}", shown(&answered));
     }
     let grew = registry.server.peak_rss_mib() - before;
     assert!(grew < 120.0, "peak RSS grew by {grew:.1} MiB");
+}
+
+#[tokio::test]
+async fn answers_held_at_once_stay_within_the_gateways_budget() {
+    answers_held_at_once_stay_within_the_budget("big_answer").await;
+}
+
+#[tokio::test]
+async fn answers_of_unsaid_length_held_at_once_stay_within_the_gateways_budget() {
+    answers_held_at_once_stay_within_the_budget("big_answer_chunked").await;
+}
+
+#[tokio::test]
+async fn streamed_answers_held_at_once_stay_within_the_gateways_budget() {
+    answers_held_at_once_stay_within_the_budget("big_answer_sse").await;
+}
+
+/// The answer among a POST's messages (an event stream's notifications
+/// come before it).
+fn answer_of(posted: &Posted) -> Value {
+    let answer = posted
+        .messages
+        .iter()
+        .find(|message| message.get("id").is_some());
+    answer.expect("an answer").clone()
+}
+
+/// A message to show when a test fails: not whole, as it may be 15 MB.
+fn shown(message: &Value) -> String {
+    message.to_string().chars().take(300).collect()
 }
 
 /// Through `/mcp` the SDK parses every answer, at several times its bytes
@@ -1287,15 +1311,9 @@ async fn answers_through_slash_mcp_take_room_for_what_parsing_them_costs() {
     let aggregate = registry.server.url("/mcp");
     let session = session(&aggregate, AGENT).await;
     let before = registry.server.peak_rss_mib();
-    // (Not whole answers in a failure's message: they may be 15 MB.)
-    let shown = |message: &Value| message.to_string().chars().take(300).collect::<String>();
     let answer = |posted: &Posted| -> Value {
         assert_eq!(posted.status, 200, "{:?}", posted.status);
-        let answer = posted
-            .messages
-            .iter()
-            .find(|message| message.get("id").is_some());
-        answer.expect("an answer").clone()
+        answer_of(posted)
     };
 
     for (n, (tool, id)) in [("dense__big", &ids[0]), ("densesse__big", &ids[1])]

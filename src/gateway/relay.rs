@@ -241,7 +241,8 @@ pub struct EventRelay {
     pub heartbeat: Duration,
     /// Held while the answer streams: the cap on calls to one server.
     pub permit: Option<OwnedSemaphorePermit>,
-    /// Room in the answers' budget for the event being read.
+    /// Room in the answers' budget for the event being read, and for the
+    /// last one until it has been written to the agent.
     pub held: Held,
 }
 
@@ -256,12 +257,14 @@ struct RelayState {
 
 impl RelayState {
     async fn next_event(&mut self) -> Option<Bytes> {
+        // Asked for the next: the last event has been written to the agent,
+        // and its room (kept while it waited to be) is no longer needed.
+        self.relay.held.shrink_to(self.splitter.held_bytes());
         loop {
             if self.done {
                 return None;
             }
             if let Some(event) = self.splitter.next_event() {
-                self.relay.held.shrink_to(self.splitter.held_bytes());
                 if let Some(exchange) = &mut self.relay.exchange {
                     if has_id(&event) {
                         exchange.resumable();

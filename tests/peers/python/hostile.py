@@ -1,7 +1,8 @@
 """Misbehaving "MCP servers" for the registry's tests, on the standard library
 only. Usage: hostile.py MODE PORT, where MODE is one of
 hang, trickle, huge, many, invalid_json, jsonrpc_error, status:CODE, redirect,
-big_tools, dense_tools, big_answer, dense_answer, big_answer_sse, dense_answer_sse.
+big_tools, dense_tools, big_answer, dense_answer, big_answer_sse, dense_answer_sse,
+big_answer_chunked.
 A server that echoes what it was sent (the credentials too) does so in every
 error body, so tests can check that nothing of it reaches the registry's
 answers or logs."""
@@ -44,6 +45,17 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def reply_chunked(self, body, content_type="application/json"):
+        """The body in chunks of 1 MB, its length not said beforehand."""
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for start in range(0, len(body), 1_000_000):
+            chunk = body[start:start + 1_000_000]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        self.wfile.write(b"0\r\n\r\n")
 
     def do_DELETE(self):
         self.reply(200, b"")
@@ -92,14 +104,16 @@ class Handler(BaseHTTPRequestHandler):
             if end < 10_001:
                 result["nextCursor"] = str(end)
             return self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}).encode())
-        if MODE in ("big_tools", "dense_tools", "big_answer", "dense_answer", "big_answer_sse", "dense_answer_sse"):
+        if MODE in ("big_tools", "dense_tools", "big_answer", "dense_answer", "big_answer_sse",
+                    "dense_answer_sse", "big_answer_chunked"):
             # Listings and answers as large as the registry takes: big_tools
             # lists 8 tools of 120 KB descriptions (a probe keeps 1 MiB);
             # dense_tools 4 tools whose schemas hold 240 KB of tiny JSON
             # values (what costs most memory to parse); big_answer answers
             # tools/call with 15 MB of text (the gateway passes 16 MiB),
             # dense_answer with 15 MB of tiny JSON values; *_sse as an event
-            # stream, after a progress notification.
+            # stream, after a progress notification; *_chunked without its
+            # length.
             if method == "initialize":
                 return self.reply(200, json.dumps(initialize_result(request_id)).encode())
             if request_id is None:
@@ -118,6 +132,8 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     result = {"content": [{"type": "text", "text": "y" * 15_000_000}], "isError": False}
                 answer = json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}, separators=(",", ":"))
+                if MODE.endswith("_chunked"):
+                    return self.reply_chunked(answer.encode())
                 if not MODE.endswith("_sse"):
                     return self.reply(200, answer.encode())
                 progress = {"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 0, "progress": 1}}
