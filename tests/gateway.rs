@@ -1291,7 +1291,7 @@ fn shown(message: &Value) -> String {
 /// Through `/mcp` the SDK parses every answer, at several times its bytes
 /// (tiny JSON values at some ninety): room for that is taken in the
 /// gateway's budget before the answer is read, a JSON body or an event
-/// stream alike. An answer of 15 MB of tiny values (over a GiB once parsed)
+/// stream alike, resumed or not. An answer of 15 MB of tiny values (over a GiB once parsed)
 /// is refused at once, in words that name the server's own endpoint, which
 /// passes it on as bytes; answers of 15 MB of text, four at once, each come
 /// whole or as busy; the server's memory stays within the room.
@@ -1302,10 +1302,12 @@ async fn answers_through_slash_mcp_take_room_for_what_parsing_them_costs() {
         hostile("dense_answer_sse"),
         hostile("big_answer"),
         hostile("big_answer_sse"),
+        hostile("dense_answer_resumed"),
     ];
     let registry = registry(&[]).await;
     let mut ids = Vec::new();
-    for (name, peer) in ["dense", "densesse", "big", "bigsse"].iter().zip(&peers) {
+    let names = ["dense", "densesse", "big", "bigsse", "resumed"];
+    for (name, peer) in names.iter().zip(&peers) {
         ids.push(registry.register(name, &peer.mcp_url(), "unused").await);
     }
     let aggregate = registry.server.url("/mcp");
@@ -1316,10 +1318,14 @@ async fn answers_through_slash_mcp_take_room_for_what_parsing_them_costs() {
         answer_of(posted)
     };
 
-    for (n, (tool, id)) in [("dense__big", &ids[0]), ("densesse__big", &ids[1])]
-        .into_iter()
-        .enumerate()
-    {
+    // As a JSON body, as an event stream, and as the rest of a stream that
+    // broke, which the SDK asks for with the last event's id.
+    let dense = [
+        ("dense__big", &ids[0]),
+        ("densesse__big", &ids[1]),
+        ("resumed__big", &ids[4]),
+    ];
+    for (n, (tool, id)) in dense.into_iter().enumerate() {
         let started = Instant::now();
         let refused =
             answer(&post(&aggregate, AGENT, Some(&session), call(20 + n as u64, tool)).await);

@@ -189,6 +189,16 @@ pub enum Refusal {
 #[derive(Clone)]
 pub struct AnswerTicket(Arc<Mutex<Ticket>>);
 
+/// A ticket as long as its sender keeps it.
+#[derive(Clone)]
+pub struct WeakTicket(std::sync::Weak<Mutex<Ticket>>);
+
+impl WeakTicket {
+    pub fn upgrade(&self) -> Option<AnswerTicket> {
+        self.0.upgrade().map(AnswerTicket)
+    }
+}
+
 struct Ticket {
     held: Held,
     refused: Option<Refusal>,
@@ -232,6 +242,11 @@ impl AnswerTicket {
             ticket.refused.get_or_insert(no_room.into());
         }
         read
+    }
+
+    /// A handle that does not keep the room held.
+    pub fn downgrade(&self) -> WeakTicket {
+        WeakTicket(Arc::downgrade(&self.0))
     }
 
     /// Notes a refusal found outside the budget.

@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use futures::stream::{BoxStream, StreamExt};
 use http::{HeaderName, HeaderValue, StatusCode};
@@ -20,7 +20,7 @@ use rmcp::transport::streamable_http_client::{
 };
 use sse_stream::Sse;
 
-use super::budget::{AnswerTicket, Refusal, Unread};
+use super::budget::{AnswerTicket, Refusal, Unread, WeakTicket};
 use super::sse::{EventSplitter, sse_of};
 use crate::memory::json_values;
 
@@ -49,6 +49,30 @@ fn least_cost(bytes: usize) -> usize {
     bytes * (1 + PARSE_COPIES)
 }
 
+/// The answers whose event streams may be resumed: the SDK asks for the rest
+/// of a broken stream with the last event's id, and what comes is read
+/// within the same ticket's room.
+#[derive(Clone, Default)]
+pub struct Resumable(Arc<Mutex<HashMap<String, (WeakTicket, RequestId)>>>);
+
+impl Resumable {
+    fn remember(&self, event: &Sse, ticket: &AnswerTicket, request: &RequestId) {
+        let (Some(event_id), Ok(mut answers)) = (&event.id, self.0.lock()) else {
+            return;
+        };
+        answers.retain(|_, (ticket, _)| ticket.upgrade().is_some());
+        answers.insert(event_id.clone(), (ticket.downgrade(), request.clone()));
+    }
+
+    /// The ticket and request of the answer an event was part of, while
+    /// its sender still waits for it.
+    pub fn answer_of(&self, event_id: &str) -> Option<(AnswerTicket, RequestId)> {
+        let answers = self.0.lock().ok()?;
+        let (ticket, request) = answers.get(event_id)?;
+        Some((ticket.upgrade()?, request.clone()))
+    }
+}
+
 /// One request to post: the SDK's transport hands over all of these.
 pub struct Post {
     pub uri: Arc<str>,
@@ -64,6 +88,7 @@ pub async fn post(
     http: &reqwest::Client,
     ticket: AnswerTicket,
     post: Post,
+    resumable: &Resumable,
 ) -> Result<StreamableHttpPostResponse, HttpError> {
     let body = serde_json::to_vec(&post.message)?;
     let mut request = http
@@ -120,8 +145,11 @@ pub async fn post(
         Some("text/event-stream") if status.is_success() => {
             let events = metered_events(
                 response.bytes_stream().boxed(),
-                ticket,
-                post.id,
+                Answer {
+                    ticket,
+                    request: post.id,
+                    resumable: resumable.clone(),
+                },
                 post.limits.max_sse_event_size,
             );
             Ok(StreamableHttpPostResponse::Sse(events, session))
@@ -184,42 +212,70 @@ async fn whole_body(
     Ok(ticket.grow_to(parse_cost(&body)).await.map(|()| body))
 }
 
+/// The answer to one request, read within its ticket's room.
+struct Answer {
+    ticket: AnswerTicket,
+    request: RequestId,
+    resumable: Resumable,
+}
+
+impl Answer {
+    /// Holds room for an event and its parse, and remembers it for
+    /// resuming; or says why not.
+    async fn admit(&self, event: Sse, text_bytes: &[u8]) -> Result<Sse, Refusal> {
+        self.ticket.grow_to(parse_cost(text_bytes)).await?;
+        self.resumable.remember(&event, &self.ticket, &self.request);
+        Ok(event)
+    }
+
+    /// The event that answers the request with `refusal`: nothing more of
+    /// the answer is read.
+    fn refusal(&self, refusal: Refusal) -> Sse {
+        let message = refused(self.request.clone(), refusal);
+        Sse::default().data(serde_json::to_string(&message).unwrap_or_default())
+    }
+}
+
 /// The events of an answer's stream, each handed over once whole and once
 /// the ticket holds room for it and its parse. A refusal ends the stream
 /// with an error answering the request, as the upstream would have.
 fn metered_events(
     bytes: BoxStream<'static, reqwest::Result<bytes::Bytes>>,
-    ticket: AnswerTicket,
-    id: RequestId,
+    answer: Answer,
     max_event_bytes: usize,
 ) -> BoxStream<'static, Result<Sse, SseError>> {
     struct State {
         bytes: BoxStream<'static, reqwest::Result<bytes::Bytes>>,
         splitter: EventSplitter,
-        ticket: AnswerTicket,
-        id: Option<RequestId>,
+        answer: Answer,
+        /// The upstream has ended the stream.
+        at_end: bool,
+        /// Nothing more goes to the SDK.
         ended: bool,
     }
     let state = State {
         bytes,
         splitter: EventSplitter::new(max_event_bytes),
-        ticket,
-        id: Some(id),
+        answer,
+        at_end: false,
         ended: false,
     };
     futures::stream::unfold(state, move |mut state| async move {
         loop {
+            if state.ended {
+                return None;
+            }
             let refusal = if let Some(event) = state.splitter.next_event() {
-                match state.ticket.grow_to(parse_cost(&event)).await {
-                    Ok(()) => return Some((Ok(sse_of(&event)), state)),
+                match state.answer.admit(sse_of(&event), &event).await {
+                    Ok(sse) => return Some((Ok(sse), state)),
                     Err(refusal) => refusal,
                 }
-            } else if state.ended {
+            } else if state.at_end {
                 return None;
             } else {
                 match state.bytes.next().await {
                     None => {
-                        state.ended = true;
+                        state.at_end = true;
                         state.splitter.finish();
                         continue;
                     }
@@ -230,13 +286,13 @@ fn metered_events(
                     Some(Ok(chunk)) => {
                         state.splitter.push(&chunk);
                         if state.splitter.is_over() {
-                            state.ticket.refuse(Refusal::TooLarge).await;
+                            state.answer.ticket.refuse(Refusal::TooLarge).await;
                             Refusal::TooLarge
                         } else {
                             // (Its buffer's capacity, past the cap only
                             // by doubling, and never filled past it.)
                             let held = state.splitter.held_bytes().min(max_event_bytes);
-                            match state.ticket.grow_to(least_cost(held)).await {
+                            match state.answer.ticket.grow_to(least_cost(held)).await {
                                 Ok(()) => continue,
                                 Err(refusal) => refusal,
                             }
@@ -244,14 +300,46 @@ fn metered_events(
                     }
                 }
             };
-            // Nothing more is read: the request is answered with the refusal.
             state.ended = true;
-            state.splitter = EventSplitter::new(0);
-            let id = state.id.take()?;
-            let data = serde_json::to_string(&refused(id, refusal)).ok()?;
-            return Some((Ok(Sse::default().data(data)), state));
+            return Some((Ok(state.answer.refusal(refusal)), state));
         }
     })
+    .boxed()
+}
+
+/// The rest of an answer's stream, resumed by the SDK after it broke: the
+/// SDK's client splits the events (each within the cap); each is handed
+/// over once the answer's ticket holds room for its parse.
+pub fn resumed(
+    events: BoxStream<'static, Result<Sse, SseError>>,
+    (ticket, request): (AnswerTicket, RequestId),
+    resumable: Resumable,
+) -> BoxStream<'static, Result<Sse, SseError>> {
+    let answer = Answer {
+        ticket,
+        request,
+        resumable,
+    };
+    futures::stream::unfold(
+        (events, answer, false),
+        |(mut events, answer, ended)| async move {
+            if ended {
+                return None;
+            }
+            let sse = match events.next().await? {
+                Ok(sse) => sse,
+                Err(error) => return Some((Err(error), (events, answer, true))),
+            };
+            let data = sse.data.clone().unwrap_or_default();
+            match answer.admit(sse, data.as_bytes()).await {
+                Ok(sse) => Some((Ok(sse), (events, answer, false))),
+                Err(refusal) => {
+                    let event = answer.refusal(refusal);
+                    Some((Ok(event), (events, answer, true)))
+                }
+            }
+        },
+    )
     .boxed()
 }
 
@@ -283,7 +371,12 @@ mod tests {
             .chunks(5)
             .map(|chunk| Ok(bytes::Bytes::from_static(chunk)));
         let bytes = futures::stream::iter(chunks).boxed();
-        metered_events(bytes, ticket.clone(), RequestId::Number(7), 1024 * 1024)
+        let answer = Answer {
+            ticket: ticket.clone(),
+            request: RequestId::Number(7),
+            resumable: Resumable::default(),
+        };
+        metered_events(bytes, answer, 1024 * 1024)
     }
 
     #[tokio::test]

@@ -15,7 +15,7 @@ use rmcp::transport::streamable_http_client::{
 use sse_stream::Sse;
 
 use super::budget::AnswerTicket;
-use super::metered::{self, Post};
+use super::metered::{self, Post, Resumable};
 use crate::outbound::{SendFailure, send_failure};
 
 type HttpError = StreamableHttpError<reqwest::Error>;
@@ -44,6 +44,8 @@ pub enum Observed {
 pub struct ObservedClient {
     inner: reqwest::Client,
     first: Arc<Mutex<Option<Observed>>>,
+    /// Answers read within a ticket's room, by their events' ids.
+    resumable: Resumable,
 }
 
 impl ObservedClient {
@@ -51,6 +53,7 @@ impl ObservedClient {
         Self {
             inner,
             first: Arc::default(),
+            resumable: Resumable::default(),
         }
     }
 
@@ -177,7 +180,7 @@ impl StreamableHttpClient for ObservedClient {
                 custom_headers,
                 limits,
             };
-            let result = metered::post(&self.inner, ticket, post).await;
+            let result = metered::post(&self.inner, ticket, post, &self.resumable).await;
             return self.note(result);
         }
         let result = self
@@ -243,6 +246,9 @@ impl StreamableHttpClient for ObservedClient {
         if last_event_id.is_none() {
             return Err(StreamableHttpError::ServerDoesNotSupportSse);
         }
+        let answer = last_event_id
+            .as_deref()
+            .and_then(|event_id| self.resumable.answer_of(event_id));
         let result = self
             .inner
             .get_stream_with_max_sse_event_size(
@@ -254,6 +260,13 @@ impl StreamableHttpClient for ObservedClient {
                 max_sse_event_size,
             )
             .await;
+        // The rest of an answer read within a ticket is read within it too.
+        let result = match answer {
+            Some(answer) => {
+                result.map(|events| metered::resumed(events, answer, self.resumable.clone()))
+            }
+            None => result,
+        };
         self.note(result)
     }
 }

@@ -2,7 +2,7 @@
 only. Usage: hostile.py MODE PORT, where MODE is one of
 hang, trickle, huge, many, invalid_json, jsonrpc_error, status:CODE, redirect,
 big_tools, dense_tools, big_answer, dense_answer, big_answer_sse, dense_answer_sse,
-big_answer_chunked.
+big_answer_chunked, dense_answer_resumed.
 A server that echoes what it was sent (the credentials too) does so in every
 error body, so tests can check that nothing of it reaches the registry's
 answers or logs."""
@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODE = sys.argv[1]
 PORT = int(sys.argv[2])
+# The id of the last tools/call, answered when its stream is resumed.
+LAST_CALL = {}
 
 
 def initialize_result(request_id):
@@ -61,6 +63,11 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, b"")
 
     def do_GET(self):
+        if MODE == "dense_answer_resumed" and self.headers.get("Last-Event-ID") == "e1":
+            values = [0] * 7_500_000
+            result = {"content": [{"type": "text", "text": "dense"}], "structuredContent": {"values": values}}
+            answer = json.dumps({"jsonrpc": "2.0", "id": LAST_CALL.get("id"), "result": result}, separators=(",", ":"))
+            return self.reply(200, ("id: e2\ndata: " + answer + "\n\n").encode(), "text/event-stream")
         self.reply(405, b"")
 
     def do_POST(self):
@@ -104,8 +111,14 @@ class Handler(BaseHTTPRequestHandler):
             if end < 10_001:
                 result["nextCursor"] = str(end)
             return self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}).encode())
+        if MODE == "dense_answer_resumed" and method == "tools/call":
+            # The answer's stream ends after its first event; the answer
+            # comes when it is resumed (do_GET).
+            LAST_CALL["id"] = request_id
+            progress = {"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 0, "progress": 1}}
+            return self.reply(200, ("id: e1\ndata: " + json.dumps(progress) + "\n\n").encode(), "text/event-stream")
         if MODE in ("big_tools", "dense_tools", "big_answer", "dense_answer", "big_answer_sse",
-                    "dense_answer_sse", "big_answer_chunked"):
+                    "dense_answer_sse", "big_answer_chunked", "dense_answer_resumed"):
             # Listings and answers as large as the registry takes: big_tools
             # lists 8 tools of 120 KB descriptions (a probe keeps 1 MiB);
             # dense_tools 4 tools whose schemas hold 240 KB of tiny JSON
