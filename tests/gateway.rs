@@ -669,6 +669,46 @@ async fn upstream_failures_are_mcp_errors_that_say_what_happened_and_no_secret()
     assert_eq!(error["code"], -32003, "{slow_all:?}");
     assert_eq!(error["data"]["reason"], "timeout");
 
+    // Through /mcp, a call the upstream fails (its session and listing
+    // were fine): what the status means, or its own JSON-RPC error.
+    let key = "sk-hostile-echoed-4242";
+    let failing = [
+        ("call_fails:401", -32002, "unauthorized"),
+        ("call_fails:500", -32004, "unreachable"),
+        ("call_fails:404", -32004, "unreachable"),
+        ("call_fails:400:json", -32603, ""),
+        ("call_fails:200:json", -32603, ""),
+    ];
+    let mut failed = Vec::new();
+    for (n, (mode, code, reason)) in failing.into_iter().enumerate() {
+        let peer = hostile(mode);
+        registry
+            .register(&format!("fails{n}"), &peer.mcp_url(), key)
+            .await;
+        let all = session(&aggregate, AGENT).await;
+        let posted = post(
+            &aggregate,
+            AGENT,
+            Some(&all),
+            call(20, &format!("fails{n}__big")),
+        )
+        .await;
+        let error = &answer_of(&posted)["error"];
+        assert_eq!(error["code"], code, "{mode}: {posted:?}");
+        if !reason.is_empty() {
+            assert_eq!(error["data"]["reason"], reason, "{mode}");
+        } else {
+            assert!(
+                error["message"].as_str().unwrap().starts_with("failed: "),
+                "{mode}"
+            );
+        }
+        assert!(!posted.messages.is_empty());
+        failed.push(posted);
+    }
+    let text = format!("{failed:?}");
+    assert!(!text.contains(key), "{text}");
+
     for answer in [&refused, &unreachable, &slow, &unreachable_all, &slow_all] {
         let text = serde_json::to_string(&answer.messages).unwrap();
         assert!(

@@ -2,7 +2,7 @@
 only. Usage: hostile.py MODE PORT, where MODE is one of
 hang, trickle, huge, many, invalid_json, jsonrpc_error, status:CODE, redirect,
 big_tools, dense_tools, big_answer, dense_answer, big_answer_sse, dense_answer_sse,
-big_answer_chunked, dense_answer_resumed.
+big_answer_chunked, dense_answer_resumed, call_fails:STATUS[:json].
 A server that echoes what it was sent (the credentials too) does so in every
 error body, so tests can check that nothing of it reaches the registry's
 answers or logs."""
@@ -111,6 +111,16 @@ class Handler(BaseHTTPRequestHandler):
             if end < 10_001:
                 result["nextCursor"] = str(end)
             return self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}).encode())
+        if MODE.startswith("call_fails:") and method == "tools/call":
+            # Initialized and listed like any server; a call fails with
+            # STATUS, with a JSON-RPC error (json) or not, echoing what it
+            # was sent.
+            _, status, *kind = MODE.split(":")
+            if kind == ["json"]:
+                error = {"code": -32603, "message": "failed: " + self.echo().decode()}
+                body = json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error}).encode()
+                return self.reply(int(status), body)
+            return self.reply(int(status), self.echo())
         if MODE == "dense_answer_resumed" and method == "tools/call":
             # The answer's stream ends after its first event; the answer
             # comes when it is resumed (do_GET).
@@ -118,7 +128,8 @@ class Handler(BaseHTTPRequestHandler):
             progress = {"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 0, "progress": 1}}
             return self.reply(200, ("id: e1\ndata: " + json.dumps(progress) + "\n\n").encode(), "text/event-stream")
         if MODE in ("big_tools", "dense_tools", "big_answer", "dense_answer", "big_answer_sse",
-                    "dense_answer_sse", "big_answer_chunked", "dense_answer_resumed"):
+                    "dense_answer_sse", "big_answer_chunked", "dense_answer_resumed") \
+                or MODE.startswith("call_fails:"):
             # Listings and answers as large as the registry takes: big_tools
             # lists 8 tools of 120 KB descriptions (a probe keeps 1 MiB);
             # dense_tools 4 tools whose schemas hold 240 KB of tiny JSON
