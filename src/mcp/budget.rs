@@ -4,6 +4,10 @@
 //! up to 16 MiB; through `/mcp` the SDK also parses it, at many times its
 //! bytes. Without a bound together: calls in flight times that. A call that
 //! finds the budget spent waits a little for room, then is refused as busy.
+//!
+//! Room is not handed out in turn: an answer holding room that needs a
+//! little more for its parse must not wait behind one that waits for the
+//! room it holds. Whoever finds room when some is given back takes it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::{Mutex, Notify, Semaphore, TryAcquireError};
 use tokio::time::Instant;
 
 /// The budget counts whole KiB.
@@ -23,6 +27,8 @@ const ROOM_WAIT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct AnswerBudget {
     units: Arc<Semaphore>,
+    /// Told when room is given back.
+    freed: Arc<Notify>,
     total_units: usize,
 }
 
@@ -49,6 +55,7 @@ impl AnswerBudget {
         let total_units = total_bytes.div_ceil(UNIT).max(1);
         Self {
             units: Arc::new(Semaphore::new(total_units)),
+            freed: Arc::new(Notify::new()),
             total_units,
         }
     }
@@ -83,14 +90,26 @@ impl Held {
         let until = deadline.map_or(Instant::now() + ROOM_WAIT, |deadline| {
             deadline.min(Instant::now() + ROOM_WAIT)
         });
-        let permit = tokio::time::timeout_at(until, self.budget.units.acquire_many(more))
-            .await
-            .map_err(|_| NoRoom::Taken)?
-            .map_err(|_| NoRoom::Taken)?;
-        // Given back by hand as the hold shrinks or ends.
-        permit.forget();
-        self.units = wanted;
-        Ok(())
+        loop {
+            // Listening before looking, so that room given back between
+            // the two is not missed.
+            let freed = self.budget.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            match self.budget.units.try_acquire_many(more) {
+                Ok(permit) => {
+                    // Given back by hand as the hold shrinks or ends.
+                    permit.forget();
+                    self.units = wanted;
+                    return Ok(());
+                }
+                Err(TryAcquireError::NoPermits) => {}
+                Err(TryAcquireError::Closed) => return Err(NoRoom::Taken),
+            }
+            tokio::time::timeout_at(until, freed)
+                .await
+                .map_err(|_| NoRoom::Taken)?;
+        }
     }
 
     /// Gives back all but `bytes`.
@@ -99,6 +118,7 @@ impl Held {
         if kept < self.units {
             self.budget.units.add_permits(self.units - kept);
             self.units = kept;
+            self.budget.freed.notify_waiters();
         }
     }
 }
@@ -283,5 +303,23 @@ mod tests {
         drop(second);
         drop(first);
         budget.hold().grow_to(10 * UNIT, None).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_hold_grows_into_free_room_while_a_larger_one_waits() {
+        let budget = AnswerBudget::new(10 * UNIT);
+        let mut first = budget.hold();
+        first.grow_to(6 * UNIT, None).await.unwrap();
+        let waiting = tokio::spawn({
+            let budget = budget.clone();
+            async move { budget.hold().grow_to(6 * UNIT, None).await.map(|_| ()) }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // A little more for the first, with 4 free, while 6 are waited for:
+        // at once (in turn, it would wait behind the one that waits for it).
+        let soon = Some(Instant::now() + Duration::from_millis(50));
+        first.grow_to(7 * UNIT, soon).await.unwrap();
+        drop(first);
+        waiting.await.unwrap().unwrap();
     }
 }
