@@ -294,6 +294,11 @@ impl RelayState {
                             .await
                             .is_err()
                         {
+                            // Its part of the room goes back at once (it
+                            // may be what others wait for), and the memory
+                            // it stood for with it.
+                            self.splitter = EventSplitter::new(0);
+                            self.relay.held.shrink_to(0);
                             self.relay.close(GatewayError::Saturated)
                         } else {
                             continue;

@@ -5,17 +5,22 @@
 //! bytes. Without a bound together: calls in flight times that. A call that
 //! finds the budget spent waits a little for room, then is refused as busy.
 //!
-//! Room is not handed out in turn: an answer holding room that needs a
-//! little more for its parse must not wait behind one that waits for the
-//! room it holds. Whoever finds room when some is given back takes it.
+//! An answer whose size is not said takes room as it grows, so answers can
+//! each hold part of the room and all wait for more, which none gives back.
+//! Two rules keep that from lasting: room given back goes to answers that
+//! already hold some before new ones, and when every answer holding room
+//! waits for more, the youngest of them gives up (busy) and lets go of its
+//! share. The oldest never gives up before its deadline, so answers finish.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
-use tokio::sync::{Mutex, Notify, Semaphore, TryAcquireError};
+use tokio::sync::{Mutex, Notify};
 use tokio::time::Instant;
 
 /// The budget counts whole KiB.
@@ -24,12 +29,28 @@ const UNIT: usize = 1024;
 /// How long a call waits for room in the budget.
 const ROOM_WAIT: Duration = Duration::from_secs(5);
 
+/// How often an answer that waits for room looks again, unbidden (to see
+/// whether it is the one to give up).
+const LOOK_AGAIN: Duration = Duration::from_millis(50);
+
 #[derive(Clone)]
 pub struct AnswerBudget {
-    units: Arc<Semaphore>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    state: std::sync::Mutex<State>,
     /// Told when room is given back.
-    freed: Arc<Notify>,
+    freed: Notify,
     total_units: usize,
+    /// Answers are numbered as they begin: a lower number is older.
+    next_answer: AtomicU64,
+}
+
+struct State {
+    available: usize,
+    /// The answers waiting for room, by number: the units each holds.
+    waiting: BTreeMap<u64, usize>,
 }
 
 /// There is no room for an answer.
@@ -53,10 +74,17 @@ impl From<NoRoom> for Refusal {
 impl AnswerBudget {
     pub fn new(total_bytes: usize) -> Self {
         let total_units = total_bytes.div_ceil(UNIT).max(1);
+        let state = State {
+            available: total_units,
+            waiting: BTreeMap::new(),
+        };
         Self {
-            units: Arc::new(Semaphore::new(total_units)),
-            freed: Arc::new(Notify::new()),
-            total_units,
+            shared: Arc::new(Shared {
+                state: std::sync::Mutex::new(state),
+                freed: Notify::new(),
+                total_units,
+                next_answer: AtomicU64::new(0),
+            }),
         }
     }
 
@@ -65,7 +93,16 @@ impl AnswerBudget {
         Held {
             budget: self.clone(),
             units: 0,
+            answer: self.shared.next_answer.fetch_add(1, Ordering::Relaxed),
         }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state is left whole by every section that holds the lock.
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -73,6 +110,14 @@ impl AnswerBudget {
 pub struct Held {
     budget: AnswerBudget,
     units: usize,
+    answer: u64,
+}
+
+/// What an answer that wants more room does now.
+enum Turn {
+    Grown,
+    Wait,
+    GiveUp,
 }
 
 impl Held {
@@ -83,42 +128,72 @@ impl Held {
         if wanted <= self.units {
             return Ok(());
         }
-        if wanted > self.budget.total_units {
+        if wanted > self.budget.shared.total_units {
             return Err(NoRoom::Beyond(bytes));
         }
-        let more = u32::try_from(wanted - self.units).map_err(|_| NoRoom::Beyond(bytes))?;
         let until = deadline.map_or(Instant::now() + ROOM_WAIT, |deadline| {
             deadline.min(Instant::now() + ROOM_WAIT)
         });
-        loop {
+        let budget = self.budget.clone();
+        let outcome = loop {
             // Listening before looking, so that room given back between
             // the two is not missed.
-            let freed = self.budget.freed.notified();
+            let freed = budget.shared.freed.notified();
             tokio::pin!(freed);
             freed.as_mut().enable();
-            match self.budget.units.try_acquire_many(more) {
-                Ok(permit) => {
-                    // Given back by hand as the hold shrinks or ends.
-                    permit.forget();
-                    self.units = wanted;
-                    return Ok(());
-                }
-                Err(TryAcquireError::NoPermits) => {}
-                Err(TryAcquireError::Closed) => return Err(NoRoom::Taken),
+            match self.take(wanted) {
+                Turn::Grown => break Ok(()),
+                Turn::GiveUp => break Err(NoRoom::Taken),
+                Turn::Wait => {}
             }
-            tokio::time::timeout_at(until, freed)
-                .await
-                .map_err(|_| NoRoom::Taken)?;
+            let now = Instant::now();
+            if now >= until {
+                break Err(NoRoom::Taken);
+            }
+            let _ = tokio::time::timeout_at(until.min(now + LOOK_AGAIN), freed).await;
+        };
+        self.budget.state().waiting.remove(&self.answer);
+        outcome
+    }
+
+    /// Takes the room for `wanted` units if it may, or says whether to wait
+    /// or give up (above).
+    fn take(&mut self, wanted: usize) -> Turn {
+        let mut state = self.budget.state();
+        let more = wanted - self.units;
+        let holders_waiting = state
+            .waiting
+            .iter()
+            .any(|(answer, units)| *units > 0 && *answer != self.answer);
+        if state.available >= more && (self.units > 0 || !holders_waiting) {
+            state.available -= more;
+            state.waiting.remove(&self.answer);
+            self.units = wanted;
+            return Turn::Grown;
         }
+        state.waiting.insert(self.answer, self.units);
+        let held = self.budget.shared.total_units - state.available;
+        let held_by_waiting: usize = state.waiting.values().sum();
+        let youngest_holder = state
+            .waiting
+            .iter()
+            .rev()
+            .find(|(_, units)| **units > 0)
+            .map(|(answer, _)| *answer);
+        if held_by_waiting == held && youngest_holder == Some(self.answer) {
+            state.waiting.remove(&self.answer);
+            return Turn::GiveUp;
+        }
+        Turn::Wait
     }
 
     /// Gives back all but `bytes`.
     pub fn shrink_to(&mut self, bytes: usize) {
         let kept = bytes.div_ceil(UNIT);
         if kept < self.units {
-            self.budget.units.add_permits(self.units - kept);
+            self.budget.state().available += self.units - kept;
             self.units = kept;
-            self.budget.freed.notify_waiters();
+            self.budget.shared.freed.notify_waiters();
         }
     }
 }
@@ -321,5 +396,22 @@ mod tests {
         first.grow_to(7 * UNIT, soon).await.unwrap();
         drop(first);
         waiting.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn when_every_answer_holding_room_waits_for_more_the_youngest_gives_up() {
+        let budget = AnswerBudget::new(10 * UNIT);
+        let (mut older, mut younger) = (budget.hold(), budget.hold());
+        older.grow_to(5 * UNIT, None).await.unwrap();
+        younger.grow_to(5 * UNIT, None).await.unwrap();
+        let started = Instant::now();
+        let (older, younger) = tokio::join!(
+            async move { older.grow_to(8 * UNIT, None).await },
+            // Its room is given back as its answer is dropped.
+            async move { younger.grow_to(8 * UNIT, None).await },
+        );
+        assert_eq!(younger, Err(NoRoom::Taken));
+        assert_eq!(older, Ok(()));
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 }

@@ -50,7 +50,6 @@ pub struct Connection<H: ClientHandler> {
     pub running: RunningService<RoleClient, H>,
     refusals: Refusals,
     watch: Watch,
-    max_message_bytes: usize,
 }
 
 impl<H: ClientHandler> Connection<H> {
@@ -58,18 +57,28 @@ impl<H: ClientHandler> Connection<H> {
     /// last explanation and the error the client got.
     pub fn explain(&self, during: &str, error: Option<&ServiceError>) -> Failure {
         let seen = (self.refusals.take(), self.watch.take());
-        explain(during, seen, self.max_message_bytes, error)
+        explain(during, seen, error)
     }
 }
 
+/// How much of a server's answers (a JSON body, or one event of a stream)
+/// a connection takes.
+#[derive(Debug, Clone, Copy)]
+pub struct Reads {
+    /// An answer to a request sent with an `AnswerTicket` (a call the
+    /// gateway passes on): read within the ticket's room.
+    pub ticketed: usize,
+    /// An answer to any other request (`initialize`, a probe's lists).
+    pub other: usize,
+}
+
 /// Opens a session with `server` (`initialize`, then `initialized`) as
-/// `handler`, taking answers (a JSON body, or one event of a stream) of at
-/// most `max_message_bytes`.
+/// `handler`, taking answers as large as `reads` says.
 pub async fn connect<H: ClientHandler>(
     handler: H,
     server: &McpServerRecord,
     outbound: &OutboundSettings,
-    max_message_bytes: usize,
+    reads: Reads,
 ) -> Result<Connection<H>, Failure> {
     // Literal addresses never reach the resolver: check them (and the
     // name, once) before anything is sent.
@@ -86,9 +95,9 @@ pub async fn connect<H: ClientHandler>(
         )
     })?;
     let refusals = client.refusals.clone();
-    let http = ObservedClient::new(client.http);
+    let http = ObservedClient::new(client.http, reads.other);
     let watch = http.watch();
-    let config = transport_config(server, max_message_bytes)
+    let config = transport_config(server, reads.ticketed.max(reads.other))
         .map_err(|why| Failure::new(ProbeState::ProtocolError, why))?;
     let transport = StreamableHttpClientTransport::with_client(http, config);
     match handler.serve(transport).await {
@@ -96,20 +105,13 @@ pub async fn connect<H: ClientHandler>(
             running,
             refusals,
             watch,
-            max_message_bytes,
         }),
         Err(ClientInitializeError::JsonRpcError(data)) => Err(explain(
             "initialize",
             (refusals.take(), watch.take()),
-            max_message_bytes,
             Some(&ServiceError::McpError(data)),
         )),
-        Err(_) => Err(explain(
-            "initialize",
-            (refusals.take(), watch.take()),
-            max_message_bytes,
-            None,
-        )),
+        Err(_) => Err(explain("initialize", (refusals.take(), watch.take()), None)),
     }
 }
 
@@ -137,7 +139,6 @@ pub fn transport_config(
 fn explain(
     during: &str,
     (refused, observed): (Option<String>, Option<Observed>),
-    max_message_bytes: usize,
     error: Option<&ServiceError>,
 ) -> Failure {
     if let Some(why) = refused {
@@ -174,13 +175,15 @@ fn explain(
                 format!("the server answered {during} with HTTP {status}"),
             );
         }
-        Some(Observed::TooLarge) => {
+        Some(Observed::TooLarge(max_bytes)) => {
+            let size = if max_bytes % (1024 * 1024) == 0 {
+                format!("{} MiB", max_bytes / (1024 * 1024))
+            } else {
+                format!("{} KiB", max_bytes / 1024)
+            };
             return Failure::new(
                 ProbeState::ProtocolError,
-                format!(
-                    "the answer to {during} is larger than {} MiB",
-                    max_message_bytes / (1024 * 1024)
-                ),
+                format!("the answer to {during} is larger than {size}"),
             );
         }
         Some(Observed::Tls(why)) => {

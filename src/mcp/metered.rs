@@ -300,7 +300,9 @@ fn metered_events(
                     }
                 }
             };
+            // Nothing more is read, and what was is let go of.
             state.ended = true;
+            state.splitter = EventSplitter::new(0);
             return Some((Ok(state.answer.refusal(refusal)), state));
         }
     })

@@ -34,8 +34,8 @@ pub enum Observed {
     TimedOut,
     /// An HTTP status other than success (429, 5xx, 404...).
     Status(u16),
-    /// An answer larger than the limits.
-    TooLarge,
+    /// An answer larger than the limit (bytes).
+    TooLarge(usize),
     /// Anything else the answer got wrong.
     NotMcp,
 }
@@ -46,14 +46,18 @@ pub struct ObservedClient {
     first: Arc<Mutex<Option<Observed>>>,
     /// Answers read within a ticket's room, by their events' ids.
     resumable: Resumable,
+    /// The most of an answer to a request without a ticket (`initialize`,
+    /// a probe's lists), outside any room.
+    max_unticketed_bytes: usize,
 }
 
 impl ObservedClient {
-    pub fn new(inner: reqwest::Client) -> Self {
+    pub fn new(inner: reqwest::Client, max_unticketed_bytes: usize) -> Self {
         Self {
             inner,
             first: Arc::default(),
             resumable: Resumable::default(),
+            max_unticketed_bytes,
         }
     }
 
@@ -90,7 +94,7 @@ fn observe(error: &HttpError) -> Observed {
             Observed::Refused
         }
         StreamableHttpError::HttpStatus(status) => Observed::Status(status.status),
-        StreamableHttpError::ResponseBodyTooLarge { .. } => Observed::TooLarge,
+        StreamableHttpError::ResponseBodyTooLarge { max_size } => Observed::TooLarge(*max_size),
         StreamableHttpError::Client(error) => match send_failure(error) {
             SendFailure::Tls(why) => Observed::Tls(why),
             SendFailure::TimedOut => Observed::TimedOut,
@@ -183,6 +187,10 @@ impl StreamableHttpClient for ObservedClient {
             let result = metered::post(&self.inner, ticket, post, &self.resumable).await;
             return self.note(result);
         }
+        let mut capped = limits;
+        capped.max_json_response_size =
+            limits.max_json_response_size.min(self.max_unticketed_bytes);
+        capped.max_sse_event_size = limits.max_sse_event_size.min(self.max_unticketed_bytes);
         let result = self
             .inner
             .post_message_with_response_limits(
@@ -191,7 +199,7 @@ impl StreamableHttpClient for ObservedClient {
                 session_id,
                 auth_header,
                 custom_headers,
-                limits,
+                capped,
             )
             .await;
         self.note(result)

@@ -9,7 +9,7 @@ use rmcp::model::{ClientConfig, PaginatedRequestParams};
 use rmcp::service::{RoleClient, RunningService, ServiceError};
 use serde::Serialize;
 
-use super::connect::{Failure, client_config, connect};
+use super::connect::{Failure, Reads, client_config, connect};
 use crate::domain::{
     Catalog, CatalogEntry, Discovery, McpServerRecord, ProbeReport, ProbeState, ServerInfo, now,
 };
@@ -24,6 +24,10 @@ pub const MAX_ITEMS: usize = 10_000;
 /// values, measured, most of it in the SDK's parsing), so this is what bounds
 /// a probe's memory.
 pub const MAX_LISTING_BYTES: usize = 1024 * 1024;
+const PROBE_READS: Reads = Reads {
+    ticketed: MAX_LISTING_BYTES,
+    other: MAX_LISTING_BYTES,
+};
 /// Pages of one list a probe follows: a server that hands out cursors forever
 /// is not listing anything.
 const MAX_PAGES: usize = 1_000;
@@ -101,8 +105,7 @@ impl Prober {
     }
 
     async fn converse(&self, server: &McpServerRecord) -> Result<Discovery, Failure> {
-        let connection =
-            connect(Registry, server, &self.settings.outbound, MAX_LISTING_BYTES).await?;
+        let connection = connect(Registry, server, &self.settings.outbound, PROBE_READS).await?;
         let discovery = discover(&connection.running)
             .await
             .map_err(|stopped| match stopped {

@@ -71,9 +71,11 @@ impl EventSplitter {
             at += line_end;
             self.line_start = at;
             if blank_line {
-                let event: Vec<u8> = self.buffer.drain(..at).collect();
-                // After a large event, keep no more room than the rest needs.
-                self.buffer.shrink_to(self.buffer.len().max(KEPT_BYTES));
+                // The event keeps the buffer (not copied: it may be MBs),
+                // the rest of what came goes on in a new one, no larger
+                // than it needs.
+                let rest = self.buffer.split_off(at);
+                let event = std::mem::replace(&mut self.buffer, rest);
                 self.scanned = 0;
                 self.line_start = 0;
                 return Some(Bytes::from(event));

@@ -18,8 +18,17 @@ use rmcp::{ClientHandler, ServiceError};
 use super::super::{GatewaySettings, MAX_MESSAGE_BYTES};
 
 use crate::domain::{McpServerId, McpServerRecord, ProbeState};
-use crate::mcp::{Connection, Failure, client_config, connect};
+use crate::mcp::{Connection, Failure, Reads, client_config, connect};
 use crate::outbound::OutboundSettings;
+
+/// A call's answer is as large as the gateway passes on, read within the
+/// answers' budget; the session's own (`initialize`, a few KB in practice)
+/// is read outside it, so it is kept small: parsing one costs up to some
+/// ninety times its bytes.
+const UPSTREAM_READS: Reads = Reads {
+    ticketed: MAX_MESSAGE_BYTES,
+    other: 256 * 1024,
+};
 
 /// Why a request to an upstream got no answer, in words safe to show.
 #[derive(Debug)]
@@ -99,7 +108,7 @@ impl Upstreams {
             agent: agent.clone(),
             progress: Arc::clone(&self.progress),
         };
-        let connection = connect(forwarder, server, outbound, MAX_MESSAGE_BYTES)
+        let connection = connect(forwarder, server, outbound, UPSTREAM_READS)
             .await
             .map_err(CallFailure::Upstream)?;
         let open = Arc::new(Open {

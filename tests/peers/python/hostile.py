@@ -2,7 +2,8 @@
 only. Usage: hostile.py MODE PORT, where MODE is one of
 hang, trickle, huge, many, invalid_json, jsonrpc_error, status:CODE, redirect,
 big_tools, dense_tools, big_answer, dense_answer, big_answer_sse, dense_answer_sse,
-big_answer_chunked, dense_answer_resumed, call_fails:STATUS[:json].
+big_answer_chunked, dense_answer_resumed, call_fails:STATUS[:json],
+dense_initialize_later.
 A server that echoes what it was sent (the credentials too) does so in every
 error body, so tests can check that nothing of it reaches the registry's
 answers or logs."""
@@ -111,6 +112,14 @@ class Handler(BaseHTTPRequestHandler):
             if end < 10_001:
                 result["nextCursor"] = str(end)
             return self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}).encode())
+        if MODE == "dense_initialize_later" and method == "initialize":
+            # The probe's initialize is answered as usual; every later one
+            # with 15 MB of tiny JSON values.
+            result = initialize_result(request_id)
+            if LAST_CALL.setdefault("initialized", 0) > 0:
+                result["result"]["capabilities"]["experimental"] = {"x": {"values": [0] * 7_500_000}}
+            LAST_CALL["initialized"] += 1
+            return self.reply(200, json.dumps(result, separators=(",", ":")).encode())
         if MODE.startswith("call_fails:") and method == "tools/call":
             # Initialized and listed like any server; a call fails with
             # STATUS, with a JSON-RPC error (json) or not, echoing what it
@@ -128,7 +137,8 @@ class Handler(BaseHTTPRequestHandler):
             progress = {"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 0, "progress": 1}}
             return self.reply(200, ("id: e1\ndata: " + json.dumps(progress) + "\n\n").encode(), "text/event-stream")
         if MODE in ("big_tools", "dense_tools", "big_answer", "dense_answer", "big_answer_sse",
-                    "dense_answer_sse", "big_answer_chunked", "dense_answer_resumed") \
+                    "dense_answer_sse", "big_answer_chunked", "dense_answer_resumed",
+                    "dense_initialize_later") \
                 or MODE.startswith("call_fails:"):
             # Listings and answers as large as the registry takes: big_tools
             # lists 8 tools of 120 KB descriptions (a probe keeps 1 MiB);
