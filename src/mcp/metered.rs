@@ -220,10 +220,10 @@ struct Answer {
 }
 
 impl Answer {
-    /// Holds room for an event and its parse, and remembers it for
-    /// resuming; or says why not.
-    async fn admit(&self, event: Sse, text_bytes: &[u8]) -> Result<Sse, Refusal> {
-        self.ticket.grow_to(parse_cost(text_bytes)).await?;
+    /// Holds room for an event and its parse (`cost`), and remembers it
+    /// for resuming; or says why not.
+    async fn admit(&self, event: Sse, cost: usize) -> Result<Sse, Refusal> {
+        self.ticket.grow_to(cost).await?;
         self.resumable.remember(&event, &self.ticket, &self.request);
         Ok(event)
     }
@@ -266,7 +266,7 @@ fn metered_events(
                 return None;
             }
             let refusal = if let Some(event) = state.splitter.next_event() {
-                match state.answer.admit(sse_of(&event), &event).await {
+                match state.answer.admit(sse_of(&event), parse_cost(&event)).await {
                     Ok(sse) => return Some((Ok(sse), state)),
                     Err(refusal) => refusal,
                 }
@@ -332,8 +332,8 @@ pub fn resumed(
                 Ok(sse) => sse,
                 Err(error) => return Some((Err(error), (events, answer, true))),
             };
-            let data = sse.data.clone().unwrap_or_default();
-            match answer.admit(sse, data.as_bytes()).await {
+            let cost = parse_cost(sse.data.as_deref().unwrap_or_default().as_bytes());
+            match answer.admit(sse, cost).await {
                 Ok(sse) => Some((Ok(sse), (events, answer, false))),
                 Err(refusal) => {
                     let event = answer.refusal(refusal);
