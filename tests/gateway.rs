@@ -1289,23 +1289,7 @@ async fn answers_held_at_once_stay_within_the_budget(mode: &str) {
 
     drop(stalled);
     let calls = (0..6).map(|n| post(&url, AGENT, None, call(10 + n, "big")));
-    let mut whole = 0;
-    for posted in futures::future::join_all(calls).await {
-        let answered = answer_of(&posted);
-        match answered["result"]["content"][0]["text"].as_str() {
-            Some(text) => {
-                assert_eq!(posted.status, 200);
-                assert_eq!(text.len(), 15_000_000);
-                whole += 1;
-            }
-            None => assert_eq!(
-                answered["error"]["data"]["reason"],
-                "busy",
-                "{}",
-                shown(&answered)
-            ),
-        }
-    }
+    let whole = whole_or_busy(&futures::future::join_all(calls).await);
     // Answers of a said length take their room at once, in turn. Others
     // take it as they grow: when every one holding some waits for more,
     // the youngest gives up.
@@ -1334,6 +1318,29 @@ async fn answers_of_unsaid_length_held_at_once_stay_within_the_gateways_budget()
 #[tokio::test]
 async fn streamed_answers_held_at_once_stay_within_the_gateways_budget() {
     answers_held_at_once_stay_within_the_budget("big_answer_sse").await;
+}
+
+/// How many of these calls of the 15 MB tool got their whole answer (with
+/// 200); the others must have been told the gateway is busy.
+fn whole_or_busy(posted: &[Posted]) -> usize {
+    let mut whole = 0;
+    for posted in posted {
+        let answered = answer_of(posted);
+        match answered["result"]["content"][0]["text"].as_str() {
+            Some(text) => {
+                assert_eq!(posted.status, 200);
+                assert_eq!(text.len(), 15_000_000);
+                whole += 1;
+            }
+            None => assert_eq!(
+                answered["error"]["data"]["reason"],
+                "busy",
+                "{}",
+                shown(&answered)
+            ),
+        }
+    }
+    whole
 }
 
 /// The answer among a POST's messages (an event stream's notifications
@@ -1441,22 +1448,11 @@ async fn answers_through_slash_mcp_take_room_for_what_parsing_them_costs() {
         let session = &session;
         async move { post(aggregate, AGENT, Some(session), call(40 + n as u64, tool)).await }
     });
-    let mut whole = 0;
-    for posted in futures::future::join_all(calls).await {
-        let answered = answer(&posted);
-        match answered["result"]["content"][0]["text"].as_str() {
-            Some(text) => {
-                assert_eq!(text.len(), 15_000_000);
-                whole += 1;
-            }
-            None => assert_eq!(
-                answered["error"]["data"]["reason"],
-                "busy",
-                "{}",
-                shown(&answered)
-            ),
-        }
+    let posted = futures::future::join_all(calls).await;
+    for posted in &posted {
+        assert_eq!(posted.status, 200, "{:?}", posted.status);
     }
+    let whole = whole_or_busy(&posted);
     assert!(whole >= 1, "no answer came whole");
     let grew = registry.server.peak_rss_mib() - before;
     assert!(grew < 200.0, "peak RSS grew by {grew:.1} MiB");
