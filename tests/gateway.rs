@@ -1374,10 +1374,19 @@ async fn answers_through_slash_mcp_take_room_for_what_parsing_them_costs() {
         hostile("big_answer_sse"),
         hostile("dense_answer_resumed"),
         hostile("dense_initialize_later"),
+        hostile("huge_answer"),
     ];
     let registry = registry(&[]).await;
     let mut ids = Vec::new();
-    let names = ["dense", "densesse", "big", "bigsse", "resumed", "denseinit"];
+    let names = [
+        "dense",
+        "densesse",
+        "big",
+        "bigsse",
+        "resumed",
+        "denseinit",
+        "huge",
+    ];
     for (name, peer) in names.iter().zip(&peers) {
         ids.push(registry.register(name, &peer.mcp_url(), "unused").await);
     }
@@ -1426,6 +1435,10 @@ async fn answers_through_slash_mcp_take_room_for_what_parsing_them_costs() {
         words.contains("initialize is larger than 256 KiB"),
         "{words}"
     );
+    // An answer over the cap is too large, as on the server's own endpoint.
+    let refused = answer(&post(&aggregate, AGENT, Some(&session), call(26, "huge__big")).await);
+    assert_eq!(refused["error"]["code"], -32005, "{}", shown(&refused));
+    assert_eq!(refused["error"]["data"]["reason"], "too_large");
     let grew = registry.server.peak_rss_mib() - before;
     assert!(grew < 100.0, "peak RSS grew by {grew:.1} MiB");
     // The server's own endpoint passes the same answer on.

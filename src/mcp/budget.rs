@@ -272,7 +272,7 @@ pub enum Refusal {
     Busy,
     /// This answer alone would take more than the whole budget (bytes).
     TooCostly(usize),
-    /// An event of its stream is larger than the cap.
+    /// It, or an event of its stream, is larger than the cap.
     TooLarge,
 }
 

@@ -201,10 +201,11 @@ async fn whole_body(
     let body = match read {
         Ok(body) => body,
         Err(Unread::NoRoom(no_room)) => return Ok(Err(no_room.into())),
+        // As an event of a stream would be: the gateway says it is too
+        // large, and the session goes on.
         Err(Unread::TooLarge) => {
-            return Err(StreamableHttpError::ResponseBodyTooLarge {
-                max_size: max_bytes,
-            });
+            ticket.refuse(Refusal::TooLarge).await;
+            return Ok(Err(Refusal::TooLarge));
         }
         Err(Unread::Broken(error)) => return Err(error.into()),
         Err(Unread::TimedOut) => return Err(StreamableHttpError::UnexpectedEndOfStream),

@@ -3,7 +3,7 @@ only. Usage: hostile.py MODE PORT, where MODE is one of
 hang, trickle, huge, many, invalid_json, jsonrpc_error, status:CODE, redirect,
 big_tools, dense_tools, big_answer, dense_answer, big_answer_sse, dense_answer_sse,
 big_answer_chunked, dense_answer_resumed, call_fails:STATUS[:json],
-dense_initialize_later.
+dense_initialize_later, huge_answer (17 MB, over the gateway's cap).
 A server that echoes what it was sent (the credentials too) does so in every
 error body, so tests can check that nothing of it reaches the registry's
 answers or logs."""
@@ -138,7 +138,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, ("id: e1\ndata: " + json.dumps(progress) + "\n\n").encode(), "text/event-stream")
         if MODE in ("big_tools", "dense_tools", "big_answer", "dense_answer", "big_answer_sse",
                     "dense_answer_sse", "big_answer_chunked", "dense_answer_resumed",
-                    "dense_initialize_later") \
+                    "dense_initialize_later", "huge_answer") \
                 or MODE.startswith("call_fails:"):
             # Listings and answers as large as the registry takes: big_tools
             # lists 8 tools of 120 KB descriptions (a probe keeps 1 MiB);
@@ -160,7 +160,9 @@ class Handler(BaseHTTPRequestHandler):
             elif method == "tools/list":
                 tools = [{"name": "big", "inputSchema": {"type": "object"}}]
             else:
-                if MODE.startswith("dense_answer"):
+                if MODE == "huge_answer":
+                    result = {"content": [{"type": "text", "text": "y" * 17_000_000}]}
+                elif MODE.startswith("dense_answer"):
                     values = [0] * 7_500_000
                     result = {"content": [{"type": "text", "text": "dense"}], "structuredContent": {"values": values}}
                 else:
