@@ -257,6 +257,11 @@ impl StreamableHttpClient for ObservedClient {
         let answer = last_event_id
             .as_deref()
             .and_then(|event_id| self.resumable.answer_of(event_id));
+        // The rest of any other answer is capped as its beginning was.
+        let max_sse_event_size = match answer {
+            Some(_) => max_sse_event_size,
+            None => max_sse_event_size.min(self.max_unticketed_bytes),
+        };
         let result = self
             .inner
             .get_stream_with_max_sse_event_size(

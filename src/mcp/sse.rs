@@ -4,7 +4,8 @@
 use bytes::Bytes;
 use sse_stream::Sse;
 
-/// Room an event splitter keeps between events.
+/// A buffer this small is not counted in the answers' room: every stream,
+/// idle or not, keeps one.
 const KEPT_BYTES: usize = 8 * 1024;
 
 /// Splits an event stream into whole events, each with its closing blank
