@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use ipnet::IpNet;
 
-use crate::domain::RegistryNamespace;
+use crate::domain::{AllowedHost, RegistryNamespace};
 use crate::telemetry::LogFormat;
 
 /// The embedded default: a SQLite file in the working directory.
@@ -132,6 +132,13 @@ pub struct ServeSettings {
     /// reach it can then read and change the registry.
     #[arg(long, env = "MCP_REGISTRY_ALLOW_UNAUTHENTICATED")]
     pub allow_unauthenticated: bool,
+    /// Host names (or host:port, or addresses) the registry answers to beside
+    /// loopback, comma-separated; `*` for any. Without a token only loopback
+    /// names are answered; with one any name is, unless this lists them. A
+    /// browser page's Origin must be one of them, loopback or the registry's
+    /// own (against DNS rebinding).
+    #[arg(long, env = "MCP_REGISTRY_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<AllowedHost>,
     /// Longest time a request may take, in seconds (then 503).
     #[arg(long, env = "MCP_REGISTRY_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
@@ -197,6 +204,13 @@ pub struct ServeSettings {
     /// then gets `busy`.
     #[arg(long, env = "MCP_REGISTRY_GATEWAY_MAX_BUFFERED_MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(16..))]
     pub gateway_max_buffered_mib: u32,
+    /// Sessions of /mcp open at once, across every token (each is held in
+    /// memory until it ends or idles 5 minutes); more are refused with 503.
+    #[arg(long, env = "MCP_REGISTRY_MCP_MAX_SESSIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub mcp_max_sessions: u32,
+    /// Sessions of /mcp one token may hold at once; more are refused with 429.
+    #[arg(long, env = "MCP_REGISTRY_MCP_MAX_SESSIONS_PER_TOKEN", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub mcp_max_sessions_per_token: u32,
     /// Serve the MCP Registry API (GET /v0.1/servers and /v0/servers, the
     /// catalog MCP clients such as VS Code read): off; public, for anyone,
     /// even when tokens protect /v1; or token, for read and write tokens.

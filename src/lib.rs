@@ -15,6 +15,7 @@ pub mod mcp;
 pub mod memory;
 pub mod metrics;
 pub mod outbound;
+pub mod redaction;
 pub mod secrets;
 pub mod storage;
 pub mod telemetry;
@@ -59,6 +60,8 @@ pub enum StartupError {
     HttpClient,
     #[error("re-sealing the stored secrets failed: {0}")]
     Rotate(StorageError),
+    #[error("redacting what probes stored failed: {0}")]
+    Redact(StorageError),
     #[error(
         "refusing to serve {address} without an API token: set {} (or a tokens file), \
          bind a loopback address, or pass --allow-unauthenticated",
@@ -96,6 +99,12 @@ impl Application {
                 "no API token configured: anyone who can reach this address can read and change \
                  the registry (set MCP_REGISTRY_API_TOKEN)"
             );
+            if !settings.bind.ip().is_loopback() && settings.allowed_hosts.is_empty() {
+                tracing::warn!(
+                    "without a token only requests naming a loopback host are answered (a guard \
+                     against DNS rebinding): list the names clients use with --allowed-hosts"
+                );
+            }
         }
         let outbound = outbound_settings(settings)?;
         let prober = mcp::Prober::new(mcp::ProbeSettings {
@@ -103,6 +112,18 @@ impl Application {
             timeout: Duration::from_secs(settings.probe_timeout_secs.max(1)),
         });
         let repository = Arc::new(open_storage(settings).await?);
+        // Before anything is served: findings stored by older versions may
+        // hold what a server echoed of its credentials.
+        let redacted = repository
+            .redact_stored_probes()
+            .await
+            .map_err(StartupError::Redact)?;
+        if redacted > 0 {
+            tracing::info!(
+                servers = redacted,
+                "redacted the secrets that stored catalogs held"
+            );
+        }
         let api_settings = api_settings(settings, Arc::new(access));
         let metrics = Arc::new(metrics::Metrics::default());
         let probes = mcp::ProbeService::new(
@@ -127,10 +148,13 @@ impl Application {
             )
             .map_err(|_| StartupError::HttpClient)?,
         );
-        // Without tokens only loopback callers get in: `/mcp` then wants a
-        // loopback Host too, against DNS rebinding.
-        let loopback_only = api_settings.access.is_open() && !settings.allow_unauthenticated;
-        let aggregate = gateway::aggregate::service(gateway.clone(), loopback_only);
+        let aggregate = Arc::new(gateway::aggregate::endpoint(
+            gateway.clone(),
+            gateway::aggregate::SessionLimits {
+                per_token: settings.mcp_max_sessions_per_token as usize,
+                total: settings.mcp_max_sessions as usize,
+            },
+        ));
         tokio::spawn(idempotency::forget_expired_keys(
             repository.clone(),
             api_settings.idempotency_ttl,
@@ -186,6 +210,7 @@ fn api_settings(settings: &ServeSettings, access: Arc<AccessPolicy>) -> ApiSetti
             registry_api: settings.registry_api,
             metrics_public: settings.metrics_public,
             client_timeout: client_timeout(settings),
+            allowed_hosts: settings.allowed_hosts.clone(),
         },
         registry_namespace: settings.registry_namespace.clone(),
     }

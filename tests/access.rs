@@ -289,7 +289,7 @@ async fn a_body_that_does_not_arrive_within_the_client_timeout_is_408() {
     let mut stream = tokio::net::TcpStream::connect(&server.address)
         .await
         .unwrap();
-    let head = "POST /v1/mcp-servers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na";
+    let head = "POST /v1/mcp-servers HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na";
     stream.write_all(head.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;

@@ -117,7 +117,7 @@ async fn body_over_1_mib_is_413_and_at_1_mib_is_accepted() {
 async fn chunked_body_over_1_mib_is_413() {
     let server = TestServer::spawn().await;
     let chunk = vec![b' '; 64 * 1024];
-    let mut request = b"POST /v1/mcp-servers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+    let mut request = b"POST /v1/mcp-servers HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
     for _ in 0..17 {
         request.extend(format!("{:x}\r\n", chunk.len()).as_bytes());
         request.extend(&chunk);

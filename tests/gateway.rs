@@ -6,95 +6,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::TestServer;
+use common::mcp::{
+    ADMIN, AGENT, Posted, READER, Registry, UPSTREAM_KEY, call, initialize, post, registry, session,
+};
 use common::peers::{
     Peer, free_port, hostile, inspector_cli, node_client, node_peer, python_client, python_peer,
 };
-use common::{TestServer, tokens_file};
 use serde_json::{Value, json};
-
-/// The upstream's own token: the registry stores it as the api_key.
-const UPSTREAM_KEY: &str = "sk-upstream-7f3a9c2e5d";
-const ADMIN: &str = "admin-token-gw-41c8";
-const AGENT: &str = "agent-token-gw-93d1";
-const READER: &str = "reader-token-gw-2b7e";
-
-struct Registry {
-    server: TestServer,
-    _tokens: tempfile::TempDir,
-}
-
-/// A registry that may reach loopback, with an admin token, an agent's
-/// `use` token and a dashboard's `read` token, logging JSON.
-async fn registry(extra: &[&str]) -> Registry {
-    let dir = tempfile::tempdir().unwrap();
-    let file = tokens_file(
-        dir.path(),
-        &[("agent", "use", AGENT), ("dashboard", "read", READER)],
-    );
-    let mut args = vec![
-        "--allowed-networks",
-        "127.0.0.0/8",
-        "--health-interval-secs",
-        "0",
-        "--api-tokens-file",
-        &file,
-        "--log-format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let server = TestServer::builder()
-        .api_token(ADMIN)
-        .args(&args)
-        .spawn()
-        .await;
-    Registry {
-        server,
-        _tokens: dir,
-    }
-}
-
-impl Registry {
-    /// Registers `url` with `api_key` and waits for the probe the create
-    /// queues, so that it sends nothing upstream later.
-    async fn register(&self, name: &str, url: &str, api_key: &str) -> String {
-        let created = self
-            .server
-            .created(&json!({"name": name, "url": url, "api_key": api_key}))
-            .await;
-        let id = created["id"].as_str().unwrap().to_owned();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.server.get(&format!("/v1/mcp-servers/{id}")).await.body["health"].is_null() {
-            assert!(Instant::now() < deadline, "the first probe never ended");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        id
-    }
-
-    fn gateway_url(&self, id: &str) -> String {
-        self.server.url(&format!("/v1/mcp-servers/{id}/mcp"))
-    }
-
-    /// The audit events of `tools/call`.
-    fn call_events(&self) -> Vec<Value> {
-        self.server
-            .logs()
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|event| event["target"] == "audit" && event["action"] == "tools/call")
-            .collect()
-    }
-
-    async fn call_events_once(&self, count: usize) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let events = self.call_events();
-            if events.len() >= count || Instant::now() > deadline {
-                return events;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
 
 fn gateway_peer() -> Peer {
     python_peer("gateway_peer.py", &[UPSTREAM_KEY])
@@ -121,72 +40,6 @@ async fn peer_state(peer: &Peer, what: &str) -> Value {
         .json()
         .await
         .unwrap()
-}
-
-/// One JSON-RPC message POSTed as an agent would; answers the status, the
-/// session id given back and the messages of the answer (JSON or SSE).
-async fn post(url: &str, token: &str, session: Option<&str>, message: Value) -> Posted {
-    let mut request = common::http_client()
-        .build()
-        .unwrap()
-        .post(url)
-        .bearer_auth(token)
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2025-11-25")
-        .json(&message);
-    if let Some(session) = session {
-        request = request.header("mcp-session-id", session);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let session = response
-        .headers()
-        .get("mcp-session-id")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let text = response.text().await.unwrap();
-    let messages = if text.trim_start().starts_with('{') {
-        vec![serde_json::from_str(&text).unwrap()]
-    } else {
-        text.lines()
-            .filter_map(|line| line.strip_prefix("data:"))
-            .filter_map(|data| serde_json::from_str(data.trim()).ok())
-            .collect()
-    };
-    Posted {
-        status,
-        session,
-        messages,
-    }
-}
-
-#[derive(Debug)]
-struct Posted {
-    status: u16,
-    session: Option<String>,
-    messages: Vec<Value>,
-}
-
-fn initialize() -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {},
-        "clientInfo": {"name": "raw-agent", "version": "1"}}})
-}
-
-/// An initialized session through `url`: its id.
-async fn session(url: &str, token: &str) -> String {
-    let answer = post(url, token, None, initialize()).await;
-    assert_eq!(answer.status, 200, "{answer:?}");
-    let session = answer.session.expect("a session id");
-    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    assert_eq!(
-        post(url, token, Some(&session), initialized).await.status,
-        202
-    );
-    session
-}
-
-fn call(id: u64, tool: &str) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": {}}})
 }
 
 const CALLS: &str = r#"[["echo", {"text": "hi", "n": 3}], ["progress", {}], ["fail", {}]]"#;

@@ -80,7 +80,7 @@ async fn in_flight_request_finishes_after(signal: &str) {
         .await
         .unwrap();
     let head = format!(
-        "POST /v1/mcp-servers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST /v1/mcp-servers HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();

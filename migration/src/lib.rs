@@ -9,6 +9,7 @@ mod m20261125_000003_probes_and_catalog;
 mod m20261129_000004_server_versions;
 mod m20261129_000005_text_search_indexes;
 mod m20261129_000006_sqlite_text_search;
+mod m20261207_000007_redacted_probes;
 
 pub use m20261129_000005_text_search_indexes::{TRIGRAM_INDEX_SQL, TRIGRAM_INDEXES};
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_server_versions::Migration),
             Box::new(m20261129_000005_text_search_indexes::Migration),
             Box::new(m20261129_000006_sqlite_text_search::Migration),
+            Box::new(m20261207_000007_redacted_probes::Migration),
         ]
     }
 }

@@ -13,8 +13,10 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
+use super::rebinding::RebindingGuard;
 use crate::access::{Access, AccessPolicy, Caller, Scope};
 use crate::config::RegistryApi;
+use crate::domain::AllowedHost;
 
 /// What the gate enforces.
 #[derive(Debug, Clone)]
@@ -31,6 +33,8 @@ pub struct GuardSettings {
     pub metrics_public: bool,
     /// How long a client may take to send a request's body.
     pub client_timeout: Duration,
+    /// Hosts the registry answers to beside loopback (`--allowed-hosts`).
+    pub allowed_hosts: Vec<AllowedHost>,
 }
 
 impl Default for GuardSettings {
@@ -44,12 +48,14 @@ impl Default for GuardSettings {
             registry_api: RegistryApi::Off,
             metrics_public: false,
             client_timeout: Duration::from_secs(20),
+            allowed_hosts: Vec::new(),
         }
     }
 }
 
 pub struct Guard {
     access: Arc<AccessPolicy>,
+    rebinding: RebindingGuard,
     settings: GuardSettings,
     in_flight: Semaphore,
     rate: Option<DefaultKeyedRateLimiter<String>>,
@@ -61,6 +67,7 @@ impl Guard {
             RateLimiter::keyed(Quota::per_second(rate).allow_burst(settings.rate_burst))
         });
         Self {
+            rebinding: RebindingGuard::new(settings.allowed_hosts.clone(), access.is_open()),
             access,
             in_flight: Semaphore::new(settings.max_concurrent_requests),
             settings,
@@ -68,13 +75,15 @@ impl Guard {
         }
     }
 
-    /// Before the body is read: the headers' size, the caller's token and
-    /// rate. A refused request costs no body read and no slot in flight.
+    /// Before the body is read: the host and origin, the headers' size, the
+    /// caller's token and rate. A refused request costs no body read and no
+    /// slot in flight.
     pub async fn admit<E: Endpoint>(
         &self,
         next: Arc<E>,
         mut req: Request,
     ) -> poem::Result<Response> {
+        self.rebinding.check(&req)?;
         let header_bytes: usize = req
             .headers()
             .iter()

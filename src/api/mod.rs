@@ -45,6 +45,7 @@ mod middleware;
 mod payload;
 mod probe_schemas;
 mod probes;
+mod rebinding;
 mod registry;
 mod registry_schemas;
 mod routes;
@@ -65,7 +66,7 @@ pub use registry::RegistryApi;
 pub use settings::ApiSettings;
 
 use crate::gateway::Gateway;
-use crate::gateway::aggregate::AggregateService;
+use crate::gateway::aggregate::AggregateEndpoint;
 use crate::mcp::{HealthSettings, ProbeService, ProbeSettings, Prober};
 use crate::metrics::Metrics;
 use crate::storage::McpServerRepository;
@@ -103,7 +104,7 @@ pub fn app(
     repository: Arc<McpServerRepository>,
     probes: Arc<ProbeService>,
     gateway: Arc<Gateway>,
-    aggregate: AggregateService,
+    aggregate: Arc<AggregateEndpoint>,
     metrics: Arc<Metrics>,
     settings: ApiSettings,
 ) -> impl Endpoint<Output = Response> {

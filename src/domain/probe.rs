@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::redaction::Redactor;
+
 /// How the last conversation with a server ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeState {
@@ -49,6 +51,50 @@ pub struct Discovery {
     /// The server's capabilities, as the protocol writes them.
     pub capabilities: serde_json::Value,
     pub catalog: Catalog,
+}
+
+impl Discovery {
+    /// The discovery with every secret `redactor` knows replaced, wherever
+    /// the server put it: this is what is stored and shown.
+    pub fn redacted(self, redactor: &Redactor) -> Self {
+        if redactor.is_empty() {
+            return self;
+        }
+        let text = |text: String| redactor.redact_str(&text).into_owned();
+        let entries = |entries: Vec<CatalogEntry>| {
+            entries
+                .into_iter()
+                .map(|entry| CatalogEntry {
+                    name: text(entry.name),
+                    description: entry.description.map(text),
+                    body: redact_value(redactor, entry.body),
+                })
+                .collect()
+        };
+        Self {
+            server_info: ServerInfo {
+                name: text(self.server_info.name),
+                title: self.server_info.title.map(text),
+                version: text(self.server_info.version),
+            },
+            protocol_version: text(self.protocol_version),
+            capabilities: redact_value(redactor, self.capabilities),
+            catalog: Catalog {
+                tools: entries(self.catalog.tools),
+                resources: entries(self.catalog.resources),
+                resource_templates: entries(self.catalog.resource_templates),
+                prompts: entries(self.catalog.prompts),
+            },
+        }
+    }
+}
+
+/// A JSON value with the secrets replaced (still a JSON value: only the
+/// text of strings and keys changes).
+fn redact_value(redactor: &Redactor, value: serde_json::Value) -> serde_json::Value {
+    redactor
+        .redact_json(value)
+        .unwrap_or_else(|| serde_json::Value::String("[redacted]".to_owned()))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

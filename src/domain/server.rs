@@ -10,6 +10,7 @@ use super::id::McpServerId;
 use super::name::ServerName;
 use super::release::Release;
 use super::url::ServerUrl;
+use crate::redaction::Redactor;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TransportType {
@@ -87,15 +88,27 @@ pub fn now() -> DateTime<Utc> {
 
 impl McpServerRecord {
     /// Every stored secret in plaintext: the api_key and the values of
-    /// credential headers (what must never reach a caller).
+    /// credential headers (what must never reach a caller), and of a value
+    /// such as `Bearer abc…` the credential after its scheme too.
     pub fn secret_values(&self) -> impl Iterator<Item = &str> {
         let headers = self
             .headers
             .expose()
             .iter()
             .filter(|(name, _)| super::is_credential_header(name))
-            .map(|(_, value)| value.as_str());
+            .flat_map(|(_, value)| {
+                let credential = value
+                    .split_once(' ')
+                    .map(|(_, credential)| credential.trim())
+                    .filter(|credential| !credential.is_empty());
+                std::iter::once(value.as_str()).chain(credential)
+            });
         self.api_key.iter().map(|key| key.expose()).chain(headers)
+    }
+
+    /// What replaces this server's secrets in whatever it sends.
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new(self.secret_values())
     }
 
     /// The record a create makes: a new id, active, version 1.

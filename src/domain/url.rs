@@ -60,6 +60,11 @@ impl ServerUrl {
         self.0.origin() == other.0.origin()
     }
 
+    /// `scheme://host:port`: where the credentials go.
+    pub fn origin(&self) -> String {
+        self.0.origin().ascii_serialization()
+    }
+
     /// The host as written in the URL, and the port (the scheme's default if none).
     pub fn host_and_port(&self) -> (&str, u16) {
         let host = self.0.host_str().unwrap_or_default();

@@ -6,6 +6,7 @@
 //! stream back as they arrive.
 
 pub mod aggregate;
+mod quota;
 mod relay;
 mod rpc;
 mod session;
@@ -29,12 +30,14 @@ use crate::outbound::{
     OutboundClient, OutboundSettings, SendFailure, credential_headers, send_failure,
 };
 use crate::storage::McpServerRepository;
-use relay::{CallAudit, EventRelay, Exchange, Redactor, Upstream};
+use relay::{CallAudit, EventRelay, Exchange, Upstream};
 use rpc::Peek;
-use session::SessionIds;
+use session::{Binding, SessionIds};
 
 /// The largest answer passed on: a JSON body, or one event of a stream.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// Sessions end when agents end them or after idle minutes: a while.
+const SESSIONS_RETRY_AFTER_SECS: u64 = 30;
 /// How long a call waits for one of its server's call slots.
 const SLOT_WAIT: Duration = Duration::from_secs(5);
 /// Quiet time before a heartbeat on an answer's stream: a call notices an
@@ -97,6 +100,12 @@ pub enum GatewayError {
     UnknownSession,
     #[error("too many calls to this MCP server at once; retry shortly")]
     Busy,
+    #[error(
+        "this token holds {0} sessions of /mcp, as many as it may: end one (DELETE) or let one expire (5 idle minutes)"
+    )]
+    TooManySessions(usize),
+    #[error("the registry holds as many /mcp sessions as it may; retry shortly")]
+    SessionsFull,
     #[error("the gateway holds as many answers as it may at once; retry shortly")]
     Saturated,
     #[error("the registry may not connect to this MCP server: {0}")]
@@ -111,6 +120,11 @@ pub enum GatewayError {
     NotOffered,
     #[error("the MCP server answered HTTP {0}")]
     Status(u16),
+    /// An answer the registry cannot read to redact is not passed on.
+    #[error(
+        "the MCP server sent its answer encoded (Content-Encoding: {0}), which the registry does not pass on unread"
+    )]
+    Encoded(String),
     #[error("the MCP server's answer is larger than {} MiB", MAX_MESSAGE_BYTES / (1024 * 1024))]
     TooLarge,
     /// Through `/mcp`, where answers are parsed: its own endpoint passes
@@ -135,12 +149,16 @@ impl GatewayError {
             Self::UnknownServer | Self::UnknownSession => StatusCode::NOT_FOUND,
             Self::Disabled => StatusCode::CONFLICT,
             Self::NotOffered => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Busy | Self::Saturated | Self::Storage => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::Saturated | Self::SessionsFull | Self::Storage => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::TooManySessions(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::RefusedAddress(_)
             | Self::Unreachable(_)
             | Self::Unauthorized(_)
             | Self::Status(_)
+            | Self::Encoded(_)
             | Self::TooLarge
             | Self::TooCostly { .. }
             | Self::Credentials(_)
@@ -155,9 +173,11 @@ impl GatewayError {
             Self::UnknownServer | Self::Disabled | Self::UnknownSession => -32001,
             Self::Unauthorized(_) | Self::Credentials(_) | Self::CredentialsRefused(_) => -32002,
             Self::Timeout(_) => -32003,
-            Self::RefusedAddress(_) | Self::Unreachable(_) | Self::Status(_) => -32004,
+            Self::RefusedAddress(_) | Self::Unreachable(_) | Self::Status(_) | Self::Encoded(_) => {
+                -32004
+            }
             Self::TooLarge | Self::TooCostly { .. } => -32005,
-            Self::Busy | Self::Saturated => -32006,
+            Self::Busy | Self::Saturated | Self::TooManySessions(_) | Self::SessionsFull => -32006,
             Self::NotOffered => -32601,
             Self::Storage => -32603,
         }
@@ -171,9 +191,11 @@ impl GatewayError {
             Self::UnknownServer => "unknown_server",
             Self::Disabled => "disabled",
             Self::UnknownSession => "unknown_session",
-            Self::Busy | Self::Saturated => "busy",
+            Self::Busy | Self::Saturated | Self::SessionsFull => "busy",
+            Self::TooManySessions(_) => "too_many_sessions",
             Self::RefusedAddress(_) => "refused_address",
             Self::Unreachable(_) | Self::Status(_) | Self::NotOffered => "unreachable",
+            Self::Encoded(_) => "protocol_error",
             Self::Timeout(_) => "timeout",
             Self::Unauthorized(_) | Self::Credentials(_) | Self::CredentialsRefused(_) => {
                 "unauthorized"
@@ -183,12 +205,24 @@ impl GatewayError {
         }
     }
 
+    /// How long to wait before trying again, when waiting helps.
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::Busy | Self::Saturated | Self::Storage => Some(1),
+            Self::TooManySessions(_) | Self::SessionsFull => Some(SESSIONS_RETRY_AFTER_SECS),
+            _ => None,
+        }
+    }
+
     fn into_response(self, id: Option<&Value>) -> Response {
         let body = rpc::error_message(id, self.code(), &self.to_string(), self.reason());
-        Response::builder()
+        let mut answer = Response::builder()
             .status(self.status())
-            .content_type("application/json")
-            .body(body)
+            .content_type("application/json");
+        if let Some(secs) = self.retry_after_secs() {
+            answer = answer.header(http::header::RETRY_AFTER, secs);
+        }
+        answer.body(body)
     }
 }
 
@@ -210,9 +244,21 @@ fn holding_until_sent(bytes: Bytes, held: Held) -> Body {
     Body::from_bytes_stream(parts)
 }
 
-/// A JSON-RPC error answering no request in particular, for the HTTP layer.
-pub fn rpc_error_body(code: i64, message: &str, reason: &'static str) -> Vec<u8> {
-    rpc::error_message(None, code, message, reason)
+/// The encoding an answer says it is in, unless it is none (`identity`):
+/// the registry asks for none, and cannot redact what it cannot read. Only
+/// a registered encoding's name is repeated: the header is the upstream's.
+fn content_encoding(headers: &HeaderMap) -> Option<String> {
+    const KNOWN: [&str; 6] = ["gzip", "x-gzip", "deflate", "br", "zstd", "compress"];
+    let encoding = headers.get(http::header::CONTENT_ENCODING)?;
+    let encoding = String::from_utf8_lossy(encoding.as_bytes()).to_ascii_lowercase();
+    let encoding = encoding.trim();
+    if encoding == "identity" {
+        return None;
+    }
+    Some(match KNOWN.iter().find(|known| **known == encoding) {
+        Some(known) => (*known).to_owned(),
+        None => "an unknown encoding".to_owned(),
+    })
 }
 
 pub struct Gateway {
@@ -296,16 +342,22 @@ impl Gateway {
         }
         let caller = inbound.caller.name.as_str();
         let mut headers = credential_headers(&server).map_err(GatewayError::Credentials)?;
-        let redactor = Redactor::new(server.secret_values().map(str::as_bytes));
+        let redactor = server.redactor();
         for name in FORWARDED {
             if let Some(value) = inbound.headers.get(&name) {
                 headers.insert(name, value.clone());
             }
         }
+        let origin = server.url.origin();
+        let binding = Binding::Upstream {
+            server: &id,
+            caller,
+            origin: &origin,
+        };
         if let Some(presented) = inbound.headers.get(MCP_SESSION_ID) {
             let upstream = self
                 .sessions
-                .open(&id, caller, presented)
+                .open(binding, presented)
                 .ok_or(GatewayError::UnknownSession)?;
             headers.insert(MCP_SESSION_ID, upstream);
         }
@@ -345,12 +397,15 @@ impl Gateway {
             _ if !status.is_success() => return Err(GatewayError::Status(status.as_u16())),
             _ => {}
         }
+        if let Some(encoding) = content_encoding(response.headers()) {
+            return Err(GatewayError::Encoded(encoding));
+        }
         let mut answer = Response::builder().status(status);
         if let Some(upstream_session) = response.headers().get(MCP_SESSION_ID) {
             // The agent keeps the id it has (sealing again would give another).
             let ours = match inbound.headers.get(MCP_SESSION_ID) {
                 Some(presented) => Some(presented.clone()),
-                None => self.sessions.seal(&id, caller, upstream_session.as_bytes()),
+                None => self.sessions.seal(binding, upstream_session.as_bytes()),
             };
             if let Some(ours) = ours {
                 answer = answer.header(MCP_SESSION_ID, ours);

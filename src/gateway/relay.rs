@@ -17,6 +17,7 @@ use super::GatewayError;
 use super::rpc::{self, Answer};
 use crate::mcp::budget::Held;
 use crate::mcp::sse::{EventSplitter, event_data, has_id};
+use crate::redaction::Redactor;
 
 /// How long a cancellation notice may take: it is a courtesy to the upstream.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -174,55 +175,6 @@ async fn cancel_upstream(upstream: Arc<Upstream>, id: Value) {
     }
 }
 
-/// Replaces every stored secret value found in an answer: an upstream that
-/// echoes what it was sent must not hand the agent the credentials.
-#[derive(Default)]
-pub struct Redactor {
-    secrets: Vec<memchr::memmem::Finder<'static>>,
-}
-
-/// Shorter values are too likely to be ordinary text to be replaced.
-const MIN_REDACTED_LEN: usize = 8;
-const REDACTED: &[u8] = b"[redacted]";
-
-impl Redactor {
-    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a [u8]>) -> Self {
-        Self {
-            secrets: secrets
-                .into_iter()
-                .filter(|s| s.len() >= MIN_REDACTED_LEN)
-                .map(|s| memchr::memmem::Finder::new(s).into_owned())
-                .collect(),
-        }
-    }
-
-    /// No stored secret is long enough to look for.
-    pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
-    }
-
-    pub fn redact(&self, data: Bytes) -> Bytes {
-        if self.secrets.iter().all(|s| s.find(&data).is_none()) {
-            return data;
-        }
-        let mut data = data.to_vec();
-        for secret in &self.secrets {
-            let mut redacted = Vec::with_capacity(data.len());
-            let mut from = 0;
-            for at in secret.find_iter(&data) {
-                if at >= from {
-                    redacted.extend_from_slice(&data[from..at]);
-                    redacted.extend_from_slice(REDACTED);
-                    from = at + secret.needle().len();
-                }
-            }
-            redacted.extend_from_slice(&data[from..]);
-            data = redacted;
-        }
-        Bytes::from(data)
-    }
-}
-
 /// A comment line that every SSE reader skips. Sent when the upstream is
 /// quiet, it keeps idle connections open and is how a relay learns that the
 /// agent has gone (only a write fails when a peer disappears).
@@ -374,24 +326,5 @@ impl EventRelay {
         self.exchange.as_mut().and_then(|exchange| {
             exchange.closing_event(error.code(), &error.to_string(), error.reason())
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stored_secrets_are_redacted_from_answers() {
-        let redactor = Redactor::new([b"sk-live-12345".as_slice(), b"short".as_slice()]);
-        let answer = Bytes::from_static(
-            b"data: {\"echo\":\"Bearer sk-live-12345 sk-live-12345 short\"}\n\n",
-        );
-        assert_eq!(
-            redactor.redact(answer),
-            Bytes::from_static(b"data: {\"echo\":\"Bearer [redacted] [redacted] short\"}\n\n")
-        );
-        let clean = Bytes::from_static(b"data: {}\n\n");
-        assert_eq!(redactor.redact(clean.clone()), clean);
     }
 }

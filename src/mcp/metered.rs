@@ -119,6 +119,16 @@ pub async fn post(
             format!("HTTP {}", status.as_u16()),
         )));
     }
+    if response
+        .headers()
+        .get(http::header::CONTENT_ENCODING)
+        .is_some_and(|encoding| !encoding.as_bytes().eq_ignore_ascii_case(b"identity"))
+    {
+        // Asked for none: what is encoded cannot be read to be redacted.
+        return Err(StreamableHttpError::UnexpectedServerResponse(
+            Cow::Borrowed("the answer is encoded"),
+        ));
+    }
     let media_type = response
         .headers()
         .get(http::header::CONTENT_TYPE)

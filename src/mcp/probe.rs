@@ -98,7 +98,8 @@ impl Prober {
                 state: failure.state,
                 checked_at,
                 latency_ms,
-                error: Some(failure.error),
+                // Sentences of ours; the server's names in them redacted.
+                error: Some(server.redactor().redact_str(&failure.error).into_owned()),
                 discovery: None,
             },
         }
@@ -114,7 +115,8 @@ impl Prober {
             });
         // Ends the session (a DELETE) whatever the discovery found.
         let _ = connection.running.cancel().await;
-        discovery
+        // What the server says may echo the credentials it was sent.
+        discovery.map(|discovery| discovery.redacted(&server.redactor()))
     }
 }
 

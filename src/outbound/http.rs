@@ -135,11 +135,22 @@ impl OutboundClient {
                 refusals.clone(),
             ))
             .connect_timeout(settings.connect_timeout)
+            // Answers are read (and redacted) as they come: nothing encoded.
+            .default_headers(identity_encoding())
             // Names are resolved and checked by us, so no proxy may do it.
             .no_proxy()
             .build()?;
         Ok(Self { http, refusals })
     }
+}
+
+fn identity_encoding() -> ::http::HeaderMap {
+    let mut headers = ::http::HeaderMap::new();
+    headers.insert(
+        ::http::header::ACCEPT_ENCODING,
+        ::http::HeaderValue::from_static("identity"),
+    );
+    headers
 }
 
 fn tls_config(roots: &TlsRoots) -> rustls::ClientConfig {
@@ -200,7 +211,7 @@ pub fn send_failure(error: &reqwest::Error) -> SendFailure {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = source {
         if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-            return SendFailure::Tls(tls.to_string());
+            return SendFailure::Tls(tls_reason(tls));
         }
         if let Some(OutboundError::Refused { host, why }) = current.downcast_ref::<OutboundError>()
         {
@@ -222,6 +233,38 @@ pub fn send_failure(error: &reqwest::Error) -> SendFailure {
     } else {
         SendFailure::Broken
     }
+}
+
+/// What went wrong in a TLS handshake, in words of ours: the names and
+/// dates of a certificate are the server's to choose, so none is repeated.
+fn tls_reason(error: &rustls::Error) -> String {
+    use rustls::{CertificateError, Error};
+    let certificate = match error {
+        Error::InvalidCertificate(certificate) => certificate,
+        Error::General(_) | Error::Other(_) => return "the handshake failed".to_owned(),
+        // The rest are the protocol's own fixed words.
+        other => return other.to_string(),
+    };
+    match certificate {
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            "invalid peer certificate: not valid for this host name"
+        }
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            "invalid peer certificate: expired"
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            "invalid peer certificate: not valid yet"
+        }
+        CertificateError::UnknownIssuer => {
+            "invalid peer certificate: not signed by a trusted authority (see --outbound-ca-file)"
+        }
+        CertificateError::Revoked => "invalid peer certificate: revoked",
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            "invalid peer certificate: not one for a server"
+        }
+        _ => "invalid peer certificate",
+    }
+    .to_owned()
 }
 
 const MAX_REDIRECTS: usize = 5;

@@ -143,6 +143,10 @@ impl Database {
                             .journal_mode(SqliteJournalMode::Wal)
                             // A 201 means the record is on disk, power loss included.
                             .synchronous(SqliteSynchronous::Full)
+                            // What a write replaces or deletes is overwritten,
+                            // not left in free space: a catalog redacted at
+                            // start leaves no plaintext behind.
+                            .pragma("secure_delete", "ON")
                             .busy_timeout(Duration::from_secs(10))
                             .row_buffer_size(SQLITE_ROWS_AHEAD)
                     });

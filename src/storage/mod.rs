@@ -10,6 +10,7 @@ mod health_checks;
 mod page;
 mod probes;
 mod recent;
+mod redacted_probes;
 mod repository;
 
 pub use database::{Database, DatabaseError};

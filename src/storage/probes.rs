@@ -12,6 +12,7 @@ use super::database::begin_write;
 use super::entity::{catalog_entry, mcp_server, server_health};
 use super::error::StorageError;
 use super::page::{Budget, Page, text_bytes};
+use super::redacted_probes::REDACTION_RULES;
 use super::repository::McpServerRepository;
 use crate::domain::{
     Catalog, CatalogEntry, CatalogKind, Health, McpServerId, ProbeReport, ProbeSnapshot,
@@ -113,12 +114,16 @@ impl McpServerRepository {
                 prompt_count: Set(0),
                 catalog_version: Set(0),
                 catalog_hash: Set(None),
+                // Nothing found yet: nothing to redact.
+                redaction: Set(REDACTION_RULES),
                 ..Default::default()
             },
         };
         let mut tool_count = previous.as_ref().map_or(0, |p| p.tool_count);
         let mut catalog_replaced = false;
         if let Some(discovery) = &report.discovery {
+            // The prober redacts what it found before it is stored.
+            row.redaction = Set(REDACTION_RULES);
             let catalog = &discovery.catalog;
             tool_count = count(catalog.tools.len());
             row.server_info = Set(serde_json::to_string(&discovery.server_info).ok());

@@ -618,7 +618,7 @@ impl McpServerRepository {
         })
     }
 
-    fn open_row(&self, row: mcp_server::Model) -> Result<McpServerRecord, StorageError> {
+    pub(super) fn open_row(&self, row: mcp_server::Model) -> Result<McpServerRecord, StorageError> {
         let corrupt = |reason: &str| StorageError::CorruptRow {
             id: row.id.clone(),
             reason: reason.to_owned(),

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod mcp;
 pub mod peers;
 
 use std::io::{BufRead, BufReader};
@@ -128,6 +129,49 @@ impl TestDatabase {
                     serde_json::from_slice(&bytes).expect("headers JSON")
                 });
         (api_key, headers)
+    }
+
+    /// Everything the database holds, as bytes to search for plaintext: the
+    /// SQLite file with its WAL and shared memory, or every column of every
+    /// table of a PostgreSQL or MariaDB database, as text.
+    pub async fn stored_bytes(&self) -> Vec<u8> {
+        if self.is_sqlite() {
+            return sqlite_bytes(&self.sqlite_file());
+        }
+        let db = self.connect().await;
+        let backend = db.get_database_backend();
+        let postgres = backend == sea_orm::DbBackend::Postgres;
+        let columns_sql = if postgres {
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = 'public'"
+        } else {
+            "SELECT CAST(table_name AS CHAR), CAST(column_name AS CHAR) \
+             FROM information_schema.columns WHERE table_schema = DATABASE()"
+        };
+        let columns = db
+            .query_all_raw(Statement::from_string(backend, columns_sql))
+            .await
+            .expect("list the columns");
+        let mut bytes = Vec::new();
+        for column in columns {
+            let table: String = column.try_get_by_index(0).expect("table name");
+            let name: String = column.try_get_by_index(1).expect("column name");
+            let sql = if postgres {
+                format!("SELECT CAST(\"{name}\" AS TEXT) FROM \"{table}\"")
+            } else {
+                format!("SELECT CAST(`{name}` AS CHAR) FROM `{table}`")
+            };
+            let rows = db
+                .query_all_raw(Statement::from_string(backend, sql))
+                .await
+                .expect("read a column");
+            for row in rows {
+                let value: Option<String> = row.try_get_by_index(0).unwrap_or(None);
+                bytes.extend(value.unwrap_or_default().into_bytes());
+                bytes.push(b'\n');
+            }
+        }
+        bytes
     }
 
     /// Every stored row as text, column by column (for looking for plaintext).

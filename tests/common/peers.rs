@@ -150,7 +150,7 @@ pub fn counting_tls(cert: &Path, key: &Path) -> Peer {
 }
 
 /// A peer of the standard library only: `python3 <script> <args...> <port>`.
-fn stdlib_peer(script: &str, args: &[&str]) -> Peer {
+pub fn stdlib_peer(script: &str, args: &[&str]) -> Peer {
     spawn_peer(Path::new("python3"), script, args)
 }
 

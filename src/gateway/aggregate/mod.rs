@@ -6,14 +6,14 @@
 //! opened there; progress comes back as it is sent; a cancelled call is
 //! cancelled upstream; every `tools/call` is audited.
 
+mod endpoint;
 mod names;
 mod upstreams;
 
 use std::borrow::Cow;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, ErrorCode,
     GetExtensions, GetPromptRequest, GetPromptRequestParams, GetPromptResponse, Implementation,
@@ -26,21 +26,24 @@ use rmcp::service::{NotificationContext, RequestContext, RoleServer};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData as McpError, ServerHandler};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::relay::{CallAudit, Redactor, audit_call};
+use super::relay::{CallAudit, audit_call};
+use super::session::SessionIds;
 use super::{Gateway, GatewayError, MAX_MESSAGE_BYTES};
 use crate::access::Caller;
 use crate::cursor;
 use crate::domain::{CatalogKind, McpServerId, McpServerRecord, ProbeState, ServerStatus};
 use crate::mcp::budget::{AnswerTicket, Refusal};
+use crate::redaction::Redactor;
 use crate::storage::{ToolHit, ToolSearchCursor};
+use endpoint::SessionSlot;
 use names::{public_name, split_plain};
 use upstreams::{CallFailure, Upstreams};
 
+pub use endpoint::{AggregateEndpoint, SessionLimits};
 pub use names::MAX_NAME;
 
 /// Items per page of a list.
@@ -54,10 +57,10 @@ const NOTICE_DELAY: Duration = Duration::from_millis(500);
 pub struct AgentAddress(pub String);
 
 /// The room in the answers' budget of the answers one HTTP request carries
-/// to the agent: the HTTP layer puts it in the request's extensions and
-/// keeps it until the response's body has gone out (or the agent has gone).
+/// to the agent: the endpoint puts it in the request's extensions and keeps
+/// it until the response's body has gone out (or the agent has gone).
 #[derive(Clone, Default)]
-pub struct AnswersInFlight(Arc<std::sync::Mutex<Vec<AnswerTicket>>>);
+struct AnswersInFlight(Arc<std::sync::Mutex<Vec<AnswerTicket>>>);
 
 impl AnswersInFlight {
     fn keep(&self, ticket: AnswerTicket) {
@@ -67,30 +70,34 @@ impl AnswersInFlight {
     }
 }
 
-pub type AggregateService = StreamableHttpService<AggregateSession, LocalSessionManager>;
+type AggregateService = StreamableHttpService<AggregateSession, LocalSessionManager>;
 
-/// The `/mcp` service. `loopback_only`: no tokens are configured, so only
-/// loopback callers get here, and the `Host` header must name loopback too
-/// (a browser tricked by DNS rebinding would name another host).
-pub fn service(gateway: Arc<Gateway>, loopback_only: bool) -> AggregateService {
-    let mut config = StreamableHttpServerConfig::default()
+/// `/mcp`, with at most `limits` sessions. Its `Host` and `Origin` are
+/// checked before it runs, as on every route (`api::rebinding`).
+pub fn endpoint(gateway: Arc<Gateway>, limits: SessionLimits) -> AggregateEndpoint {
+    let config = StreamableHttpServerConfig::default()
         .with_max_request_body_bytes(MAX_MESSAGE_BYTES)
-        .with_sse_keep_alive(Some(Duration::from_secs(15)));
-    if !loopback_only {
-        config = config.disable_allowed_hosts();
-    }
-    StreamableHttpService::new(
-        move || Ok(AggregateSession::new(Arc::clone(&gateway))),
+        .with_sse_keep_alive(Some(Duration::from_secs(15)))
+        .disable_allowed_hosts();
+    let ids = SessionIds::new(gateway.repository.secret_boxer());
+    let service = StreamableHttpService::new(
+        move || {
+            Ok(AggregateSession::new(
+                Arc::clone(&gateway),
+                endpoint::opening_slot(),
+            ))
+        },
         Arc::new(LocalSessionManager::default()),
         config,
-    )
+    );
+    AggregateEndpoint::new(service, ids, limits)
 }
 
 /// One agent's session with `/mcp`.
 pub struct AggregateSession {
     gateway: Arc<Gateway>,
-    /// The token that opened the session: no other may use it.
-    owner: OnceLock<String>,
+    /// Its place among the sessions its token may hold, until it ends.
+    _slot: Option<SessionSlot>,
     upstreams: Upstreams,
     /// Ends the task that tells the agent about catalog changes.
     stop_notices: CancellationToken,
@@ -106,11 +113,11 @@ struct Asker {
 }
 
 impl AggregateSession {
-    fn new(gateway: Arc<Gateway>) -> Self {
+    fn new(gateway: Arc<Gateway>, slot: Option<SessionSlot>) -> Self {
         let stop_notices = CancellationToken::new();
         Self {
             gateway,
-            owner: OnceLock::new(),
+            _slot: slot,
             upstreams: Upstreams::default(),
             _stop_notices_on_drop: stop_notices.clone().drop_guard(),
             stop_notices,
@@ -127,11 +134,6 @@ impl AggregateSession {
             .get::<Caller>()
             .cloned()
             .ok_or_else(|| McpError::internal_error("the caller is unknown", None))?;
-        if let Some(owner) = self.owner.get()
-            && *owner != caller.name
-        {
-            return Err(rpc_error(&GatewayError::UnknownSession));
-        }
         let source = parts
             .extensions
             .get::<AgentAddress>()
@@ -310,7 +312,7 @@ impl AggregateSession {
             .slot(record.id)
             .await
             .map_err(|error| (rpc_error(&error), error.reason()))?;
-        let redactor = Redactor::new(record.secret_values().map(str::as_bytes));
+        let redactor = record.redactor();
         let ticket = AnswerTicket::new(&self.gateway.answers);
         request.extensions_mut().insert(ticket.clone());
         let result = self
@@ -337,7 +339,7 @@ impl AggregateSession {
             in_flight.keep(ticket);
         }
         match result {
-            Ok(result) => redacted(&redactor, result).ok_or((
+            Ok(result) => redactor.redact_json(result).ok_or((
                 McpError::internal_error("the answer could not be passed on", None),
                 "error",
             )),
@@ -348,9 +350,8 @@ impl AggregateSession {
     fn explain(&self, failure: CallFailure, redactor: &Redactor) -> (McpError, &'static str) {
         let error = match failure {
             CallFailure::Rpc(mut error) => {
-                let message = redactor.redact(Bytes::from(error.message.to_string()));
-                error.message = Cow::Owned(String::from_utf8_lossy(&message).into_owned());
-                error.data = error.data.and_then(|data| redacted(redactor, data));
+                error.message = Cow::Owned(redactor.redact_str(&error.message).into_owned());
+                error.data = error.data.and_then(|data| redactor.redact_json(data));
                 return (error, "error");
             }
             CallFailure::Timeout => {
@@ -428,8 +429,6 @@ impl ServerHandler for AggregateSession {
         request: InitializeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<InitializeResult, McpError> {
-        let asker = self.asker(&context)?;
-        let _ = self.owner.set(asker.caller.name);
         context.peer.set_peer_info(request.clone());
         self.negotiate_initialize(&request)
     }
@@ -593,22 +592,6 @@ fn rpc_error(error: &GatewayError) -> McpError {
     )
 }
 
-/// `value` with every stored secret of the server replaced. It is read back
-/// from JSON only when a secret was found in it: most answers hold none.
-fn redacted<T: Serialize + DeserializeOwned>(redactor: &Redactor, value: T) -> Option<T> {
-    if redactor.is_empty() {
-        return Some(value);
-    }
-    let bytes = Bytes::from(serde_json::to_vec(&value).ok()?);
-    let redacted = redactor.redact(bytes.clone());
-    if redacted == bytes {
-        return Some(value);
-    }
-    // Not held while its redacted copy is parsed.
-    drop((value, bytes));
-    serde_json::from_slice(&redacted).ok()
-}
-
 /// An answer of another kind than asked for.
 fn unexpected(_: ServerResult) -> McpError {
     McpError::internal_error(
@@ -627,22 +610,4 @@ fn cursor_of(hit: &ToolHit) -> String {
 
 fn parse_cursor(given: &str) -> Result<ToolSearchCursor, McpError> {
     cursor::decode_search(given).map_err(|error| McpError::invalid_params(error.to_string(), None))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn answers_lose_the_stored_secrets_they_echo_and_nothing_else() {
-        let redactor = Redactor::new([b"sk-upstream-7f3a".as_slice()]);
-        let echoed = json!({"text": "your key is sk-upstream-7f3a", "n": 1});
-        assert_eq!(
-            redacted(&redactor, echoed),
-            Some(json!({"text": "your key is [redacted]", "n": 1}))
-        );
-        let clean = json!({"text": "nothing here", "n": 2});
-        assert_eq!(redacted(&redactor, clean.clone()), Some(clean.clone()));
-        assert_eq!(redacted(&Redactor::new([]), clean.clone()), Some(clean));
-    }
 }

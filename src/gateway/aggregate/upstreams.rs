@@ -20,6 +20,7 @@ use super::super::{GatewaySettings, MAX_MESSAGE_BYTES};
 use crate::domain::{McpServerId, McpServerRecord, ProbeState};
 use crate::mcp::{Connection, Failure, Reads, client_config, connect};
 use crate::outbound::OutboundSettings;
+use crate::redaction::Redactor;
 
 /// A call's answer is as large as the gateway passes on, read within the
 /// answers' budget; the session's own (`initialize`, a few KB in practice)
@@ -49,11 +50,13 @@ pub enum CallFailure {
 type ProgressTokens = Arc<tokio::sync::Mutex<HashMap<ProgressToken, ProgressToken>>>;
 
 /// Our side of a session with an upstream: passes its progress notifications
-/// on to the agent, under the agent's own token.
+/// on to the agent, under the agent's own token, with the upstream's secrets
+/// redacted.
 #[derive(Clone)]
 struct Forwarder {
     agent: Peer<RoleServer>,
     progress: ProgressTokens,
+    redactor: Redactor,
 }
 
 impl ClientHandler for Forwarder {
@@ -63,7 +66,7 @@ impl ClientHandler for Forwarder {
 
     async fn on_progress(
         &self,
-        mut params: ProgressNotificationParam,
+        params: ProgressNotificationParam,
         _context: NotificationContext<RoleClient>,
     ) {
         let agents = self
@@ -72,7 +75,9 @@ impl ClientHandler for Forwarder {
             .await
             .get(&params.progress_token)
             .cloned();
-        if let Some(token) = agents {
+        if let Some(token) = agents
+            && let Some(mut params) = self.redactor.redact_json(params)
+        {
             params.progress_token = token;
             let _ = self.agent.notify_progress(params).await;
         }
@@ -107,6 +112,7 @@ impl Upstreams {
         let forwarder = Forwarder {
             agent: agent.clone(),
             progress: Arc::clone(&self.progress),
+            redactor: server.redactor(),
         };
         let connection = connect(forwarder, server, outbound, UPSTREAM_READS)
             .await

@@ -23,6 +23,9 @@ pub struct Model {
     pub prompt_count: i32,
     pub catalog_version: i64,
     pub catalog_hash: Option<String>,
+    /// The version of the redaction rules what is stored went through (0:
+    /// stored before there were any).
+    pub redaction: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
