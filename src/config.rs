@@ -153,6 +153,12 @@ pub struct ServeSettings {
         default_value_t = 512
     )]
     pub max_concurrent_requests: usize,
+    /// Connections open at once. At the limit a new one takes the place of
+    /// the oldest with no request in flight; when all are busy, 64 more are
+    /// kept for /healthz, /readyz and /metrics, and past those a connection
+    /// gets 503 and is closed. Lowered to what the limit on open files allows.
+    #[arg(long, env = "MCP_REGISTRY_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
     /// Largest total size of a request's headers, in bytes (then 431).
     #[arg(long, env = "MCP_REGISTRY_MAX_HEADER_BYTES", default_value_t = 16 * 1024)]
     pub max_header_bytes: usize,
@@ -204,6 +210,14 @@ pub struct ServeSettings {
     /// then gets `busy`.
     #[arg(long, env = "MCP_REGISTRY_GATEWAY_MAX_BUFFERED_MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(16..))]
     pub gateway_max_buffered_mib: u32,
+    /// Streams (GET) agents hold open to one registered server through its
+    /// endpoint, across every agent; more are refused with 503.
+    #[arg(long, env = "MCP_REGISTRY_GATEWAY_MAX_STREAMS_PER_SERVER", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub gateway_max_streams_per_server: u32,
+    /// Streams (GET) one token holds open at once, across every server;
+    /// more are refused with 429.
+    #[arg(long, env = "MCP_REGISTRY_GATEWAY_MAX_STREAMS_PER_TOKEN", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub gateway_max_streams_per_token: u32,
     /// Sessions of /mcp open at once, across every token (each is held in
     /// memory until it ends or idles 5 minutes); more are refused with 503.
     #[arg(long, env = "MCP_REGISTRY_MCP_MAX_SESSIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]

@@ -144,6 +144,8 @@ impl Application {
                     )
                     .unwrap_or(usize::MAX),
                     max_buffered_bytes: settings.gateway_max_buffered_mib as usize * 1024 * 1024,
+                    max_streams_per_server: settings.gateway_max_streams_per_server as usize,
+                    max_streams_per_token: settings.gateway_max_streams_per_token as usize,
                 },
             )
             .map_err(|_| StartupError::HttpClient)?,
@@ -164,9 +166,13 @@ impl Application {
             address: settings.bind,
             source,
         };
-        let server = listener::HttpServer::bind(settings.bind, client_timeout(settings))
-            .await
-            .map_err(bind_error)?;
+        let server = listener::HttpServer::bind(
+            settings.bind,
+            client_timeout(settings),
+            settings.max_connections as usize,
+        )
+        .await
+        .map_err(bind_error)?;
         Ok(Self {
             server,
             app: api::app(

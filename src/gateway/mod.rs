@@ -30,6 +30,7 @@ use crate::outbound::{
     OutboundClient, OutboundSettings, SendFailure, credential_headers, send_failure,
 };
 use crate::storage::McpServerRepository;
+use quota::{Quota, QuotaSlot};
 use relay::{CallAudit, EventRelay, Exchange, Upstream};
 use rpc::Peek;
 use session::{Binding, SessionIds};
@@ -38,6 +39,8 @@ use session::{Binding, SessionIds};
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 /// Sessions end when agents end them or after idle minutes: a while.
 const SESSIONS_RETRY_AFTER_SECS: u64 = 30;
+/// Streams end when their agents close them, whenever that is.
+const STREAMS_RETRY_AFTER_SECS: u64 = 5;
 /// How long a call waits for one of its server's call slots.
 const SLOT_WAIT: Duration = Duration::from_secs(5);
 /// Quiet time before a heartbeat on an answer's stream: a call notices an
@@ -62,6 +65,10 @@ pub struct GatewaySettings {
     pub max_concurrent_calls_per_server: usize,
     /// Bytes of upstream answers held at once, across every call.
     pub max_buffered_bytes: usize,
+    /// Streams (GET) open at once to one server, across every agent.
+    pub max_streams_per_server: usize,
+    /// Streams (GET) one token holds open at once, across every server.
+    pub max_streams_per_token: usize,
 }
 
 impl Default for GatewaySettings {
@@ -71,6 +78,8 @@ impl Default for GatewaySettings {
             call_timeout: Duration::from_secs(120),
             max_concurrent_calls_per_server: 32,
             max_buffered_bytes: 64 * 1024 * 1024,
+            max_streams_per_server: 64,
+            max_streams_per_token: 32,
         }
     }
 }
@@ -106,6 +115,10 @@ pub enum GatewayError {
     TooManySessions(usize),
     #[error("the registry holds as many /mcp sessions as it may; retry shortly")]
     SessionsFull,
+    #[error("this token holds {0} streams open, as many as it may; close one first")]
+    TooManyStreams(usize),
+    #[error("{0} streams are open to this MCP server, as many as it may have; retry shortly")]
+    ServerStreamsFull(usize),
     #[error("the gateway holds as many answers as it may at once; retry shortly")]
     Saturated,
     #[error("the registry may not connect to this MCP server: {0}")]
@@ -149,10 +162,12 @@ impl GatewayError {
             Self::UnknownServer | Self::UnknownSession => StatusCode::NOT_FOUND,
             Self::Disabled => StatusCode::CONFLICT,
             Self::NotOffered => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Busy | Self::Saturated | Self::SessionsFull | Self::Storage => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            Self::TooManySessions(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy
+            | Self::Saturated
+            | Self::SessionsFull
+            | Self::ServerStreamsFull(_)
+            | Self::Storage => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManySessions(_) | Self::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::RefusedAddress(_)
             | Self::Unreachable(_)
@@ -177,7 +192,12 @@ impl GatewayError {
                 -32004
             }
             Self::TooLarge | Self::TooCostly { .. } => -32005,
-            Self::Busy | Self::Saturated | Self::TooManySessions(_) | Self::SessionsFull => -32006,
+            Self::Busy
+            | Self::Saturated
+            | Self::TooManySessions(_)
+            | Self::SessionsFull
+            | Self::TooManyStreams(_)
+            | Self::ServerStreamsFull(_) => -32006,
             Self::NotOffered => -32601,
             Self::Storage => -32603,
         }
@@ -191,8 +211,11 @@ impl GatewayError {
             Self::UnknownServer => "unknown_server",
             Self::Disabled => "disabled",
             Self::UnknownSession => "unknown_session",
-            Self::Busy | Self::Saturated | Self::SessionsFull => "busy",
+            Self::Busy | Self::Saturated | Self::SessionsFull | Self::ServerStreamsFull(_) => {
+                "busy"
+            }
             Self::TooManySessions(_) => "too_many_sessions",
+            Self::TooManyStreams(_) => "too_many_streams",
             Self::RefusedAddress(_) => "refused_address",
             Self::Unreachable(_) | Self::Status(_) | Self::NotOffered => "unreachable",
             Self::Encoded(_) => "protocol_error",
@@ -210,6 +233,7 @@ impl GatewayError {
         match self {
             Self::Busy | Self::Saturated | Self::Storage => Some(1),
             Self::TooManySessions(_) | Self::SessionsFull => Some(SESSIONS_RETRY_AFTER_SECS),
+            Self::TooManyStreams(_) | Self::ServerStreamsFull(_) => Some(STREAMS_RETRY_AFTER_SECS),
             _ => None,
         }
     }
@@ -224,6 +248,17 @@ impl GatewayError {
         }
         answer.body(body)
     }
+}
+
+/// What a request holds while its answer streams: one of its server's call
+/// slots (a POST), or a place among the streams its server and its token
+/// may hold open (a GET).
+pub enum Place {
+    Call(OwnedSemaphorePermit),
+    Stream {
+        _server: QuotaSlot<McpServerId>,
+        _token: QuotaSlot<String>,
+    },
 }
 
 /// Answers up to this size go out with their length and let go of their
@@ -269,6 +304,9 @@ pub struct Gateway {
     settings: GatewaySettings,
     /// Each server's call slots, made when first called.
     slots: Mutex<HashMap<McpServerId, Arc<Semaphore>>>,
+    /// Streams agents hold open (GET), by server and by token.
+    streams_per_server: Arc<Quota<McpServerId>>,
+    streams_per_token: Arc<Quota<String>>,
     answers: AnswerBudget,
 }
 
@@ -285,6 +323,8 @@ impl Gateway {
             http: client.http,
             policy: settings.outbound.policy.clone(),
             answers: AnswerBudget::new(settings.max_buffered_bytes),
+            streams_per_server: Quota::new(settings.max_streams_per_server.max(1)),
+            streams_per_token: Quota::new(settings.max_streams_per_token.max(1)),
             settings,
             slots: Mutex::default(),
         })
@@ -364,7 +404,8 @@ impl Gateway {
         let deadline = (inbound.method != Method::GET)
             .then(|| tokio::time::Instant::now() + self.settings.call_timeout);
         let permit = match inbound.method {
-            Method::POST => Some(self.slot(id).await?),
+            Method::POST => Some(Place::Call(self.slot(id).await?)),
+            Method::GET => Some(self.stream_place(id, caller)?),
             _ => None,
         };
         let upstream = Arc::new(Upstream {
@@ -447,6 +488,25 @@ impl Gateway {
             exchange.conclude("ok");
         }
         Ok(answer.body(holding_until_sent(redactor.redact(body), held)))
+    }
+
+    /// A place for one more stream the agent opens (GET) on the server: its
+    /// token and the server each hold only so many, refused at once.
+    fn stream_place(&self, id: McpServerId, caller: &str) -> Result<Place, GatewayError> {
+        let token = self
+            .streams_per_token
+            .try_take(caller.to_owned())
+            .ok_or(GatewayError::TooManyStreams(self.streams_per_token.limit()))?;
+        let server =
+            self.streams_per_server
+                .try_take(id)
+                .ok_or(GatewayError::ServerStreamsFull(
+                    self.streams_per_server.limit(),
+                ))?;
+        Ok(Place::Stream {
+            _server: server,
+            _token: token,
+        })
     }
 
     /// One of the server's call slots, waiting a little for one to free up.

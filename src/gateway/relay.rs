@@ -11,7 +11,6 @@ use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use http::HeaderMap;
 use serde_json::{Value, json};
-use tokio::sync::OwnedSemaphorePermit;
 
 use super::GatewayError;
 use super::rpc::{self, Answer};
@@ -191,8 +190,8 @@ pub struct EventRelay {
     pub max_event_bytes: usize,
     /// Quiet time after which a heartbeat goes to the agent.
     pub heartbeat: Duration,
-    /// Held while the answer streams: the cap on calls to one server.
-    pub permit: Option<OwnedSemaphorePermit>,
+    /// Held while the answer streams: a call slot, or a stream's place.
+    pub permit: Option<super::Place>,
     /// Room in the answers' budget for the event being read, and for the
     /// last one until it has been written to the agent.
     pub held: Held,

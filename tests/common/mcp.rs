@@ -169,3 +169,33 @@ pub async fn session(url: &str, token: &str) -> String {
 pub fn call(id: u64, tool: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": {}}})
 }
+
+/// `method` on `url` with `session`, as `token`: the status and the JSON body
+/// (`Null` when there is none).
+pub async fn send(url: &str, method: reqwest::Method, token: &str, session: &str) -> (u16, Value) {
+    let response = open(url, method, token, session).await;
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// `method` on `url` with `session`, as `token`, the response not yet read
+/// (a stream stays open while it is held).
+pub async fn open(
+    url: &str,
+    method: reqwest::Method,
+    token: &str,
+    session: &str,
+) -> reqwest::Response {
+    super::http_client()
+        .build()
+        .unwrap()
+        .request(method, url)
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .header("mcp-session-id", session)
+        .send()
+        .await
+        .unwrap()
+}
