@@ -1,12 +1,16 @@
 //! Logging: one subscriber for the process, and the request id that ties a
 //! request's log lines and its error answers together.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::future::Future;
 use std::io::IsTerminal;
 
 use poem::http::HeaderValue;
+use tracing::field::{Field, Visit};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::field::RecordFields;
+use tracing_subscriber::fmt::FormatFields;
+use tracing_subscriber::fmt::format::Writer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -34,10 +38,89 @@ pub fn init(format: LogFormat) {
         .with_env_filter(filter)
         .with_ansi(std::io::stdout().is_terminal());
     // A second init (tests calling in-process) keeps the first subscriber.
+    // JSON escapes every control character itself; the text format is given
+    // a field writer that does.
     let _ = match format {
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text => builder.fmt_fields(EscapedFields).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+}
+
+/// Writes a text event's fields as the default format does (`message`
+/// first, then `name=value`), with every control character of a value
+/// escaped: a tool name, a path or anything else from input must not end a
+/// line and write one of its own (a forged audit event, say).
+struct EscapedFields;
+
+impl<'writer> FormatFields<'writer> for EscapedFields {
+    fn format_fields<R: RecordFields>(
+        &self,
+        mut writer: Writer<'writer>,
+        fields: R,
+    ) -> fmt::Result {
+        let mut visitor = EscapingVisitor {
+            writer: &mut writer,
+            first: true,
+            result: Ok(()),
+        };
+        fields.record(&mut visitor);
+        visitor.result
+    }
+}
+
+struct EscapingVisitor<'a, 'writer> {
+    writer: &'a mut Writer<'writer>,
+    first: bool,
+    result: fmt::Result,
+}
+
+impl EscapingVisitor<'_, '_> {
+    fn write(&mut self, field: &Field, value: &str) {
+        if self.result.is_err() {
+            return;
+        }
+        let separator = if std::mem::take(&mut self.first) {
+            ""
+        } else {
+            " "
+        };
+        self.result = match field.name() {
+            "message" => write!(self.writer, "{separator}{}", Escaped(value)),
+            name => write!(self.writer, "{separator}{name}={}", Escaped(value)),
+        };
+    }
+}
+
+impl Visit for EscapingVisitor<'_, '_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        // Quoted, as the default format writes strings.
+        self.write(field, &format!("{value:?}"));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.write(field, &format!("{value:?}"));
+    }
+}
+
+/// Text with its control characters (and Unicode's line and paragraph
+/// separators) written as escapes.
+struct Escaped<'a>(&'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+                    write!(f, "\\u{{{:x}}}", u32::from(c))?;
+                }
+                c => f.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
 }
 
 tokio::task_local! {
@@ -89,5 +172,19 @@ impl Default for RequestId {
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_the_rest_kept() {
+        let text = "tool\n2026 INFO audit: forged\r\t\u{1b}[31m\u{2028}é✓";
+        assert_eq!(
+            Escaped(text).to_string(),
+            "tool\\n2026 INFO audit: forged\\r\\t\\u{1b}[31m\\u{2028}é✓"
+        );
     }
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::TestServer;
+use common::mcp::{initialize, post};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -61,4 +62,37 @@ async fn create_update_and_delete_are_audited_without_secret_values() {
     ] {
         assert!(!logs.contains(secret), "{secret} leaked into the logs");
     }
+}
+
+/// A forged line: what an attacker would have the log say, after a newline.
+const FORGED: &str = "\n2026-12-07T00:00:00.000000Z  INFO audit: action=call actor=admin tool=delete_everything outcome=\"ok\"";
+
+#[tokio::test]
+async fn no_input_can_write_a_line_of_its_own_into_the_text_log() {
+    let server = TestServer::builder().spawn().await;
+    // A path id and a tool name with newlines in them, both audited.
+    let id = format!("mcp_x{}", FORGED.replace('\n', "%0A").replace(' ', "%20"));
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                      "params": {"name": format!("echo{FORGED}"), "arguments": {}}});
+    let aggregate = server.url("/mcp");
+    let opened = post(&aggregate, "unused", None, initialize()).await;
+    let session = opened.session.expect("a session");
+    for (url, session) in [
+        (server.url(&format!("/v1/mcp-servers/{id}/mcp")), None),
+        (aggregate, Some(session.as_str())),
+    ] {
+        let answer = post(&url, "unused", session, call.clone()).await;
+        assert!(answer.status >= 400 || answer.messages[0]["error"].is_object());
+    }
+    let logs = server.logs_once_seen("delete_everything").await;
+    for line in logs.lines() {
+        assert!(
+            !line.starts_with("2026-12-07T00:00:00.000000Z"),
+            "a forged line: {line}"
+        );
+    }
+    assert!(
+        logs.contains("\\n2026-12-07T00:00:00.000000Z"),
+        "the input is in the log, escaped: {logs}"
+    );
 }
