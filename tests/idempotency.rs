@@ -140,3 +140,52 @@ async fn malformed_keys_are_400_and_the_response_is_not_stored_in_plaintext() {
     assert!(sealed.starts_with("v1:") && !sealed.contains("once"));
     assert_eq!(hash.len(), 64);
 }
+
+/// A key is its caller's own: another writer who knows (or guesses) it can
+/// neither get the first answer nor learn, from 201 or 422, whether a guess
+/// of the write-only secret it carried was right.
+#[tokio::test]
+async fn keys_are_the_callers_own_and_no_oracle_for_another_callers_secrets() {
+    let db = common::TestDatabase::fresh().await;
+    let file = common::tokens_file(
+        db.dir.path(),
+        &[
+            ("deployer", "write", "deployer-tok"),
+            ("intruder", "write", "intruder-tok"),
+        ],
+    );
+    let server = TestServer::builder()
+        .database(db)
+        .args(&["--api-tokens-file", &file])
+        .spawn()
+        .await;
+    let post = |token: &'static str, body: String| {
+        let request = server
+            .client
+            .post(server.url("/v1/mcp-servers"))
+            .bearer_auth(token)
+            .header("idempotency-key", "deploy-42")
+            .header("content-type", "application/json")
+            .body(body);
+        server.send(request)
+    };
+    let body = |key: &str| {
+        format!(
+            r#"{{"name":"payments","url":"https://a.example/","headers":{{"X-Api-Key":"{key}"}}}}"#
+        )
+    };
+    let first = post("deployer-tok", body("sk-real-8c1f0e")).await;
+    assert_eq!(first.status, 201);
+
+    // The intruder's guesses, right and wrong, under the same key: each is
+    // a create of its own (the name is taken: 400), never the first answer
+    // and never 422.
+    for guess in ["sk-wrong-000000", "sk-real-8c1f0e"] {
+        let answer = post("intruder-tok", body(guess)).await;
+        assert_eq!(answer.status, 400, "{guess}: {}", answer.body);
+        assert!(error_message(&answer.body).contains("already exists"));
+    }
+    // The deployer's retry is still answered as before.
+    let retry = post("deployer-tok", body("sk-real-8c1f0e")).await;
+    assert_eq!((retry.status, &retry.body), (first.status, &first.body));
+}

@@ -111,6 +111,11 @@ impl Actor {
         }
     }
 
+    /// The token's name (anonymous callers share one).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// One structured event per change: names of fields, never their values.
     pub fn audit(&self, action: &str, id: &McpServerId, fields: &[&str]) {
         tracing::info!(

@@ -467,7 +467,9 @@ impl McpServersApi {
         idempotency_key: Option<String>,
         request: CreateMcpServerRequest,
     ) -> Result<CreateMcpServerResponse, ApiError> {
-        let key = idempotency_key.map(IdempotencyKey::parse).transpose()?;
+        let key = idempotency_key
+            .map(|key| IdempotencyKey::parse(key, actor.name()))
+            .transpose()?;
         let claim = match self.idempotency.try_processing(key, &request).await? {
             Processing::Start(claim) => claim,
             Processing::ReturnSaved(first) => return Ok(created(first)),
