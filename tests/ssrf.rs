@@ -6,7 +6,7 @@ mod common;
 use common::{Answer, TestServer, error_message};
 use serde_json::json;
 
-const REFUSED: [&str; 26] = [
+const REFUSED: [&str; 34] = [
     "http://127.0.0.1/mcp",
     "http://2130706433/",
     "http://0x7f000001/",
@@ -33,6 +33,16 @@ const REFUSED: [&str; 26] = [
     "http://[64:ff9b::7f00:1]/",
     "http://[2002:a9fe:a9fe::]/latest/meta-data/",
     "http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/",
+    // A cloud platform's own service, and the rest of IANA's ranges that are
+    // not globally reachable (documentation, benchmarking, ...).
+    "http://168.63.129.16/machine/",
+    "http://192.0.2.10/",
+    "http://198.51.100.7/",
+    "http://203.0.113.99/",
+    "http://198.18.0.1/",
+    "http://[2001:db8::1]/",
+    "http://[3fff::1]/",
+    "http://[100::1]/",
 ];
 
 #[tokio::test]

@@ -7,8 +7,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::IpNet;
 use url::Host;
 
-/// Ranges that are not public unicast addresses (RFC 6890 and friends).
-const BLOCKED: [(&str, &str); 17] = [
+/// Ranges that are not globally reachable: every entry of IANA's IPv4 and
+/// IPv6 Special-Purpose Address Registries marked so (RFC 6890 and after),
+/// multicast, and addresses cloud platforms serve their own services on.
+const BLOCKED: [(&str, &str); 32] = [
     ("0.0.0.0/8", "an unspecified (this-network) address"),
     ("10.0.0.0/8", "a private (RFC 1918) address"),
     ("100.64.0.0/10", "a carrier-grade NAT (RFC 6598) address"),
@@ -18,17 +20,58 @@ const BLOCKED: [(&str, &str); 17] = [
         "a link-local address (cloud metadata lives here)",
     ),
     ("172.16.0.0/12", "a private (RFC 1918) address"),
-    ("192.0.0.0/24", "an IETF protocol assignment"),
+    ("192.0.0.0/24", "an IETF protocol assignment (RFC 6890)"),
+    ("192.0.2.0/24", "a documentation address (TEST-NET-1)"),
+    (
+        "192.88.99.0/24",
+        "a 6to4 relay anycast address (RFC 7526), which relays anywhere",
+    ),
     ("192.168.0.0/16", "a private (RFC 1918) address"),
-    ("198.18.0.0/15", "a benchmarking address"),
+    ("198.18.0.0/15", "a benchmarking address (RFC 2544)"),
+    ("198.51.100.0/24", "a documentation address (TEST-NET-2)"),
+    ("203.0.113.0/24", "a documentation address (TEST-NET-3)"),
     ("224.0.0.0/4", "a multicast address"),
     ("240.0.0.0/4", "a reserved or broadcast address"),
+    (
+        "168.63.129.16/32",
+        "a cloud platform's own service (Azure's WireServer)",
+    ),
     ("::/128", "an unspecified address"),
     ("::1/128", "a loopback address"),
+    (
+        "64:ff9b:1::/48",
+        "a local-use IPv4/IPv6 translation address (RFC 8215)",
+    ),
+    ("100::/64", "a discard-only address (RFC 6666)"),
+    ("100:0:0:1::/64", "a dummy IPv6 prefix (RFC 9780)"),
+    ("2001::/23", "an IETF protocol assignment (RFC 2928)"),
+    ("2001:2::/48", "a benchmarking address (RFC 5180)"),
+    ("2001:10::/28", "a deprecated ORCHID address (RFC 4843)"),
+    ("2001:db8::/32", "a documentation address (RFC 3849)"),
+    ("3fff::/20", "a documentation address (RFC 9637)"),
+    ("5f00::/16", "a segment routing (SRv6) SID (RFC 9602)"),
     ("fc00::/7", "a unique-local address"),
     ("fe80::/10", "a link-local address"),
     ("fec0::/10", "a site-local address"),
     ("ff00::/8", "a multicast address"),
+    // Its embedded address is checked first (see `embedded_ipv4`).
+    ("::ffff:0:0/96", "an IPv4-mapped address"),
+];
+
+/// Globally reachable entries of the registries inside a blocked range: the
+/// registry marks them so (anycast services), and Teredo's is decided by
+/// the addresses it embeds.
+const REACHABLE_WITHIN: [&str; 10] = [
+    "192.0.0.9/32",
+    "192.0.0.10/32",
+    "2001::/32",
+    "2001:1::1/128",
+    "2001:1::2/128",
+    "2001:1::3/128",
+    "2001:3::/32",
+    "2001:4:112::/48",
+    "2001:20::/28",
+    "2001:30::/28",
 ];
 
 /// The operator's view: which networks are allowed despite the defaults.
@@ -55,22 +98,31 @@ impl NetworkPolicy {
     /// for literal hosts at registration, and for every resolved address by
     /// whatever connects later.
     pub fn refuse_address(&self, ip: IpAddr) -> Option<String> {
-        if self.allowed.iter().any(|net| net.contains(&ip)) {
+        let allowed = |ip: IpAddr| self.allowed.iter().any(|net| net.contains(&ip));
+        if allowed(ip) {
             return None;
         }
         // An IPv6 address that embeds an IPv4 one reaches that IPv4 address.
-        if let IpAddr::V6(v6) = ip
-            && let Some(refused) = embedded_ipv4(v6).into_iter().find_map(|v4| {
+        if let IpAddr::V6(v6) = ip {
+            let embedded = embedded_ipv4(v6);
+            if !embedded.is_empty() && embedded.iter().all(|v4| allowed(IpAddr::V4(*v4))) {
+                return None;
+            }
+            if let Some(refused) = embedded.into_iter().find_map(|v4| {
                 self.refuse_address(IpAddr::V4(v4))
                     .map(|why| format!("{ip} embeds {v4}, {why}"))
-            })
-        {
-            return Some(refused);
+            }) {
+                return Some(refused);
+            }
         }
-        BLOCKED.iter().find_map(|(net, why)| {
-            let net: IpNet = net.parse().ok()?;
-            net.contains(&ip).then(|| format!("{ip} is {why}"))
-        })
+        let within = |net: &str| net.parse::<IpNet>().is_ok_and(|net| net.contains(&ip));
+        if REACHABLE_WITHIN.iter().any(|net| within(net)) {
+            return None;
+        }
+        BLOCKED
+            .iter()
+            .find(|(net, _)| within(net))
+            .map(|(_, why)| format!("{ip} is {why}"))
     }
 }
 
@@ -164,13 +216,87 @@ mod tests {
     }
 
     #[test]
+    fn every_special_purpose_range_that_is_not_globally_reachable_is_refused() {
+        // One address of each entry of IANA's registries marked not
+        // globally reachable, and of the platforms' own services.
+        for address in [
+            "0.0.0.1",
+            "0.0.0.0",
+            "10.9.8.7",
+            "100.127.255.254",
+            "127.255.255.254",
+            "169.254.1.1",
+            "172.31.255.254",
+            "192.0.0.1",
+            "192.0.0.8",
+            "192.0.0.170",
+            "192.0.0.171",
+            "192.0.2.10",
+            "192.88.99.1",
+            "192.168.255.254",
+            "198.19.255.254",
+            "198.51.100.10",
+            "203.0.113.10",
+            "240.0.0.1",
+            "255.255.255.255",
+            "224.0.0.251",
+            "168.63.129.16",
+            "::",
+            "::1",
+            "::ffff:93.184.216.34",
+            "64:ff9b:1::1",
+            "100::1",
+            "100:0:0:1::1",
+            "2001:2::1",
+            "2001:5::1",
+            "2001:10::1",
+            "2001:db8::1",
+            "3fff::1",
+            "5f00::1",
+            "fd00:ec2::254",
+            "fe80::1",
+            "fec0::1",
+            "ff02::1",
+        ] {
+            let ip: IpAddr = address.parse().unwrap();
+            assert!(
+                NetworkPolicy::default().refuse_address(ip).is_some(),
+                "{address}"
+            );
+        }
+    }
+
+    #[test]
+    fn globally_reachable_entries_inside_refused_ranges_are_allowed() {
+        for address in [
+            "192.0.0.9",
+            "192.0.0.10",
+            "2001:1::1",
+            "2001:1::2",
+            "2001:1::3",
+            "2001:3::1",
+            "2001:4:112::1",
+            "2001:20::1",
+            "2001:30::1",
+            "64:ff9b::5db8:d822",
+        ] {
+            let ip: IpAddr = address.parse().unwrap();
+            assert_eq!(
+                NetworkPolicy::default().refuse_address(ip),
+                None,
+                "{address}"
+            );
+        }
+    }
+
+    #[test]
     fn public_addresses_and_names_are_allowed() {
         for url in [
             "https://93.184.216.34/",
             "https://[2606:4700::1111]/",
             // 6to4 of 93.184.216.34, Teredo of a public server and client.
             "https://[2002:5db8:d822::1]/",
-            "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+            "https://[2001:0:4136:e378:8000:63bf:a247:27dd]/",
             "https://mcp.example.com/",
             "https://internal.example.com/",
             "http://100.128.0.1/",
