@@ -100,8 +100,8 @@ async fn streams_are_bounded_per_token_and_per_server() {
         held.push(stream);
     }
     let session_33 = session(&url, AGENT).await;
-    let (status, body) = send(&url, reqwest::Method::GET, AGENT, &session_33).await;
-    assert_eq!(status, 429, "the 33rd: {body}");
+    let refused = open(&url, reqwest::Method::GET, AGENT, &session_33).await;
+    assert_eq!(refused.status(), 429, "the 33rd");
     drop((held, defaults));
 
     let registry = registry(&[
@@ -146,8 +146,9 @@ async fn streams_are_bounded_per_token_and_per_server() {
     assert_eq!(stream.status(), 200);
     held.push(stream);
     let second_admin = session(&url, ADMIN).await;
-    let (status, body) = send(&url, reqwest::Method::GET, ADMIN, &second_admin).await;
-    assert_eq!(status, 503, "{body}");
+    let full = open(&url, reqwest::Method::GET, ADMIN, &second_admin).await;
+    assert_eq!(full.status(), 503);
+    let body: Value = full.json().await.unwrap();
     assert_eq!(body["error"]["data"]["reason"], "busy");
 
     // Ending a session ends its stream, and its place is free again.

@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 const API_KEY: &str = r#"sk-"quoted"\back&<>/7f3a9c"#;
 const HEADER_KEY: &str = r#"hk-<&>"x"\y-52d1e8"#;
 const BEARER: &str = "bearer-token-3e9f0a7b";
+/// A header whose name says nothing, marked secret by the record.
+const MARKED: &str = "tenant-marked-77a1";
 
 /// Every way the secret may be written in JSON text, an agent's parser
 /// reading each back as the secret: raw, escaped as serde_json (and Python)
@@ -39,7 +41,7 @@ fn spellings(secret: &str) -> Vec<String> {
 }
 
 fn assert_no_secret(haystack: &[u8], what: &str) {
-    for secret in [API_KEY, HEADER_KEY, BEARER] {
+    for secret in [API_KEY, HEADER_KEY, BEARER, MARKED] {
         for spelling in spellings(secret) {
             assert!(
                 !common::contains(haystack, &spelling),
@@ -60,7 +62,9 @@ async fn register(registry: &Registry, name: &str, peer: &Peer) -> String {
             "name": name,
             "url": peer.mcp_url(),
             "api_key": API_KEY,
-            "headers": {"X-Api-Key": HEADER_KEY, "X-Tenant": "acme", "X-Auth": format!("Bearer {BEARER}")},
+            "headers": {"X-Api-Key": HEADER_KEY, "X-Tenant": MARKED, "X-Region": "eu-west",
+                        "X-Auth": format!("Bearer {BEARER}")},
+            "secret_headers": ["X-Tenant"],
         }))
         .await
 }
@@ -132,7 +136,9 @@ impl Seen {
             let notice = answer
                 .iter()
                 .find(|m| m["method"] == "notifications/progress")
-                .expect("the progress notification came through");
+                .unwrap_or_else(|| {
+                    panic!("the progress notification came through {url}: {answer:?}")
+                });
             assert_eq!(notice["params"]["progressToken"], "p-5", "{notice}");
             assert!(
                 notice["params"]["message"]

@@ -175,3 +175,97 @@ async fn an_environment_key_takes_precedence_and_no_key_file_is_written() {
             .is_ok()
     );
 }
+
+/// Credential headers are known by more names than before, and any other
+/// header may be marked secret: then it is write-only like the rest, shown
+/// nowhere (records, lists, the MCP Registry API), and its mark stays until
+/// its value is given again.
+#[tokio::test]
+async fn any_header_may_be_marked_secret_and_names_that_say_so_are_secret() {
+    let server = TestServer::builder()
+        .args(&["--registry-api", "public"])
+        .spawn()
+        .await;
+    let named = [
+        ("X-Passwd", "pw-PLAINTEXT-0005"),
+        ("X-Jwt", "jwt-PLAINTEXT-0006"),
+        ("X-Bearer", "bearer-PLAINTEXT-0007"),
+        ("X-Hub-Signature", "sig-PLAINTEXT-0008"),
+        ("X-Private-Id", "private-PLAINTEXT-0009"),
+    ];
+    let mut headers: serde_json::Map<String, Value> = named
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), json!(value)))
+        .collect();
+    headers.insert("X-Tenant".into(), json!("tenant-PLAINTEXT-0010"));
+    headers.insert("X-Region".into(), json!("eu-west"));
+    let Answer { status, body, .. } = server
+        .create(&json!({"name": "marked", "url": "https://mcp.example.com/",
+                        "headers": headers, "secret_headers": ["x-tenant"]}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["secret_headers"], json!(["x-tenant"]));
+    let id = body["id"].as_str().unwrap().to_owned();
+    let shown = [
+        body.to_string(),
+        server
+            .get(&format!("/v1/mcp-servers/{id}"))
+            .await
+            .body
+            .to_string(),
+        server.get("/v1/mcp-servers").await.body.to_string(),
+        server.get("/v0.1/servers").await.body.to_string(),
+    ];
+    for text in &shown {
+        for secret in named
+            .iter()
+            .map(|(_, value)| *value)
+            .chain(["tenant-PLAINTEXT-0010"])
+        {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(
+            text.contains("eu-west"),
+            "an ordinary value is shown: {text}"
+        );
+    }
+    assert_eq!(body["headers"]["X-Tenant"], "********");
+    let registry = server.get("/v0.1/servers").await.body;
+    let remote = &registry["servers"][0]["server"]["remotes"][0]["headers"];
+    let tenant = remote
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|header| header["name"] == "X-Tenant")
+        .unwrap();
+    assert_eq!(tenant["isSecret"], true, "{tenant}");
+
+    // A mark names a header the record has.
+    let unknown = server
+        .create(&json!({"name": "bad", "url": "https://mcp.example.com/",
+                        "headers": {"X-A": "1"}, "secret_headers": ["X-B"]}))
+        .await;
+    assert_eq!(unknown.status, 400);
+    assert!(common::error_message(&unknown.body).starts_with("secret_headers[0]"));
+
+    // Taking the mark off would show the stored value: refused, unless the
+    // value is given again; the masked value sent back keeps it.
+    let unmarked = server.patch(&id, &json!({"secret_headers": []})).await;
+    assert_eq!(unmarked.status, 400, "{}", unmarked.body);
+    assert!(common::error_message(&unmarked.body).contains("x-tenant"));
+    let mut kept = body["headers"].clone();
+    kept["X-Region"] = json!("eu-north");
+    let patched = server.patch(&id, &json!({"headers": kept})).await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["secret_headers"], json!(["x-tenant"]));
+    let (_, stored) = server.db.stored_secrets(&id).await;
+    assert_eq!(stored["X-Tenant"], "tenant-PLAINTEXT-0010");
+    let mut given = patched.body["headers"].clone();
+    given["X-Tenant"] = json!("acme");
+    let public = server
+        .patch(&id, &json!({"headers": given, "secret_headers": null}))
+        .await;
+    assert_eq!(public.status, 200, "{}", public.body);
+    assert_eq!(public.body["headers"]["X-Tenant"], "acme");
+    assert_eq!(public.body["secret_headers"], json!([]));
+}

@@ -10,6 +10,7 @@ mod m20261129_000004_server_versions;
 mod m20261129_000005_text_search_indexes;
 mod m20261129_000006_sqlite_text_search;
 mod m20261207_000007_redacted_probes;
+mod m20261207_000008_secret_headers;
 
 pub use m20261129_000005_text_search_indexes::{TRIGRAM_INDEX_SQL, TRIGRAM_INDEXES};
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_text_search_indexes::Migration),
             Box::new(m20261129_000006_sqlite_text_search::Migration),
             Box::new(m20261207_000007_redacted_probes::Migration),
+            Box::new(m20261207_000008_secret_headers::Migration),
         ]
     }
 }

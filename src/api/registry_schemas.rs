@@ -8,7 +8,7 @@ use poem_openapi::{Enum, Object};
 use serde::Serialize;
 
 use super::schemas::{ContractEnum, Inline, rfc3339};
-use crate::domain::{McpServerRecord, RegistryNamespace, ServerStatus, is_credential_header};
+use crate::domain::{McpServerRecord, RegistryNamespace, ServerStatus};
 
 /// The `server.json` schema the answers follow.
 pub const SERVER_SCHEMA: &str =
@@ -220,7 +220,7 @@ fn headers(record: &McpServerRecord) -> Vec<KeyValueInput> {
         .expose()
         .iter()
         .map(|(name, value)| {
-            if is_credential_header(name) {
+            if record.headers.is_secret(name) {
                 credential(name, "A credential for this server")
             } else {
                 KeyValueInput {

@@ -216,6 +216,9 @@ pub struct CreateMcpServerRequest {
     pub headers: Option<BTreeMap<String, String>>,
     /// The version of the MCP server, in Semantic Versioning 2.0.0 (at most 255 characters); 1.0.0 when not given. Published by the MCP Registry API.
     pub version: Option<VersionText>,
+    /// Names of headers (each one of `headers`, regardless of case) whose values are secret: write-only, answered as ******** and never logged, like api_key. Headers whose names say they are credentials are secret without it (Authorization, Proxy-Authorization, Cookie, and names containing key, token, secret, auth, pass, pwd, session, credential, jwt, bearer, signature, private, csrf or xsrf).
+    #[oai(nullable, validator(max_items = 100))]
+    pub secret_headers: Option<Vec<String>>,
 }
 
 impl CreateMcpServerRequest {
@@ -234,7 +237,10 @@ impl CreateMcpServerRequest {
                 .transpose()?,
             transport_type: request.transport_type.map(|t| t.0).unwrap_or_default(),
             api_key: request.api_key.map(domain::ApiKey::parse).transpose()?,
-            headers: domain::HttpHeaders::parse(request.headers.unwrap_or_default())?,
+            headers: domain::HttpHeaders::parse(
+                request.headers.unwrap_or_default(),
+                request.secret_headers.unwrap_or_default(),
+            )?,
         })
     }
 }
@@ -270,6 +276,10 @@ pub struct UpdateMcpServerRequest {
     /// The version of the MCP server, in Semantic Versioning 2.0.0 (at most 255 characters).
     #[serde(default)]
     pub version: MaybeUndefined<VersionText>,
+    /// Names of headers whose values are secret; replaces the list, null clears it. Absent, the marks stay on the headers that remain. A header whose mark is removed must be given its value again in the same request (its stored value would otherwise be shown).
+    #[oai(nullable, validator(max_items = 100))]
+    #[serde(default)]
+    pub secret_headers: MaybeUndefined<Vec<String>>,
 }
 
 /// A field that may be absent (keep it) but not null.
@@ -306,10 +316,7 @@ impl UpdateMcpServerRequest {
         let headers = clearable(request.headers, |headers| {
             Ok(headers
                 .into_iter()
-                .map(|(name, value)| {
-                    let update = HeaderUpdate::from_request(&name, value, MASK);
-                    (name, update)
-                })
+                .map(|(name, value)| (name, HeaderUpdate::from_request(value, MASK)))
                 .collect())
         })?;
         Ok(McpServerPatch {
@@ -327,6 +334,7 @@ impl UpdateMcpServerRequest {
             status: required_if_present(request.status, "status", |s| Ok(s.0))?,
             api_key: clearable(request.api_key, domain::ApiKey::parse)?,
             headers: headers.map(Option::unwrap_or_default),
+            secret_headers: clearable(request.secret_headers, Ok)?.map(Option::unwrap_or_default),
         })
     }
 }
@@ -365,6 +373,10 @@ pub struct McpServer {
     pub api_key_set: bool,
     /// Additional HTTP headers for authentication. Keys are header names, values are header values.
     pub headers: Option<BTreeMap<String, String>>,
+    /// Names of headers marked secret (their values are answered as ********, as are those of headers whose names say they are credentials).
+    #[oai(default)]
+    #[serde(default)]
+    pub secret_headers: Vec<String>,
     /// Timestamp when the MCP server was created.
     #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
@@ -403,6 +415,7 @@ impl From<McpServerRecord> for McpServer {
             status: Inline(record.status),
             api_key_set: record.api_key.is_some(),
             headers: Some(record.headers.masked(MASK)),
+            secret_headers: record.headers.marked().to_vec(),
             created_at: record.created_at,
             updated_at: record.updated_at,
             version: VersionText(record.release.as_str().to_owned()),
@@ -449,6 +462,7 @@ mod tests {
                     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                     .collect(),
             ),
+            secret_headers: Vec::new(),
             created_at: at,
             updated_at: at + chrono::Duration::seconds(1),
             version: VersionText("2.0.0-rc.1+build.5".into()),

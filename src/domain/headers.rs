@@ -28,29 +28,48 @@ const FORBIDDEN: [&str; 9] = [
 ];
 
 const CREDENTIAL_NAMES: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
-const CREDENTIAL_WORDS: [&str; 7] = [
+/// Words in a header's name that make it a credential. `pass` covers
+/// password, passwd, passphrase and passcode.
+const CREDENTIAL_WORDS: [&str; 14] = [
     "key",
     "token",
     "secret",
     "auth",
-    "password",
+    "pass",
+    "pwd",
     "session",
     "credential",
+    "jwt",
+    "bearer",
+    "signature",
+    "private",
+    "csrf",
+    "xsrf",
 ];
 
-/// Whether a header's value is a credential, and so write-only like `api_key`.
+/// Whether a header's name says its value is a credential, and so write-only
+/// like `api_key` (a record may mark any other header so too).
 pub fn is_credential_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     CREDENTIAL_NAMES.contains(&name.as_str()) || CREDENTIAL_WORDS.iter().any(|w| name.contains(w))
 }
 
-/// Extra HTTP headers sent to the MCP server, names as the caller wrote them.
+/// Extra HTTP headers sent to the MCP server, names as the caller wrote them,
+/// and the names the caller marked secret (beyond those whose names say so).
 /// `Debug` masks every value: some are credentials, and logs need none of them.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct HttpHeaders(BTreeMap<String, String>);
+pub struct HttpHeaders {
+    values: BTreeMap<String, String>,
+    /// Marked secret, as the caller wrote them; each names a header of `values`.
+    marked: Vec<String>,
+}
 
 impl HttpHeaders {
-    pub fn parse(headers: BTreeMap<String, String>) -> Result<Self, ValidationError> {
+    /// `headers`, of which those named in `marked` are secret.
+    pub fn parse(
+        headers: BTreeMap<String, String>,
+        marked: Vec<String>,
+    ) -> Result<Self, ValidationError> {
         if headers.len() > MAX_ENTRIES {
             return Err(ValidationError::new(
                 "headers",
@@ -106,49 +125,96 @@ impl HttpHeaders {
                 ),
             ));
         }
-        Ok(Self(headers))
+        let mut unique = HashSet::with_capacity(marked.len());
+        for (index, name) in marked.iter().enumerate() {
+            let field = || format!("secret_headers[{index}]");
+            if !headers
+                .keys()
+                .any(|header| header.eq_ignore_ascii_case(name))
+            {
+                return Err(ValidationError::new(
+                    field(),
+                    format!("{name:?} names no header of headers"),
+                ));
+            }
+            if !unique.insert(name.to_ascii_lowercase()) {
+                return Err(ValidationError::new(
+                    field(),
+                    "names must be unique regardless of case",
+                ));
+            }
+        }
+        Ok(Self {
+            values: headers,
+            marked,
+        })
     }
 
     /// Headers as stored, unchecked: a record stored under older rules (over
     /// today's total, say) stays readable, and can be patched down.
-    pub fn from_stored(headers: BTreeMap<String, String>) -> Self {
-        Self(headers)
+    pub fn from_stored(headers: BTreeMap<String, String>, marked: Vec<String>) -> Self {
+        Self {
+            values: headers,
+            marked,
+        }
     }
 
     /// The stored value of a header, its name matched regardless of case.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
+        self.values
             .iter()
             .find(|(stored, _)| stored.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.as_str())
     }
 
-    pub fn credential_names(&self) -> impl Iterator<Item = &str> {
-        self.0
+    /// Whether the header's value is secret: by its name, or marked so.
+    pub fn is_secret(&self, name: &str) -> bool {
+        is_credential_header(name) || self.is_marked(name)
+    }
+
+    /// Whether the caller marked the header secret.
+    pub fn is_marked(&self, name: &str) -> bool {
+        self.marked
+            .iter()
+            .any(|marked| marked.eq_ignore_ascii_case(name))
+    }
+
+    /// The names of the headers whose values are secret.
+    pub fn secret_names(&self) -> impl Iterator<Item = &str> {
+        self.values
             .keys()
             .map(String::as_str)
-            .filter(|name| is_credential_header(name))
+            .filter(|name| self.is_secret(name))
+    }
+
+    /// The values that are secret.
+    pub fn secret_values(&self) -> impl Iterator<Item = &str> {
+        self.values
+            .iter()
+            .filter(|(name, _)| self.is_secret(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The names the caller marked secret, as written.
+    pub fn marked(&self) -> &[String] {
+        &self.marked
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.values.is_empty()
     }
 
     /// The names and plaintext values, for sealing at rest or sending upstream.
     pub fn expose(&self) -> &BTreeMap<String, String> {
-        &self.0
+        &self.values
     }
 
-    /// The map a caller may see: credential values replaced by `mask`.
+    /// The map a caller may see: secret values replaced by `mask`.
     pub fn masked(&self, mask: &str) -> BTreeMap<String, String> {
-        self.0
+        self.values
             .iter()
             .map(|(name, value)| {
-                let shown = if is_credential_header(name) {
-                    mask
-                } else {
-                    value
-                };
+                let shown = if self.is_secret(name) { mask } else { value };
                 (name.clone(), shown.to_owned())
             })
             .collect()
@@ -158,7 +224,7 @@ impl HttpHeaders {
 impl fmt::Debug for HttpHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.0.keys().map(|name| (name, "********")))
+            .entries(self.values.keys().map(|name| (name, "********")))
             .finish()
     }
 }
@@ -166,6 +232,10 @@ impl fmt::Debug for HttpHeaders {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parsed(pairs: &[(&str, &str)]) -> Result<HttpHeaders, ValidationError> {
+        HttpHeaders::parse(headers(pairs), Vec::new())
+    }
 
     fn headers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
@@ -182,19 +252,25 @@ mod tests {
             "X-API-Key",
             "X-Session-Id",
             "x-auth",
+            "X-Passwd",
+            "X-Pwd",
+            "X-Jwt",
+            "X-Bearer",
+            "X-Hub-Signature-256",
+            "X-Private-Token",
+            "X-Passphrase",
+            "X-CSRF",
         ] {
             assert!(is_credential_header(name), "{name}");
         }
-        assert!(!is_credential_header("X-Tenant"));
+        for name in ["X-Tenant", "X-Region", "Accept-Language"] {
+            assert!(!is_credential_header(name), "{name}");
+        }
     }
 
     #[test]
     fn masked_hides_only_credentials() {
-        let h = HttpHeaders::parse(headers(&[
-            ("Authorization", "Bearer s3"),
-            ("X-Tenant", "acme"),
-        ]))
-        .unwrap();
+        let h = parsed(&[("Authorization", "Bearer s3"), ("X-Tenant", "acme")]).unwrap();
         let shown = h.masked("********");
         assert_eq!(shown["Authorization"], "********");
         assert_eq!(shown["X-Tenant"], "acme");
@@ -202,20 +278,40 @@ mod tests {
     }
 
     #[test]
+    fn any_header_may_be_marked_secret_but_only_one_it_has() {
+        let pairs = headers(&[("X-Tenant", "acme"), ("X-Region", "eu")]);
+        let h = HttpHeaders::parse(pairs.clone(), vec!["x-tenant".into()]).unwrap();
+        assert_eq!(h.masked("*")["X-Tenant"], "*");
+        assert_eq!(h.masked("*")["X-Region"], "eu");
+        assert_eq!(h.secret_values().collect::<Vec<_>>(), ["acme"]);
+        let unknown = HttpHeaders::parse(pairs.clone(), vec!["X-Other".into()]);
+        assert!(
+            unknown
+                .unwrap_err()
+                .to_string()
+                .starts_with("secret_headers[0]")
+        );
+        let twice = HttpHeaders::parse(pairs, vec!["X-Tenant".into(), "x-tenant".into()]);
+        assert!(twice.is_err());
+    }
+
+    #[test]
     fn rejects_case_duplicates_framing_headers_and_bad_values() {
-        assert!(HttpHeaders::parse(headers(&[("X-A", "1"), ("x-a", "2")])).is_err());
-        assert!(HttpHeaders::parse(headers(&[("Transfer-Encoding", "chunked")])).is_err());
-        assert!(HttpHeaders::parse(headers(&[("X-A", "a\r\nb")])).is_err());
-        assert!(HttpHeaders::parse(headers(&[("bad name", "1")])).is_err());
+        assert!(parsed(&[("X-A", "1"), ("x-a", "2")]).is_err());
+        assert!(parsed(&[("Transfer-Encoding", "chunked")]).is_err());
+        assert!(parsed(&[("X-A", "a\r\nb")]).is_err());
+        assert!(parsed(&[("bad name", "1")]).is_err());
     }
 
     #[test]
     fn names_and_values_together_are_capped() {
         let value = "v".repeat(8000);
         let two = headers(&[("X-A", &value), ("X-B", &value)]);
-        assert!(HttpHeaders::parse(two).is_ok()); // 16,006 bytes
+        assert!(HttpHeaders::parse(two, Vec::new()).is_ok()); // 16,006 bytes
         let three = headers(&[("X-A", &value), ("X-B", &value), ("X-C", &value)]);
-        let err = HttpHeaders::parse(three).unwrap_err().to_string();
+        let err = HttpHeaders::parse(three, Vec::new())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("headers") && err.contains("at most 16384 bytes (got 24009)"),
             "{err}"

@@ -49,6 +49,7 @@ impl NewMcpServer {
             ("version", self.release.is_some()),
             ("api_key", self.api_key.is_some()),
             ("headers", !self.headers.is_empty()),
+            ("secret_headers", !self.headers.marked().is_empty()),
         ];
         let mut names = vec!["name", "url", "transport_type"];
         names.extend(
@@ -91,18 +92,13 @@ impl McpServerRecord {
     /// credential headers (what must never reach a caller), and of a value
     /// such as `Bearer abc…` the credential after its scheme too.
     pub fn secret_values(&self) -> impl Iterator<Item = &str> {
-        let headers = self
-            .headers
-            .expose()
-            .iter()
-            .filter(|(name, _)| super::is_credential_header(name))
-            .flat_map(|(_, value)| {
-                let credential = value
-                    .split_once(' ')
-                    .map(|(_, credential)| credential.trim())
-                    .filter(|credential| !credential.is_empty());
-                std::iter::once(value.as_str()).chain(credential)
-            });
+        let headers = self.headers.secret_values().flat_map(|value| {
+            let credential = value
+                .split_once(' ')
+                .map(|(_, credential)| credential.trim())
+                .filter(|credential| !credential.is_empty());
+            std::iter::once(value).chain(credential)
+        });
         self.api_key.iter().map(|key| key.expose()).chain(headers)
     }
 
@@ -133,19 +129,22 @@ impl McpServerRecord {
     /// The record as `patch` leaves it: a new version and `updated_at`, the same
     /// id and `created_at`.
     pub fn patched(&self, patch: &McpServerPatch) -> Result<Self, ValidationError> {
-        let (headers, kept_credentials) = match patch.headers.clone() {
-            None => (
-                self.headers.clone(),
-                self.headers.credential_names().map(str::to_owned).collect(),
-            ),
-            Some(update) => self.resolve_headers(update)?,
+        let headers = self.patched_headers(patch)?;
+        // Secret values the request did not give anew: the stored ones.
+        let given = |name: &str| {
+            patch.headers.as_ref().is_some_and(|update| {
+                update.iter().any(|(given, value)| {
+                    given.eq_ignore_ascii_case(name) && matches!(value, HeaderUpdate::Set(_))
+                })
+            })
         };
         let url = patch.url.clone().unwrap_or_else(|| self.url.clone());
         if !url.same_origin(&self.url) {
             // Stored credentials must not follow the URL to a server of the
             // caller's choosing: they have to be given again, or cleared.
-            let mut carried: Vec<String> = kept_credentials
-                .into_iter()
+            let mut carried: Vec<String> = headers
+                .secret_names()
+                .filter(|name| !given(name))
                 .map(|name| format!("headers[{name:?}]"))
                 .collect();
             if patch.api_key.is_none() && self.api_key.is_some() {
@@ -161,6 +160,21 @@ impl McpServerRecord {
                     ),
                 ));
             }
+        }
+        // A stored value that loses its mark would be shown: only one the
+        // caller gives again may.
+        if let Some(unmarked) =
+            self.headers.marked().iter().find(|name| {
+                headers.get(name).is_some() && !headers.is_secret(name) && !given(name)
+            })
+        {
+            return Err(ValidationError::new(
+                "secret_headers",
+                format!(
+                    "leaving out {unmarked:?} would show its stored value: give its value again \
+                     in headers in the same request"
+                ),
+            ));
         }
         Ok(Self {
             id: self.id,
@@ -187,33 +201,54 @@ impl McpServerRecord {
         })
     }
 
-    /// The new header map, with masked credential values replaced by the stored
-    /// ones, and the names of the credentials so kept.
-    fn resolve_headers(
-        &self,
-        update: BTreeMap<String, HeaderUpdate>,
-    ) -> Result<(HttpHeaders, Vec<String>), ValidationError> {
-        let mut kept = Vec::new();
-        let mut resolved = BTreeMap::new();
-        for (name, value) in update {
-            let value = match value {
-                HeaderUpdate::Set(value) => value,
-                HeaderUpdate::KeepStored => match self.headers.get(&name) {
-                    Some(stored) => {
-                        kept.push(name.clone());
-                        stored.to_owned()
-                    }
-                    None => {
-                        return Err(ValidationError::new(
-                            format!("headers[{name:?}]"),
-                            "the masked value stands for a stored value, but none is stored",
-                        ));
-                    }
-                },
-            };
-            resolved.insert(name, value);
-        }
-        Ok((HttpHeaders::parse(resolved)?, kept))
+    /// The headers and marks as `patch` leaves them. A masked value sent
+    /// back for a secret header keeps the stored one; marks not given stay
+    /// on the headers that remain.
+    fn patched_headers(&self, patch: &McpServerPatch) -> Result<HttpHeaders, ValidationError> {
+        let marked_now = |name: &str| {
+            patch.secret_headers.as_ref().map_or_else(
+                || self.headers.is_marked(name),
+                |marks| marks.iter().any(|mark| mark.eq_ignore_ascii_case(name)),
+            )
+        };
+        let values = match &patch.headers {
+            None => self.headers.expose().clone(),
+            Some(update) => {
+                let mut resolved = BTreeMap::new();
+                for (name, value) in update {
+                    let secret = is_credential_header(name) || marked_now(name);
+                    let value = match (value, self.headers.get(name)) {
+                        (HeaderUpdate::Set(value), _) => value.clone(),
+                        (HeaderUpdate::Masked(_), Some(stored)) if secret => stored.to_owned(),
+                        (HeaderUpdate::Masked(_), None) if secret => {
+                            return Err(ValidationError::new(
+                                format!("headers[{name:?}]"),
+                                "the masked value stands for a stored value, but none is stored",
+                            ));
+                        }
+                        // The mask as a value of its own, of a header that is not secret.
+                        (HeaderUpdate::Masked(mask), _) => mask.clone(),
+                    };
+                    resolved.insert(name.clone(), value);
+                }
+                resolved
+            }
+        };
+        let marks = match &patch.secret_headers {
+            Some(marks) => marks.clone(),
+            None => self
+                .headers
+                .marked()
+                .iter()
+                .filter(|name| {
+                    values
+                        .keys()
+                        .any(|header| header.eq_ignore_ascii_case(name))
+                })
+                .cloned()
+                .collect(),
+        };
+        HttpHeaders::parse(values, marks)
     }
 }
 
@@ -221,15 +256,16 @@ impl McpServerRecord {
 #[derive(Clone)]
 pub enum HeaderUpdate {
     Set(String),
-    /// The mask answered for a credential, sent back: keep what is stored.
-    KeepStored,
+    /// The mask answered for a secret value, sent back: keep what is stored
+    /// (for a header that is not secret, it is a value like any other).
+    Masked(String),
 }
 
 impl HeaderUpdate {
-    /// What `value` means for header `name`, given the mask responses show.
-    pub fn from_request(name: &str, value: String, mask: &str) -> Self {
-        if value == mask && is_credential_header(name) {
-            Self::KeepStored
+    /// What `value` means, given the mask responses show.
+    pub fn from_request(value: String, mask: &str) -> Self {
+        if value == mask {
+            Self::Masked(value)
         } else {
             Self::Set(value)
         }
@@ -247,6 +283,8 @@ pub struct McpServerPatch {
     pub status: Option<ServerStatus>,
     pub api_key: Option<Option<ApiKey>>,
     pub headers: Option<BTreeMap<String, HeaderUpdate>>,
+    /// Names of headers whose values are secret (replacing the marks).
+    pub secret_headers: Option<Vec<String>>,
 }
 
 impl McpServerPatch {
@@ -261,6 +299,7 @@ impl McpServerPatch {
             ("status", self.status.is_some()),
             ("api_key", self.api_key.is_some()),
             ("headers", self.headers.is_some()),
+            ("secret_headers", self.secret_headers.is_some()),
         ]
         .iter()
         .filter(|(_, touched)| *touched)
@@ -300,6 +339,15 @@ mod tests {
     use super::*;
 
     fn record(url: &str, api_key: Option<&str>, headers: &[(&str, &str)]) -> McpServerRecord {
+        marked_record(url, api_key, headers, &[])
+    }
+
+    fn marked_record(
+        url: &str,
+        api_key: Option<&str>,
+        headers: &[(&str, &str)],
+        marked: &[&str],
+    ) -> McpServerRecord {
         McpServerRecord::create(NewMcpServer {
             name: ServerName::parse("r".into()).unwrap(),
             url: ServerUrl::parse(url, &Default::default()).unwrap(),
@@ -312,6 +360,7 @@ mod tests {
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
+                marked.iter().map(|name| name.to_string()).collect(),
             )
             .unwrap(),
         })
@@ -352,7 +401,10 @@ mod tests {
     #[test]
     fn a_masked_credential_keeps_the_stored_value_but_not_across_origins() {
         let r = record("https://a.example/", None, &[("Authorization", "Bearer s")]);
-        let keep = BTreeMap::from([("authorization".to_owned(), HeaderUpdate::KeepStored)]);
+        let keep = BTreeMap::from([(
+            "authorization".to_owned(),
+            HeaderUpdate::from_request("****".into(), "****"),
+        )]);
         let same = r
             .patched(&McpServerPatch {
                 headers: Some(keep.clone()),
@@ -366,6 +418,53 @@ mod tests {
             ..Default::default()
         });
         assert!(moved.is_err(), "scheme change is another origin");
+    }
+
+    #[test]
+    fn a_marked_header_is_a_credential_and_keeps_its_mark_until_given_anew() {
+        let r = marked_record(
+            "https://a.example/",
+            None,
+            &[("X-Tenant", "acme-9f3b"), ("X-Region", "eu")],
+            &["X-Tenant"],
+        );
+        assert_eq!(r.secret_values().collect::<Vec<_>>(), ["acme-9f3b"]);
+        let masked = |value: &str| HeaderUpdate::from_request(value.into(), "****");
+        // The mask sent back keeps it; the marks stay.
+        let kept = r
+            .patched(&McpServerPatch {
+                headers: Some(BTreeMap::from([
+                    ("X-Tenant".to_owned(), masked("****")),
+                    ("X-Region".to_owned(), masked("us")),
+                ])),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(kept.headers.get("X-Tenant"), Some("acme-9f3b"));
+        assert_eq!(kept.headers.marked(), ["X-Tenant"]);
+        // Dropping the mark would show the stored value: only with it anew.
+        let unmark = McpServerPatch {
+            secret_headers: Some(Vec::new()),
+            ..Default::default()
+        };
+        let refused = r.patched(&unmark).unwrap_err().to_string();
+        assert!(refused.starts_with("secret_headers"), "{refused}");
+        let anew = r
+            .patched(&McpServerPatch {
+                headers: Some(BTreeMap::from([(
+                    "X-Tenant".to_owned(),
+                    masked("public-now"),
+                )])),
+                ..unmark
+            })
+            .unwrap();
+        assert!(!anew.headers.is_secret("X-Tenant"));
+        // It does not follow the URL to another origin.
+        let moved = r.patched(&McpServerPatch {
+            url: url("https://b.example/"),
+            ..Default::default()
+        });
+        assert!(moved.unwrap_err().to_string().contains("X-Tenant"));
     }
 
     #[test]

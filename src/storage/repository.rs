@@ -612,6 +612,10 @@ impl McpServerRepository {
             status: Set(record.status.as_str().to_owned()),
             api_key_sealed: Set(api_key_sealed),
             headers_sealed: Set(headers_sealed),
+            secret_headers: Set((!record.headers.marked().is_empty())
+                .then(|| serde_json::to_string(record.headers.marked()))
+                .transpose()
+                .map_err(|_| SecretError::Seal)?),
             created_at: Set(record.created_at),
             updated_at: Set(record.updated_at),
             version: Set(record.version),
@@ -639,7 +643,14 @@ impl McpServerRepository {
                 let bytes = self.boxer.open(sealed, &sealing_context(&id, "headers"))?;
                 let map: BTreeMap<String, String> =
                     serde_json::from_slice(&bytes).map_err(|_| corrupt("headers"))?;
-                HttpHeaders::from_stored(map)
+                let marked = row
+                    .secret_headers
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()
+                    .map_err(|_| corrupt("secret_headers"))?
+                    .unwrap_or_default();
+                HttpHeaders::from_stored(map, marked)
             }
         };
         Ok(McpServerRecord {

@@ -17,6 +17,8 @@ pub struct Model {
     pub status: String,
     pub api_key_sealed: Option<String>,
     pub headers_sealed: Option<String>,
+    /// Names of headers marked secret, a JSON list (none: null).
+    pub secret_headers: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,

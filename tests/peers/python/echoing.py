@@ -18,6 +18,7 @@ GET /seen answers the credentials it was sent, GET /sessions the session ids."""
 import gzip
 import json
 import sys
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -104,16 +105,20 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def send_chunked(self, status, body, content_type, extra=()):
+        """`body` (or each of a list of parts, 0.3 s apart) in 7-byte chunks."""
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Transfer-Encoding", "chunked")
         for name, value in extra:
             self.send_header(name, value)
         self.end_headers()
-        for start in range(0, len(body), 7):
-            chunk = body[start:start + 7]
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            self.wfile.flush()
+        for number, part in enumerate(body if isinstance(body, list) else [body]):
+            if number:
+                time.sleep(0.3)
+            for start in range(0, len(part), 7):
+                chunk = part[start:start + 7]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")
 
     def do_GET(self):
@@ -158,8 +163,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(body, method, events)
         elif method == "tools/call":
             token = (params.get("_meta") or {}).get("progressToken", 0)
+            every = lambda: " ".join(m() for _ in echo.spellings)
             events.append({"jsonrpc": "2.0", "method": "notifications/progress",
-                           "params": {"progressToken": token, "progress": 1, "message": m()}})
+                           "params": {"progressToken": token, "progress": 1, "message": every()}})
             events.append({"jsonrpc": "2.0", "method": "notifications/message",
                            "params": {"level": "info", "data": m()}})
             result = {"content": [{"type": "text", "text": "sent: " + " ".join(m() for _ in range(8))}],
@@ -181,8 +187,12 @@ class Handler(BaseHTTPRequestHandler):
     def answer(self, body, method, events):
         extra = [("Mcp-Session-Id", "s-" + uuid.uuid4().hex)] if method == "initialize" else []
         if MODE == "sse":
-            stream = "".join("event: message\ndata: %s\n\n" % e for e in events + [body])
-            return self.send_chunked(200, stream.encode(), "text/event-stream", extra)
+            # The notifications, then (as a tool at work would) a moment
+            # later the result.
+            notices = "".join("event: message\ndata: %s\n\n" % e for e in events)
+            result = "event: message\ndata: %s\n\n" % body
+            return self.send_chunked(200, [notices.encode(), result.encode()],
+                                     "text/event-stream", extra)
         if MODE == "gzip" and method == "tools/call":
             extra.append(("Content-Encoding", "gzip"))
             return self.send_chunked(200, gzip.compress(body.encode()), "application/json", extra)
