@@ -50,7 +50,7 @@ pub enum CreateMcpServerResponse {
     /// Missing or invalid bearer token
     #[oai(status = 401)]
     Unauthorized(JsonPayload<ErrorResponse>),
-    /// The token's scope does not allow this operation
+    /// The token's scope does not allow this operation, or the request's Host or Origin is refused (against DNS rebinding)
     #[oai(status = 403)]
     Forbidden(JsonPayload<ErrorResponse>),
     // 413 and 415 are answered before the handler runs (body limit, payload
@@ -123,6 +123,9 @@ pub enum GetMcpServerResponse {
     /// Missing or invalid bearer token
     #[oai(status = 401)]
     Unauthorized(JsonPayload<ErrorResponse>),
+    /// The token's scope does not allow this operation, or the request's Host or Origin is refused (against DNS rebinding)
+    #[oai(status = 403)]
+    Forbidden(JsonPayload<ErrorResponse>),
     /// No MCP server with this id
     #[oai(status = 404)]
     NotFound(JsonPayload<ErrorResponse>),
@@ -145,6 +148,7 @@ pub enum GetMcpServerResponse {
 error_responses!(GetMcpServerResponse {
     BAD_REQUEST => BadRequest,
     UNAUTHORIZED => Unauthorized,
+    FORBIDDEN => Forbidden,
     NOT_FOUND => NotFound,
     TOO_MANY_REQUESTS => TooManyRequests,
 });
@@ -160,6 +164,9 @@ pub enum ListMcpServersResponse {
     /// Missing or invalid bearer token
     #[oai(status = 401)]
     Unauthorized(JsonPayload<ErrorResponse>),
+    /// The token's scope does not allow this operation, or the request's Host or Origin is refused (against DNS rebinding)
+    #[oai(status = 403)]
+    Forbidden(JsonPayload<ErrorResponse>),
     /// Too many requests for this token; retry after Retry-After seconds
     #[oai(status = 429)]
     TooManyRequests(JsonPayload<ErrorResponse>),
@@ -179,6 +186,7 @@ pub enum ListMcpServersResponse {
 error_responses!(ListMcpServersResponse {
     BAD_REQUEST => BadRequest,
     UNAUTHORIZED => Unauthorized,
+    FORBIDDEN => Forbidden,
     TOO_MANY_REQUESTS => TooManyRequests,
 });
 
@@ -200,7 +208,7 @@ pub enum UpdateMcpServerResponse {
     /// Missing or invalid bearer token
     #[oai(status = 401)]
     Unauthorized(JsonPayload<ErrorResponse>),
-    /// The token's scope does not allow this operation
+    /// The token's scope does not allow this operation, or the request's Host or Origin is refused (against DNS rebinding)
     #[oai(status = 403)]
     Forbidden(JsonPayload<ErrorResponse>),
     /// No MCP server with this id
@@ -261,7 +269,7 @@ pub enum DeleteMcpServerResponse {
     /// Missing or invalid bearer token
     #[oai(status = 401)]
     Unauthorized(JsonPayload<ErrorResponse>),
-    /// The token's scope does not allow this operation
+    /// The token's scope does not allow this operation, or the request's Host or Origin is refused (against DNS rebinding)
     #[oai(status = 403)]
     Forbidden(JsonPayload<ErrorResponse>),
     /// No MCP server with this id

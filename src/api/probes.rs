@@ -42,7 +42,7 @@ pub enum ProbeMcpServerResponse {
     /// Missing or invalid bearer token
     #[oai(status = 401)]
     Unauthorized(JsonPayload<ErrorResponse>),
-    /// The token may not probe (read scope)
+    /// The token may not probe (read scope), or the request's Host or Origin is refused (against DNS rebinding)
     #[oai(status = 403)]
     Forbidden(JsonPayload<ErrorResponse>),
     /// No MCP server with this id
@@ -107,6 +107,9 @@ macro_rules! catalog_response {
             /// Missing or invalid bearer token
             #[oai(status = 401)]
             Unauthorized(JsonPayload<ErrorResponse>),
+            /// The request's Host or Origin is refused (against DNS rebinding)
+            #[oai(status = 403)]
+            Forbidden(JsonPayload<ErrorResponse>),
             /// No MCP server with this id
             #[oai(status = 404)]
             NotFound(JsonPayload<ErrorResponse>),
@@ -129,6 +132,7 @@ macro_rules! catalog_response {
         error_responses!($name {
             BAD_REQUEST => BadRequest,
             UNAUTHORIZED => Unauthorized,
+            FORBIDDEN => Forbidden,
             NOT_FOUND => NotFound,
             TOO_MANY_REQUESTS => TooManyRequests,
         });
@@ -160,6 +164,9 @@ pub enum SearchToolsResponse {
     /// Missing or invalid bearer token
     #[oai(status = 401)]
     Unauthorized(JsonPayload<ErrorResponse>),
+    /// The request's Host or Origin is refused (against DNS rebinding)
+    #[oai(status = 403)]
+    Forbidden(JsonPayload<ErrorResponse>),
     /// Too many requests for this token; retry after Retry-After seconds
     #[oai(status = 429)]
     TooManyRequests(JsonPayload<ErrorResponse>),
@@ -179,6 +186,7 @@ pub enum SearchToolsResponse {
 error_responses!(SearchToolsResponse {
     BAD_REQUEST => BadRequest,
     UNAUTHORIZED => Unauthorized,
+    FORBIDDEN => Forbidden,
     TOO_MANY_REQUESTS => TooManyRequests,
 });
 catalog_response!(ListResourcesResponse of ResourceList<Resource>, "resources");

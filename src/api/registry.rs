@@ -48,7 +48,7 @@ pub enum ListServersResponse {
     /// A token is required (--registry-api token) and is missing or invalid
     #[oai(status = 401)]
     Unauthorized(JsonPayload<ErrorResponse>),
-    /// The token's scope does not allow reading records
+    /// The token's scope does not allow reading records, or the request's Host or Origin is refused (against DNS rebinding)
     #[oai(status = 403)]
     Forbidden(JsonPayload<ErrorResponse>),
     /// The MCP Registry API is off (--registry-api off)
@@ -89,7 +89,7 @@ pub enum GetServerResponse {
     /// A token is required (--registry-api token) and is missing or invalid
     #[oai(status = 401)]
     Unauthorized(JsonPayload<ErrorResponse>),
-    /// The token's scope does not allow reading records
+    /// The token's scope does not allow reading records, or the request's Host or Origin is refused (against DNS rebinding)
     #[oai(status = 403)]
     Forbidden(JsonPayload<ErrorResponse>),
     /// No such server or version, or the MCP Registry API is off
@@ -130,7 +130,7 @@ pub enum ListVersionsResponse {
     /// A token is required (--registry-api token) and is missing or invalid
     #[oai(status = 401)]
     Unauthorized(JsonPayload<ErrorResponse>),
-    /// The token's scope does not allow reading records
+    /// The token's scope does not allow reading records, or the request's Host or Origin is refused (against DNS rebinding)
     #[oai(status = 403)]
     Forbidden(JsonPayload<ErrorResponse>),
     /// No such server, or the MCP Registry API is off
