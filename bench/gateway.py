@@ -139,7 +139,12 @@ def bench_idle_sessions(python, sessions):
     peer = subprocess.Popen([str(python), str(PEERS / "gateway_peer.py"), TOKEN, str(peer_port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workdir = tempfile.mkdtemp(prefix="gateway-bench-")
-    registry, url = start_registry(workdir, "--health-interval-secs", "0")
+    # One token holds them all here: its bounds on streams are raised to
+    # measure what many agents' streams cost (bench/abuse.py keeps them).
+    bounds = str(sessions)
+    registry, url = start_registry(workdir, "--health-interval-secs", "0",
+                                   "--gateway-max-streams-per-token", bounds,
+                                   "--gateway-max-streams-per-server", bounds)
     try:
         wait_until(lambda: http("GET", f"http://127.0.0.1:{peer_port}/seen")[0] == 200)
         server_id = register(url, "idle", f"http://127.0.0.1:{peer_port}/mcp")
@@ -204,7 +209,8 @@ def write_results(calls, idle):
     lines += [
         "",
         f"{idle['sessions']} sessions opened through the gateway against `gateway_peer.py` (initialize,"
-        " initialized, then the GET stream an SDK client keeps open), all held at once: opened in"
+        " initialized, then the GET stream an SDK client keeps open), all held at once by one token"
+        " (its bounds on streams raised to let it): opened in"
         f" {idle['opened_in_s']:.1f} s; registry RSS while holding them {idle['rss_held']:.1f} MiB,"
         f" peak RSS {idle['peak_rss']:.1f} MiB. The session ids are sealed, not stored: what the"
         " registry holds per session is the open streams (the agent's and the upstream's connection).",

@@ -220,7 +220,7 @@ pub struct ServeSettings {
     pub gateway_max_streams_per_token: u32,
     /// Sessions of /mcp open at once, across every token (each is held in
     /// memory until it ends or idles 5 minutes); more are refused with 503.
-    #[arg(long, env = "MCP_REGISTRY_MCP_MAX_SESSIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "MCP_REGISTRY_MCP_MAX_SESSIONS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
     pub mcp_max_sessions: u32,
     /// Sessions of /mcp one token may hold at once; more are refused with 429.
     #[arg(long, env = "MCP_REGISTRY_MCP_MAX_SESSIONS_PER_TOKEN", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]

@@ -33,7 +33,7 @@ use poem::endpoint::BoxEndpoint;
 use poem::http::uri::Scheme;
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, Endpoint, Response};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -41,6 +41,9 @@ type App = BoxEndpoint<'static, Response>;
 
 /// Connections kept beyond the cap, for the routes that say how the server is.
 pub const RESERVE_CONNECTIONS: usize = 64;
+/// Connections the kernel may queue before they are accepted (capped by the
+/// system's `net.core.somaxconn`).
+const ACCEPT_BACKLOG: u32 = 4096;
 /// Routes a reserve connection answers.
 const RESERVE_ROUTES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 /// Open files kept for what is not a caller's connection: the database, logs,
@@ -75,7 +78,15 @@ impl HttpServer {
         head_timeout: Duration,
         max_connections: usize,
     ) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(address).await?;
+        let socket = match address {
+            SocketAddr::V4(_) => TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => TcpSocket::new_v6()?,
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(address)?;
+        // A flood of connections must not fill the queue of those waiting to
+        // be accepted, or an operator's own would wait for a retransmission.
+        let listener = socket.listen(ACCEPT_BACKLOG)?;
         let address = listener.local_addr()?;
         Ok(Self {
             listener,
