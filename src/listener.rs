@@ -311,6 +311,33 @@ impl Drop for InFlight {
     }
 }
 
+/// An answer's body, with its request counted in flight until the body is
+/// sent (or dropped). Its length, when known, still goes out as such.
+struct InFlightBody<B> {
+    body: B,
+    _counted: InFlight,
+}
+
+impl<B: http_body::Body + Unpin> http_body::Body for InFlightBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
 async fn serve_connection(
     socket: TcpStream,
     (remote, local): (SocketAddr, SocketAddr),
@@ -340,12 +367,11 @@ async fn serve_connection(
             let response = hyper::Response::from(app.get_response(req).await);
             // The request counts as in flight until its answer is sent.
             let (parts, body) = response.into_parts();
-            let body = body
-                .map_frame(move |frame| {
-                    let _counted = &counted;
-                    frame
-                })
-                .boxed_unsync();
+            let body = InFlightBody {
+                body,
+                _counted: counted,
+            }
+            .boxed_unsync();
             Ok::<_, Infallible>(hyper::Response::from_parts(parts, body))
         }
     });

@@ -52,6 +52,7 @@ async fn created_server_is_answered_with_201_location_and_the_full_record() {
         "headers",
         "id",
         "name",
+        "secret_headers",
         "status",
         "transport_type",
         "updated_at",

@@ -125,6 +125,14 @@ impl HttpHeaders {
                 ),
             ));
         }
+        Self::from_stored(headers, Vec::new()).marked_as(marked)
+    }
+
+    /// These headers with `marked` as the names marked secret (the headers
+    /// themselves are not checked again: a record stored under older rules
+    /// keeps its headers while its marks change).
+    pub fn marked_as(self, marked: Vec<String>) -> Result<Self, ValidationError> {
+        let headers = self.values;
         let mut unique = HashSet::with_capacity(marked.len());
         for (index, name) in marked.iter().enumerate() {
             let field = || format!("secret_headers[{index}]");

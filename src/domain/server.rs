@@ -212,7 +212,12 @@ impl McpServerRecord {
             )
         };
         let values = match &patch.headers {
-            None => self.headers.expose().clone(),
+            None => {
+                return match &patch.secret_headers {
+                    None => Ok(self.headers.clone()),
+                    Some(marks) => self.headers.clone().marked_as(marks.clone()),
+                };
+            }
             Some(update) => {
                 let mut resolved = BTreeMap::new();
                 for (name, value) in update {
