@@ -114,15 +114,23 @@ def bench_calls(label, peer_command, peer_path, duration):
         peer.wait()
 
 
-async def hold_stream(port, path, session):
-    """Opens the session's GET stream and keeps it; answers its connection."""
+async def open_stream(port, path, session, token=None):
+    """Asks for the session's GET stream (as `token`, if given); answers the
+    status, and the connection, left open."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    authorization = f"Authorization: Bearer {token}\r\n" if token else ""
+    writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{authorization}"
                   f"Accept: text/event-stream\r\nMcp-Session-Id: {session}\r\n"
                   f"MCP-Protocol-Version: {PROTOCOL}\r\n\r\n").encode())
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 200"), head
+    return int(head.split()[1]), reader, writer
+
+
+async def hold_stream(port, path, session):
+    """Opens the session's GET stream and keeps it; answers its connection."""
+    status, reader, writer = await open_stream(port, path, session)
+    assert status == 200, status
     return reader, writer
 
 
