@@ -29,6 +29,7 @@ use crate::mcp::budget::{AnswerBudget, Held, Unread, read_whole};
 use crate::outbound::{
     OutboundClient, OutboundSettings, SendFailure, credential_headers, send_failure,
 };
+use crate::redaction::Redactor;
 use crate::storage::McpServerRepository;
 use quota::{Quota, QuotaSlot};
 use relay::{CallAudit, EventRelay, Exchange, Upstream};
@@ -54,7 +55,19 @@ const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-v
 const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 /// The agent's headers that belong to the protocol and go upstream; no other
 /// header of the agent does (its Authorization least of all).
-const FORWARDED: [HeaderName; 4] = [CONTENT_TYPE, ACCEPT, MCP_PROTOCOL_VERSION, LAST_EVENT_ID];
+const FORWARDED: [HeaderName; 6] = [
+    CONTENT_TYPE,
+    ACCEPT,
+    MCP_PROTOCOL_VERSION,
+    LAST_EVENT_ID,
+    HeaderName::from_static("mcp-method"),
+    HeaderName::from_static("mcp-name"),
+];
+/// The headers a request of 2026-07-28 mirrors from its body's arguments
+/// (those a tool declares with `x-mcp-header`): the agent's too.
+const MCP_PARAM_PREFIX: &str = "mcp-param-";
+/// The most of an upstream's refusal (a 4xx) read to pass it on.
+const MAX_REFUSAL_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct GatewaySettings {
@@ -133,6 +146,9 @@ pub enum GatewayError {
     NotOffered,
     #[error("the MCP server answered HTTP {0}")]
     Status(u16),
+    /// A 4xx of the upstream without a JSON-RPC error to pass on.
+    #[error("the MCP server refused the request (HTTP {0})")]
+    Refused(u16),
     /// An answer the registry cannot read to redact is not passed on.
     #[error(
         "the MCP server sent its answer encoded (Content-Encoding: {0}), which the registry does not pass on unread"
@@ -168,6 +184,9 @@ impl GatewayError {
             | Self::ServerStreamsFull(_)
             | Self::Storage => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooManySessions(_) | Self::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Refused(status) => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST)
+            }
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::RefusedAddress(_)
             | Self::Unreachable(_)
@@ -199,6 +218,7 @@ impl GatewayError {
             | Self::TooManyStreams(_)
             | Self::ServerStreamsFull(_) => -32006,
             Self::NotOffered => -32601,
+            Self::Refused(_) => -32600,
             Self::Storage => -32603,
         }
     }
@@ -219,6 +239,7 @@ impl GatewayError {
             Self::RefusedAddress(_) => "refused_address",
             Self::Unreachable(_) | Self::Status(_) | Self::NotOffered => "unreachable",
             Self::Encoded(_) => "protocol_error",
+            Self::Refused(_) => "refused",
             Self::Timeout(_) => "timeout",
             Self::Unauthorized(_) | Self::Credentials(_) | Self::CredentialsRefused(_) => {
                 "unauthorized"
@@ -388,6 +409,11 @@ impl Gateway {
                 headers.insert(name, value.clone());
             }
         }
+        for (name, value) in &inbound.headers {
+            if name.as_str().starts_with(MCP_PARAM_PREFIX) && !headers.contains_key(name) {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
         let origin = server.url.origin();
         let binding = Binding::Upstream {
             server: &id,
@@ -435,6 +461,12 @@ impl Gateway {
                 return Err(GatewayError::UnknownSession);
             }
             405 => return Err(GatewayError::NotOffered),
+            // The server's own refusal (a malformed request, a version or
+            // method it does not take): the agent's to read, as the protocol
+            // has it, and what lets a client fall back to an older era.
+            _ if status.is_client_error() => {
+                return self.refusal(response, deadline, &redactor, exchange).await;
+            }
             _ if !status.is_success() => return Err(GatewayError::Status(status.as_u16())),
             _ => {}
         }
@@ -480,7 +512,9 @@ impl Gateway {
                 .header(CACHE_CONTROL, "no-cache")
                 .body(Body::from_bytes_stream(relay.into_stream())));
         }
-        let (body, held) = self.whole_body(response, deadline).await?;
+        let (body, held) = self
+            .whole_body(response, deadline, MAX_MESSAGE_BYTES)
+            .await?;
         drop(permit);
         exchange.watch(&body);
         if body.is_empty() {
@@ -526,26 +560,45 @@ impl Gateway {
             .ok_or(GatewayError::Busy)
     }
 
-    /// A JSON answer, whole, within the cap, the answers' budget (the room
-    /// it holds comes with it) and the deadline.
+    /// An upstream's 4xx: passed on with its status when it is a JSON-RPC
+    /// error (redacted); otherwise the gateway's own error, with the status.
+    async fn refusal(
+        &self,
+        response: reqwest::Response,
+        deadline: Option<tokio::time::Instant>,
+        redactor: &Redactor,
+        exchange: &mut Exchange,
+    ) -> Result<Response, GatewayError> {
+        let status = response.status();
+        let refused = GatewayError::Refused(status.as_u16());
+        if content_encoding(response.headers()).is_some() {
+            return Err(refused);
+        }
+        let Ok((body, _held)) = self.whole_body(response, deadline, MAX_REFUSAL_BYTES).await else {
+            return Err(refused);
+        };
+        if !rpc::is_error_message(&body) {
+            return Err(refused);
+        }
+        exchange.watch(&body);
+        Ok(Response::builder()
+            .status(status)
+            .content_type("application/json")
+            .body(redactor.redact(body)))
+    }
+
+    /// A JSON answer, whole, within `max_bytes`, the answers' budget (the
+    /// room it holds comes with it) and the deadline.
     async fn whole_body(
         &self,
         response: reqwest::Response,
         deadline: Option<tokio::time::Instant>,
+        max_bytes: usize,
     ) -> Result<(Bytes, Held), GatewayError> {
         let mut held = self.answers.hold();
         let declared = response.content_length();
         let chunks = response.bytes_stream();
-        match read_whole(
-            declared,
-            chunks,
-            MAX_MESSAGE_BYTES,
-            &mut held,
-            deadline,
-            |n| n,
-        )
-        .await
-        {
+        match read_whole(declared, chunks, max_bytes, &mut held, deadline, |n| n).await {
             Ok(body) => Ok((Bytes::from(body), held)),
             Err(Unread::TooLarge) => Err(GatewayError::TooLarge),
             Err(Unread::NoRoom(_)) => Err(GatewayError::Saturated),

@@ -67,6 +67,26 @@ impl Peek {
     }
 }
 
+/// Whether `body` is one JSON-RPC error answer (what a server's refusal
+/// carries).
+pub fn is_error_message(body: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct ErrorMessage {
+        jsonrpc: String,
+        #[serde(rename = "error")]
+        _error: ErrorObject,
+    }
+    /// Read to check their types only.
+    #[derive(Deserialize)]
+    struct ErrorObject {
+        #[serde(rename = "code")]
+        _code: i64,
+        #[serde(rename = "message")]
+        _message: String,
+    }
+    serde_json::from_slice::<ErrorMessage>(body).is_ok_and(|message| message.jsonrpc == "2.0")
+}
+
 /// How a request was answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {

@@ -1,0 +1,137 @@
+//! Agents of every protocol era reach every registered server through its
+//! own endpoint, `/v1/mcp-servers/{id}/mcp`, and negotiate there what they
+//! negotiate with the server directly: PyPI `mcp` 2.x's `Client` in `auto`
+//! (2026-07-28's `server/discover`, falling back to `initialize` on an MCP
+//! error), `legacy` and pinned `2026-07-28` mode, against servers of either
+//! era nobody here wrote.
+
+mod common;
+
+use common::mcp::{AGENT, UPSTREAM_KEY, registry};
+use common::peers::{counting, python_client, python_peer};
+use serde_json::{Value, json};
+
+/// `era_client.py` against `url`: the negotiated revision, the tools, and
+/// what a call, a resource read and a prompt answered.
+async fn converse(url: &str, token: &str, mode: &str, header: Option<&str>) -> Value {
+    let mut args = vec![url, token, mode];
+    args.extend(header);
+    python_client("era_client.py", &args).await
+}
+
+/// A registered server to reach in some modes.
+struct Upstream<'a> {
+    name: &'static str,
+    url: String,
+    /// How the registry stores its credential.
+    stored: Value,
+    /// How a client presents it directly (besides the bearer token).
+    direct_header: Option<&'a str>,
+    modes: &'static [&'static str],
+}
+
+#[tokio::test]
+async fn every_client_mode_negotiates_through_the_registry_what_it_does_directly() {
+    let modern = python_peer("modern_server.py", &[UPSTREAM_KEY]);
+    let fast = python_peer("fastmcp_server.py", &[UPSTREAM_KEY]);
+    let lowlevel = python_peer("gateway_peer.py", &[UPSTREAM_KEY]);
+    let legacy = counting();
+    let registry = registry(&[]).await;
+    let key_header = format!("X-Api-Key:{UPSTREAM_KEY}");
+    let legacy_url = format!("http://127.0.0.1:{}/mcp/paged", legacy.port);
+    let upstreams = [
+        Upstream {
+            name: "modern",
+            url: modern.mcp_url(),
+            stored: json!({"api_key": UPSTREAM_KEY}),
+            direct_header: None,
+            modes: &["auto", "legacy", "2026-07-28"],
+        },
+        Upstream {
+            name: "fast",
+            url: fast.mcp_url(),
+            stored: json!({"headers": {"X-Api-Key": UPSTREAM_KEY}}),
+            direct_header: Some(key_header.as_str()),
+            modes: &["auto", "legacy"],
+        },
+        Upstream {
+            name: "lowlevel",
+            url: lowlevel.mcp_url(),
+            stored: json!({"api_key": UPSTREAM_KEY}),
+            direct_header: None,
+            modes: &["auto", "legacy"],
+        },
+        Upstream {
+            name: "legacy",
+            url: legacy_url,
+            stored: json!({}),
+            direct_header: None,
+            modes: &["auto", "legacy"],
+        },
+    ];
+    let mut negotiated = std::collections::HashMap::new();
+    for Upstream {
+        name,
+        url,
+        stored,
+        direct_header: header,
+        modes,
+    } in upstreams
+    {
+        let mut record = json!({"name": name, "url": url});
+        record
+            .as_object_mut()
+            .unwrap()
+            .extend(stored.as_object().unwrap().clone());
+        let id = registry.register_record(&record).await;
+        let through = registry.gateway_url(&id);
+        for mode in modes {
+            let direct = converse(&url, UPSTREAM_KEY, mode, header).await;
+            let relayed = converse(&through, AGENT, mode, None).await;
+            assert_eq!(relayed, direct, "{name} in {mode} mode");
+            negotiated.insert((name, *mode), relayed["version"].clone());
+        }
+    }
+    // The modern server speaks 2026-07-28 to an agent in auto mode, through
+    // the registry too; to the legacy one the agent falls back.
+    assert_eq!(negotiated[&("modern", "auto")], "2026-07-28");
+    assert_eq!(negotiated[&("modern", "legacy")], "2025-11-25");
+    assert_eq!(negotiated[&("legacy", "auto")], "2025-06-18");
+}
+
+/// A server's refusal (a 4xx) is the agent's to read, with its status and
+/// the server's JSON-RPC error, redacted: it is what lets a client fall
+/// back to an older era. Only 5xx and network failures are the registry's.
+#[tokio::test]
+async fn an_upstream_refusal_reaches_the_agent_with_its_status_redacted() {
+    use common::mcp::{call, initialize, post};
+    use common::peers::hostile;
+    let key = "sk-hostile-echoed-5151";
+    let registry = registry(&[]).await;
+    for (mode, status, code) in [
+        ("call_fails:400:json", 400, -32603),
+        ("call_fails:404", 404, -32600),
+        ("call_fails:422", 422, -32600),
+        ("call_fails:500", 502, -32004),
+    ] {
+        let peer = hostile(mode);
+        let id = registry.register(mode, &peer.mcp_url(), key).await;
+        let url = registry.gateway_url(&id);
+        // (This server keeps no sessions.)
+        let opened = post(&url, AGENT, None, initialize()).await;
+        assert_eq!(opened.status, 200, "{mode}: {opened:?}");
+        let answer = post(&url, AGENT, None, call(2, "big")).await;
+        assert_eq!(answer.status, status, "{mode}: {answer:?}");
+        let error = &answer.messages[0]["error"];
+        assert_eq!(error["code"], code, "{mode}: {answer:?}");
+        assert_eq!(answer.messages[0]["id"], 2, "{mode}");
+        assert!(!answer.text.contains(key), "{mode}: {}", answer.text);
+        if mode.ends_with(":json") {
+            // The server's own words, its echo of the key redacted.
+            assert!(
+                error["message"].as_str().unwrap().contains("[redacted]"),
+                "{error}"
+            );
+        }
+    }
+}

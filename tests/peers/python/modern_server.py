@@ -1,0 +1,50 @@
+"""An MCP server of PyPI `mcp` 2.x's high-level `MCPServer`, which speaks the
+2026-07-28 revision (stateless: `server/discover`, the `Mcp-Method` and
+`Mcp-Name` headers) and the earlier ones (`initialize`): a tool with
+arguments, a resource and a prompt, behind a bearer token.
+Usage: modern_server.py TOKEN PORT"""
+
+import sys
+
+import uvicorn
+from mcp.server.mcpserver import MCPServer
+
+mcp = MCPServer("modern-demo")
+
+
+@mcp.tool()
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+@mcp.resource("note://today")
+def note() -> str:
+    """Today's note."""
+    return "buy milk"
+
+
+@mcp.prompt()
+def greet(name: str) -> str:
+    """Greet someone by name."""
+    return f"Hello, {name}!"
+
+
+def main():
+    token, port = sys.argv[1], int(sys.argv[2])
+    app = mcp.streamable_http_app()
+
+    async def guarded(scope, receive, send):
+        authorization = dict(scope.get("headers") or []).get(b"authorization", b"")
+        if scope["type"] == "http" and authorization != f"Bearer {token}".encode():
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": b'{"error":"unauthorized"}'})
+            return
+        await app(scope, receive, send)
+
+    uvicorn.run(guarded, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+
+
+if __name__ == "__main__":
+    main()
