@@ -124,8 +124,11 @@ pub struct ServeSettings {
     /// though they are private, loopback or link-local, e.g. 10.20.0.0/16.
     #[arg(long, env = "MCP_REGISTRY_ALLOWED_NETWORKS", value_delimiter = ',')]
     pub allowed_networks: Vec<IpNet>,
-    /// A JSON file of API tokens, each {"name", "scope": "read"|"write", "sha256"}
-    /// (make the hash with `mcp-registry hash-token`).
+    /// A JSON file of API tokens, each {"name", "scope": "read"|"use"|"write",
+    /// "sha256"} (make the hash with `mcp-registry hash-token`): read looks at
+    /// records and catalogs, use calls tools through /mcp and
+    /// /v1/mcp-servers/{id}/mcp (and reads catalogs, never records), write does
+    /// everything.
     #[arg(long, env = "MCP_REGISTRY_API_TOKENS_FILE")]
     pub api_tokens_file: Option<PathBuf>,
     /// Serve without any API token on a non-loopback address. Anyone who can

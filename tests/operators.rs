@@ -145,12 +145,29 @@ fn every_setting_is_a_flag_and_an_environment_variable_in_help() {
         ("--rate-limit", "MCP_REGISTRY_RATE_LIMIT"),
         ("--rate-limit-burst", "MCP_REGISTRY_RATE_LIMIT_BURST"),
         ("--log-format", "MCP_REGISTRY_LOG_FORMAT"),
+        ("--allowed-hosts", "MCP_REGISTRY_ALLOWED_HOSTS"),
+        ("--max-connections", "MCP_REGISTRY_MAX_CONNECTIONS"),
+        ("--mcp-max-sessions", "MCP_REGISTRY_MCP_MAX_SESSIONS"),
+        (
+            "--mcp-max-sessions-per-token",
+            "MCP_REGISTRY_MCP_MAX_SESSIONS_PER_TOKEN",
+        ),
+        (
+            "--gateway-max-streams-per-server",
+            "MCP_REGISTRY_GATEWAY_MAX_STREAMS_PER_SERVER",
+        ),
+        (
+            "--gateway-max-streams-per-token",
+            "MCP_REGISTRY_GATEWAY_MAX_STREAMS_PER_TOKEN",
+        ),
     ] {
         assert!(
             help.contains(flag) && help.contains(env),
             "{flag} / {env} in:\n{help}"
         );
     }
+    // The scopes a token may have, the use scope among them.
+    assert!(help.contains(r#""read"|"use"|"write""#), "{help}");
     let top = Command::new(env!("CARGO_BIN_EXE_mcp-registry"))
         .arg("--help")
         .output()
