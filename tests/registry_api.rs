@@ -240,11 +240,14 @@ async fn search_updated_since_version_and_disabled_servers() {
         }
     };
     let ns = |name: &str| format!("local.mcp-registry/{name}");
-    assert_eq!(
-        names("search=weather").await,
-        [ns("Weather-Station"), ns("jira")]
-    );
-    assert_eq!(names("search=RADAR").await, [ns("Weather-Station")]);
+    // By name, as the generic API says: jira's description says weather.
+    assert_eq!(names("search=weather").await, [ns("Weather-Station")]);
+    assert_eq!(names("search=RADAR").await, Vec::<String>::new());
+    assert_eq!(names("search=STATION").await, [ns("Weather-Station")]);
+    // The generic API sets no bound on limit: any is taken, within 1 to 100.
+    assert_eq!(names("limit=0").await.len(), 1);
+    assert_eq!(names("limit=-5").await.len(), 1);
+    assert_eq!(names("limit=100000").await.len(), 3);
     assert_eq!(names("search=local.mcp-registry/jir").await, [ns("jira")]);
     assert_eq!(names("search=nothing-matches").await, Vec::<String>::new());
     assert_eq!(names("version=2.0.0").await, [ns("Weather-Station")]);

@@ -528,6 +528,7 @@ impl McpServersApi {
             limit: cursor::read_ahead(limit),
             status: filters.status,
             text: filters.q,
+            names_only: false,
             updated_since: filters.updated_since,
             release: None,
         };

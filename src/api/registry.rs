@@ -24,6 +24,8 @@ use crate::domain::{
 use crate::storage::{ListQuery, McpServerRepository};
 
 const DEFAULT_PAGE: u32 = 30;
+/// The largest page, however large a `limit` a client asks for.
+const MAX_PAGE: u32 = 100;
 /// The version that always names a server's current one.
 const LATEST: &str = "latest";
 
@@ -194,10 +196,9 @@ impl RegistryApi {
         _reader: MaybeAuthenticated,
         /// The metadata.nextCursor of the previous page.
         cursor: Query<Option<String>>,
-        /// Page size, 1 to 100 (default 30).
-        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
-        limit: Query<Option<u32>>,
-        /// Only servers whose name or description contains this text, regardless of case.
+        /// Page size (default 30); at most 100: larger values are taken as 100, and values under 1 as 1.
+        limit: Query<Option<i64>>,
+        /// Only servers whose name contains this text, regardless of case (a full registry name is looked up by its server's name).
         #[oai(validator(max_length = 255))]
         search: Query<Option<String>>,
         /// Only servers updated at or after this time (RFC 3339); disabled ones are then included.
@@ -286,7 +287,7 @@ impl RegistryApi {
 /// The list's query parameters.
 struct Filters {
     cursor: Option<String>,
-    limit: Option<u32>,
+    limit: Option<i64>,
     search: Option<String>,
     updated_since: Option<DateTime<Utc>>,
     version: Option<String>,
@@ -295,7 +296,10 @@ struct Filters {
 
 impl RegistryApi {
     async fn list(&self, filters: Filters) -> Result<ListServersResponse, ApiError> {
-        let limit = filters.limit.unwrap_or(DEFAULT_PAGE);
+        // The generic API sets no bound: a page is at most MAX_PAGE, at least one.
+        let limit = filters.limit.map_or(DEFAULT_PAGE, |limit| {
+            u32::try_from(limit.clamp(1, i64::from(MAX_PAGE))).unwrap_or(MAX_PAGE)
+        });
         // A client syncing changes must learn of servers it should drop.
         let include_deleted = filters.include_deleted || filters.updated_since.is_some();
         let query = ListQuery {
@@ -303,6 +307,8 @@ impl RegistryApi {
             limit: cursor::read_ahead(limit),
             status: (!include_deleted).then_some(ServerStatus::Active),
             text: filters.search.map(|text| self.searched_text(text)),
+            // The generic API searches names.
+            names_only: true,
             updated_since: filters.updated_since,
             release: filters.version.filter(|v| v != LATEST),
         };

@@ -41,8 +41,11 @@ pub struct ListQuery {
     pub before: Option<McpServerId>,
     pub limit: u64,
     pub status: Option<ServerStatus>,
-    /// A case-insensitive substring of the name or the description.
+    /// A case-insensitive substring of the name or the description (or, with
+    /// `names_only`, of the name).
     pub text: Option<String>,
+    /// `text` is looked for in names only.
+    pub names_only: bool,
     pub updated_since: Option<DateTime<Utc>>,
     /// Only records of this exact server version (the API's `version`).
     pub release: Option<String>,
@@ -375,7 +378,10 @@ impl McpServerRepository {
                 ..query.clone()
             };
             let older = self.select_page(&older, None);
-            records.extend(self.read_older_matches(older, text, &mut budget).await?);
+            records.extend(
+                self.read_older_matches(older, (text, query.names_only), &mut budget)
+                    .await?,
+            );
         }
         Ok(budget.page(records))
     }
@@ -442,14 +448,12 @@ impl McpServerRepository {
                 DbBackend::Sqlite => Expr::col(Column::Description),
                 _ => Expr::expr(Func::lower(Expr::col(Column::Description))),
             };
-            select = select.filter(
-                Condition::any()
-                    .add(
-                        Expr::col(Column::NameKey)
-                            .like(LikeExpr::new(pattern.clone()).escape('\\')),
-                    )
-                    .add(description.like(LikeExpr::new(pattern).escape('\\'))),
-            );
+            let mut matches = Condition::any()
+                .add(Expr::col(Column::NameKey).like(LikeExpr::new(pattern.clone()).escape('\\')));
+            if !query.names_only {
+                matches = matches.add(description.like(LikeExpr::new(pattern).escape('\\')));
+            }
+            select = select.filter(matches);
         }
         select
     }
@@ -484,9 +488,14 @@ impl McpServerRepository {
     async fn read_older_matches(
         &self,
         select: sea_orm::Select<mcp_server::Entity>,
-        text: &str,
+        (text, names_only): (&str, bool),
         budget: &mut Budget,
     ) -> Result<Vec<McpServerRecord>, StorageError> {
+        let columns = if names_only {
+            "name_key"
+        } else {
+            "name_key description"
+        };
         match self.reads.get_database_backend() {
             // PostgreSQL walks the primary key in order when it expects many
             // matches, which reads every row when they are few or all old:
@@ -502,10 +511,7 @@ impl McpServerRepository {
             // The trigram table finds candidates of 3 characters or more (the
             // LIKE of `select` still decides); shorter ones read the table.
             DbBackend::Sqlite if text.chars().count() >= 3 => {
-                let phrase = format!(
-                    "{{name_key description}} : \"{}\"",
-                    text.replace('"', "\"\"")
-                );
+                let phrase = format!("{{{columns}}} : \"{}\"", text.replace('"', "\"\""));
                 let select = select.filter(Expr::cust_with_values(
                     r#""mcp_servers"."id" IN (SELECT id FROM mcp_servers_search WHERE mcp_servers_search MATCH ?)"#,
                     [phrase],
