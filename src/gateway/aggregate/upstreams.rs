@@ -46,7 +46,8 @@ pub enum CallFailure {
 /// Progress tokens of calls under way: the upstream's (rmcp numbers them
 /// itself) to the agent's. A call holds the lock from before its request is
 /// sent until its token is in, so a progress notification the upstream sends
-/// at once waits for its token instead of being dropped as unknown.
+/// at once waits for its token instead of being dropped as unknown; a
+/// notification holds it while it is forwarded.
 type ProgressTokens = Arc<tokio::sync::Mutex<HashMap<ProgressToken, ProgressToken>>>;
 
 /// Our side of a session with an upstream: passes its progress notifications
@@ -69,18 +70,17 @@ impl ClientHandler for Forwarder {
         params: ProgressNotificationParam,
         _context: NotificationContext<RoleClient>,
     ) {
-        let agents = self
-            .progress
-            .lock()
-            .await
-            .get(&params.progress_token)
-            .cloned();
-        if let Some(token) = agents
+        // The lock is held until the notice is on its way to the agent: the
+        // call, answered meanwhile, waits for it before it answers in turn,
+        // so a notice sent just before the result is not left behind it.
+        let tokens = self.progress.lock().await;
+        if let Some(token) = tokens.get(&params.progress_token).cloned()
             && let Some(mut params) = self.redactor.redact_json(params)
         {
             params.progress_token = token;
             let _ = self.agent.notify_progress(params).await;
         }
+        drop(tokens);
     }
 }
 
@@ -164,6 +164,11 @@ impl Upstreams {
             () = cancelled.cancelled() => None,
             () = tokio::time::sleep(timeout) => None,
         };
+        // rmcp hands notifications to tasks of their own, and the answer to
+        // the caller at once: a notice that came just before the answer is
+        // let through first (its task runs, and takes the lock, before this
+        // one is resumed) and forwarded before the answer goes out.
+        tokio::task::yield_now().await;
         self.progress.lock().await.remove(&upstream_token);
         match outcome {
             Some(Ok(result)) => Ok(result),
