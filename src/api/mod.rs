@@ -36,6 +36,7 @@ macro_rules! error_responses {
 
 mod caller;
 mod conditional;
+mod contract_types;
 mod error;
 mod gateway;
 mod guard;

@@ -9,7 +9,7 @@ use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::schemas::{Inline, rfc3339};
+use super::contract_types::{Inline, rfc3339};
 use crate::domain::{CatalogEntry, Health, ProbeSnapshot, ProbeState, ServerInfo};
 
 /// What the registry last learned by talking to an MCP server.

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
 use serde::Serialize;
 
-use super::schemas::{ContractEnum, Inline, rfc3339};
+use super::contract_types::{ContractEnum, Inline, rfc3339};
 use crate::domain::{McpServerRecord, RegistryNamespace, ServerStatus};
 
 /// The `server.json` schema the answers follow.

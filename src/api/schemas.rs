@@ -4,21 +4,17 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use std::borrow::Cow;
 
-use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
-use poem_openapi::types::{
-    Example, MaybeUndefined, ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON,
-    Type,
-};
+use poem_openapi::types::{Example, MaybeUndefined};
 use poem_openapi::{NewType, Object};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    self, HeaderUpdate, McpServerPatch, McpServerRecord, NetworkPolicy, ProbeState, ServerStatus,
+    self, HeaderUpdate, McpServerPatch, McpServerRecord, NetworkPolicy, ServerStatus,
     TransportType, ValidationError,
 };
 
+use super::contract_types::{Inline, rfc3339};
 use super::probe_schemas::HealthSummary;
 
 /// What responses show in place of a credential's value.
@@ -56,142 +52,6 @@ impl Default for VersionText {
     /// What answers saved before records had versions replay with.
     fn default() -> Self {
         Self(domain::Release::DEFAULT.to_owned())
-    }
-}
-
-/// The domain's enums as the contract shows them: strings from a fixed list,
-/// for poem-openapi (schema, parameters) and for serde (bodies) alike.
-macro_rules! contract_enum {
-    ($ty:ty as $name:literal) => {
-        impl ContractEnum for $ty {
-            const TEXTS: &'static [&'static str] = Self::TEXTS;
-        }
-
-        impl Type for $ty {
-            const IS_REQUIRED: bool = true;
-            type RawValueType = Self;
-            type RawElementValueType = Self;
-
-            fn name() -> Cow<'static, str> {
-                $name.into()
-            }
-
-            fn schema_ref() -> MetaSchemaRef {
-                MetaSchemaRef::Reference($name.into())
-            }
-
-            fn register(registry: &mut Registry) {
-                registry.create_schema::<Self, _>($name.into(), |_| enum_schema::<Self>());
-            }
-
-            fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-                Some(self)
-            }
-
-            fn raw_element_iter<'a>(
-                &'a self,
-            ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-                Box::new(self.as_raw_value().into_iter())
-            }
-        }
-
-        impl ParseFromJSON for $ty {
-            fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
-                let value = value.unwrap_or_default();
-                value
-                    .as_str()
-                    .and_then(Self::from_stored)
-                    .ok_or_else(|| ParseError::expected_type(value))
-            }
-        }
-
-        impl ParseFromParameter for $ty {
-            fn parse_from_parameter(value: &str) -> ParseResult<Self> {
-                Self::from_stored(value)
-                    .ok_or_else(|| ParseError::custom("Expect a valid enumeration value."))
-            }
-        }
-
-        impl ToJSON for $ty {
-            fn to_json(&self) -> Option<serde_json::Value> {
-                Some(self.as_str().into())
-            }
-        }
-
-        impl Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = Cow::<'de, str>::deserialize(deserializer)?;
-                Self::from_stored(&text)
-                    .ok_or_else(|| serde::de::Error::unknown_variant(&text, Self::TEXTS))
-            }
-        }
-    };
-}
-
-/// An enum of the contract: the texts of its values.
-pub trait ContractEnum {
-    const TEXTS: &'static [&'static str];
-}
-
-fn enum_schema<T: ContractEnum>() -> MetaSchema {
-    MetaSchema {
-        enum_items: T::TEXTS.iter().map(|text| (*text).into()).collect(),
-        ..MetaSchema::new("string")
-    }
-}
-
-contract_enum!(TransportType as "TransportType");
-contract_enum!(ServerStatus as "McpServerStatus");
-contract_enum!(ProbeState as "ProbeState");
-
-/// An enum written out in each property that uses it (`type: string, enum:
-/// [...]`) rather than referenced: a described reference needs `allOf`, which
-/// SDK generators such as openapi-python-client refuse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(transparent)]
-pub struct Inline<T>(pub T);
-
-impl<T: ContractEnum + Type + ToJSON + Sync> Type for Inline<T> {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        T::name()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(enum_schema::<T>()))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
-}
-
-impl<T: ContractEnum + Type + ToJSON + ParseFromJSON + Sync> ParseFromJSON for Inline<T> {
-    fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
-        T::parse_from_json(value)
-            .map(Inline)
-            .map_err(ParseError::propagate)
-    }
-}
-
-impl<T: ContractEnum + Type + ToJSON + Sync> ToJSON for Inline<T> {
-    fn to_json(&self) -> Option<serde_json::Value> {
-        self.0.to_json()
     }
 }
 
@@ -393,15 +253,6 @@ pub struct McpServer {
     pub health: Option<Box<HealthSummary>>,
 }
 
-/// Timestamps as the document's examples and earlier responses write them
-/// (`+00:00`), not chrono's serde default (`Z`).
-pub(super) fn rfc3339<S: serde::Serializer>(
-    time: &DateTime<Utc>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(&time.to_rfc3339())
-}
-
 impl From<McpServerRecord> for McpServer {
     fn from(record: McpServerRecord) -> Self {
         Self {
@@ -443,6 +294,7 @@ pub struct ErrorResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use poem_openapi::types::ToJSON;
 
     fn server(description: Option<&str>, headers: &[(&str, &str)]) -> McpServer {
         let at = DateTime::parse_from_rfc3339("2026-11-24T19:48:24.623989+00:00")
