@@ -29,7 +29,8 @@ use crate::access::Caller;
 use crate::domain::{McpServerId, McpServerRecord, NetworkPolicy, ServerStatus};
 use crate::mcp::budget::{AnswerBudget, Held, Unread, read_whole};
 use crate::outbound::{
-    OutboundClient, OutboundSettings, SendFailure, credential_headers, send_failure,
+    OutboundClient, OutboundSettings, SendFailure, answer_encoding, credential_headers,
+    send_failure,
 };
 use crate::redaction::Redactor;
 use crate::storage::McpServerRepository;
@@ -134,23 +135,6 @@ fn holding_until_sent(bytes: Bytes, held: Held) -> Body {
         Some((Ok::<_, std::io::Error>(bytes?), (None, held)))
     });
     Body::from_bytes_stream(parts)
-}
-
-/// The encoding an answer says it is in, unless it is none (`identity`):
-/// the registry asks for none, and cannot redact what it cannot read. Only
-/// a registered encoding's name is repeated: the header is the upstream's.
-fn content_encoding(headers: &HeaderMap) -> Option<String> {
-    const KNOWN: [&str; 6] = ["gzip", "x-gzip", "deflate", "br", "zstd", "compress"];
-    let encoding = headers.get(http::header::CONTENT_ENCODING)?;
-    let encoding = String::from_utf8_lossy(encoding.as_bytes()).to_ascii_lowercase();
-    let encoding = encoding.trim();
-    if encoding == "identity" {
-        return None;
-    }
-    Some(match KNOWN.iter().find(|known| **known == encoding) {
-        Some(known) => (*known).to_owned(),
-        None => "an unknown encoding".to_owned(),
-    })
 }
 
 pub struct Gateway {
@@ -306,7 +290,7 @@ impl Gateway {
             _ if !status.is_success() => return Err(GatewayError::Status(status.as_u16())),
             _ => {}
         }
-        if let Some(encoding) = content_encoding(response.headers()) {
+        if let Some(encoding) = answer_encoding(response.headers()) {
             return Err(GatewayError::Encoded(encoding));
         }
         let mut answer = Response::builder().status(status);
@@ -407,7 +391,7 @@ impl Gateway {
     ) -> Result<Response, GatewayError> {
         let status = response.status();
         let refused = GatewayError::Refused(status.as_u16());
-        if content_encoding(response.headers()).is_some() {
+        if answer_encoding(response.headers()).is_some() {
             return Err(refused);
         }
         let Ok((body, _held)) = self.whole_body(response, deadline, MAX_REFUSAL_BYTES).await else {

@@ -23,6 +23,7 @@ use sse_stream::Sse;
 use super::budget::{AnswerTicket, Refusal, Unread, WeakTicket};
 use super::sse::{EventSplitter, sse_of};
 use crate::memory::json_values;
+use crate::outbound::answer_encoding;
 
 type HttpError = StreamableHttpError<reqwest::Error>;
 
@@ -119,11 +120,7 @@ pub async fn post(
             format!("HTTP {}", status.as_u16()),
         )));
     }
-    if response
-        .headers()
-        .get(http::header::CONTENT_ENCODING)
-        .is_some_and(|encoding| !encoding.as_bytes().eq_ignore_ascii_case(b"identity"))
-    {
+    if answer_encoding(response.headers()).is_some() {
         // Asked for none: what is encoded cannot be read to be redacted.
         return Err(StreamableHttpError::UnexpectedServerResponse(
             Cow::Borrowed("the answer is encoded"),

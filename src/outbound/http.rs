@@ -153,6 +153,23 @@ fn identity_encoding() -> ::http::HeaderMap {
     headers
 }
 
+/// The encoding an answer says it is in, unless it is none (`identity`):
+/// the registry asks for none, and cannot redact what it cannot read. Only
+/// a registered encoding's name is repeated: the header is the upstream's.
+pub fn answer_encoding(headers: &::http::HeaderMap) -> Option<String> {
+    const KNOWN: [&str; 6] = ["gzip", "x-gzip", "deflate", "br", "zstd", "compress"];
+    let encoding = headers.get(::http::header::CONTENT_ENCODING)?;
+    let encoding = String::from_utf8_lossy(encoding.as_bytes()).to_ascii_lowercase();
+    let encoding = encoding.trim();
+    if encoding == "identity" {
+        return None;
+    }
+    Some(match KNOWN.iter().find(|known| **known == encoding) {
+        Some(known) => (*known).to_owned(),
+        None => "an unknown encoding".to_owned(),
+    })
+}
+
 fn tls_config(roots: &TlsRoots) -> rustls::ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)

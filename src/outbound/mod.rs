@@ -7,7 +7,8 @@
 mod http;
 
 pub use http::{
-    OutboundClient, OutboundSettings, Refusals, SendFailure, TlsRoots, TlsRootsError, send_failure,
+    OutboundClient, OutboundSettings, Refusals, SendFailure, TlsRoots, TlsRootsError,
+    answer_encoding, send_failure,
 };
 
 use std::net::SocketAddr;
@@ -120,5 +121,22 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(addresses, vec!["93.184.216.34:443".parse().unwrap()]);
+    }
+
+    #[test]
+    fn only_encoded_answers_name_an_encoding() {
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                ::http::header::CONTENT_ENCODING,
+                HeaderValue::from_static(value),
+            );
+            answer_encoding(&headers)
+        };
+        assert_eq!(answer_encoding(&HeaderMap::new()), None);
+        assert_eq!(with("Identity"), None);
+        assert_eq!(with("GZIP").as_deref(), Some("gzip"));
+        // The upstream's own words are not repeated to the agent.
+        assert_eq!(with("<script>").as_deref(), Some("an unknown encoding"));
     }
 }
