@@ -1,6 +1,7 @@
 //! Persistence: the sea-orm entities, the connection, and the queries, mapping
 //! database errors (a unique violation) to what they mean in the domain.
 
+mod catalog_search;
 mod create;
 mod database;
 pub mod entity;
@@ -13,10 +14,11 @@ mod recent;
 mod redacted_probes;
 mod repository;
 
+pub use catalog_search::{ToolHit, ToolSearchCursor};
 pub use database::{Database, DatabaseError};
 pub use error::{DatabaseFault, IdempotentInsertError, StorageError};
 pub use page::{PAGE_BUDGET_BYTES, Page};
-pub use probes::{SavedProbe, StoredEntry, ToolHit, ToolSearchCursor};
+pub use probes::{SavedProbe, StoredEntry};
 pub use repository::{
     ListQuery, McpServerRepository, Recalled, Remember, ResealReport, sealing_context,
 };
