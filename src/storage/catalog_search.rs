@@ -130,7 +130,7 @@ impl McpServerRepository {
         use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
         let mut select = after_position(active_catalog(CatalogKind::Tool), after).limit(limit);
         if let Some(text) = text.filter(|t| !t.is_empty()) {
-            let pattern = format!("%{}%", super::repository::escape_like(&text.to_lowercase()));
+            let pattern = format!("%{}%", super::listing::escape_like(&text.to_lowercase()));
             let contains = |column: Column| {
                 Expr::expr(Func::lower(Expr::col((catalog_entry::Entity, column))))
                     .like(LikeExpr::new(pattern.clone()).escape('\\'))

@@ -8,6 +8,7 @@ pub mod entity;
 mod error;
 mod group_commit;
 mod health_checks;
+mod listing;
 mod page;
 mod probes;
 mod recent;
@@ -17,8 +18,7 @@ mod repository;
 pub use catalog_search::{ToolHit, ToolSearchCursor};
 pub use database::{Database, DatabaseError};
 pub use error::{DatabaseFault, IdempotentInsertError, StorageError};
+pub use listing::ListQuery;
 pub use page::{PAGE_BUDGET_BYTES, Page};
 pub use probes::{SavedProbe, StoredEntry};
-pub use repository::{
-    ListQuery, McpServerRepository, Recalled, Remember, ResealReport, sealing_context,
-};
+pub use repository::{McpServerRepository, Recalled, Remember, ResealReport, sealing_context};
