@@ -41,6 +41,7 @@ mod error;
 mod gateway;
 mod guard;
 mod health;
+mod mcp_server_responses;
 mod mcp_servers;
 mod middleware;
 mod payload;
