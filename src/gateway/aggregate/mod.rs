@@ -6,6 +6,7 @@
 //! opened there; progress comes back as it is sent; a cancelled call is
 //! cancelled upstream; every `tools/call` is audited.
 
+mod catalog;
 mod endpoint;
 mod names;
 mod upstreams;
@@ -26,28 +27,22 @@ use rmcp::service::{NotificationContext, RequestContext, RoleServer};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData as McpError, ServerHandler};
-use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::relay::{CallAudit, audit_call};
 use super::session::SessionIds;
 use super::{Gateway, GatewayError, MAX_MESSAGE_BYTES};
 use crate::access::Caller;
-use crate::cursor;
 use crate::domain::{CatalogKind, McpServerId, McpServerRecord, ProbeState, ServerStatus};
 use crate::mcp::budget::{AnswerTicket, Refusal};
 use crate::redaction::Redactor;
-use crate::storage::{ToolHit, ToolSearchCursor};
 use endpoint::SessionSlot;
-use names::{public_name, split_plain};
 use upstreams::{CallFailure, Upstreams};
 
 pub use endpoint::{AggregateEndpoint, SessionLimits};
 pub use names::MAX_NAME;
 
-/// Items per page of a list.
-const PAGE: u64 = 500;
 /// Changes that come together make one notice.
 const NOTICE_DELAY: Duration = Duration::from_millis(500);
 
@@ -154,132 +149,6 @@ impl AggregateSession {
             source,
             only,
         })
-    }
-
-    /// A page of `kind` as the agent sees it: names mapped (`rename`), JSON
-    /// as each server wrote it otherwise.
-    async fn list<T: DeserializeOwned + Default>(
-        &self,
-        kind: CatalogKind,
-        field: &str,
-        request: Option<PaginatedRequestParams>,
-        context: &RequestContext<RoleServer>,
-        rename: bool,
-    ) -> Result<T, McpError> {
-        let asker = self.asker(context)?;
-        let after = request
-            .and_then(|request| request.cursor)
-            .map(|cursor| parse_cursor(&cursor))
-            .transpose()?;
-        let mut hits = self
-            .gateway
-            .repository
-            .usable_catalog_page(kind, asker.only.as_deref(), after, PAGE + 1)
-            .await
-            .map_err(|_| rpc_error(&GatewayError::Storage))?;
-        let next = hits.cut(PAGE as usize).map(cursor_of);
-        let items: Vec<Value> = hits
-            .items
-            .into_iter()
-            .map(|hit| {
-                let mut body = hit.stored.entry.body;
-                if rename && let Some(object) = body.as_object_mut() {
-                    object.insert(
-                        "name".to_owned(),
-                        Value::String(public_name(&hit.server_name, &hit.stored.entry.name)),
-                    );
-                }
-                body
-            })
-            .collect();
-        let mut page = json!({ field: items });
-        if let Some(next) = next {
-            page["nextCursor"] = Value::String(next);
-        }
-        serde_json::from_value(page).map_err(|_| {
-            McpError::internal_error("a stored catalog item is no longer valid MCP", None)
-        })
-    }
-
-    /// The item of `kind` an agent names, among what it may see.
-    async fn resolve(
-        &self,
-        kind: CatalogKind,
-        name: &str,
-        asker: &Asker,
-    ) -> Result<ToolHit, McpError> {
-        let unknown = || {
-            McpError::invalid_params(
-                format!(
-                    "unknown {}: {name} (the registry serves those of active servers whose health is ok)",
-                    kind.as_str()
-                ),
-                Some(json!({"reason": "unknown_name"})),
-            )
-        };
-        let storage = |_| rpc_error(&GatewayError::Storage);
-        if let Some((server, item)) = split_plain(name) {
-            let hit = self
-                .gateway
-                .repository
-                .usable_entry(kind, asker.only.as_deref(), &server.to_lowercase(), item)
-                .await
-                .map_err(storage)?
-                .filter(|hit| public_name(&hit.server_name, item) == name);
-            return hit.ok_or_else(unknown);
-        }
-        // A hashed name: seek it (a second match is reported, not guessed).
-        let found = self
-            .seek(kind, asker, 2, |hit| {
-                public_name(&hit.server_name, &hit.stored.entry.name) == name
-            })
-            .await?;
-        match found.as_slice() {
-            [] => Err(unknown()),
-            [one] => Ok(one.clone()),
-            [first, second, ..] => {
-                tracing::warn!(
-                    name,
-                    first = %first.server_id,
-                    second = %second.server_id,
-                    "two items share a hashed name on /mcp; neither is served"
-                );
-                Err(McpError::invalid_params(
-                    format!("{name} names two items; call them through /v1/mcp-servers/{{id}}/mcp"),
-                    Some(json!({"reason": "ambiguous_name"})),
-                ))
-            }
-        }
-    }
-
-    /// Up to `at_most` items of `kind` the asker may see that are `wanted`,
-    /// in (server id, position) order, read a page at a time.
-    async fn seek(
-        &self,
-        kind: CatalogKind,
-        asker: &Asker,
-        at_most: usize,
-        wanted: impl Fn(&ToolHit) -> bool,
-    ) -> Result<Vec<ToolHit>, McpError> {
-        let mut found = Vec::new();
-        let mut after: Option<ToolSearchCursor> = None;
-        loop {
-            let mut page = self
-                .gateway
-                .repository
-                .usable_catalog_page(kind, asker.only.as_deref(), after, PAGE + 1)
-                .await
-                .map_err(|_| rpc_error(&GatewayError::Storage))?;
-            let next = page.cut(PAGE as usize).map(cursor_key);
-            found.extend(page.items.iter().filter(|hit| wanted(hit)).cloned());
-            match next {
-                Some(next) if found.len() < at_most => after = Some(next),
-                _ => {
-                    found.truncate(at_most);
-                    return Ok(found);
-                }
-            }
-        }
     }
 
     /// The record to call, if it may be called.
@@ -570,20 +439,6 @@ impl ServerHandler for AggregateSession {
     }
 }
 
-impl AggregateSession {
-    /// The first server (in id order) listing the resource `uri`.
-    async fn resource_server(&self, uri: &str, asker: &Asker) -> Result<McpServerId, McpError> {
-        let found = self
-            .seek(CatalogKind::Resource, asker, 1, |hit| {
-                hit.stored.entry.body.get("uri").and_then(Value::as_str) == Some(uri)
-            })
-            .await?;
-        found.first().map(|hit| hit.server_id).ok_or_else(|| {
-            McpError::resource_not_found(format!("no listed resource has the URI {uri}"), None)
-        })
-    }
-}
-
 fn rpc_error(error: &GatewayError) -> McpError {
     McpError::new(
         ErrorCode(i32::try_from(error.code()).unwrap_or(-32603)),
@@ -598,16 +453,4 @@ fn unexpected(_: ServerResult) -> McpError {
         "the MCP server answered with another kind of result",
         Some(json!({"reason": "unreachable"})),
     )
-}
-
-fn cursor_key(hit: &ToolHit) -> ToolSearchCursor {
-    (hit.server_id, hit.stored.position)
-}
-
-fn cursor_of(hit: &ToolHit) -> String {
-    cursor::encode_search(&hit.server_id, hit.stored.position)
-}
-
-fn parse_cursor(given: &str) -> Result<ToolSearchCursor, McpError> {
-    cursor::decode_search(given).map_err(|error| McpError::invalid_params(error.to_string(), None))
 }

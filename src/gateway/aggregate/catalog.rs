@@ -1,0 +1,175 @@
+//! What an agent sees of the registered servers' catalogs on `/mcp`: pages
+//! of each kind with names mapped, a name or URI resolved to the server
+//! that lists it, and the cursors between pages.
+
+use rmcp::ErrorData as McpError;
+use rmcp::model::PaginatedRequestParams;
+use rmcp::service::{RequestContext, RoleServer};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::names::{public_name, split_plain};
+use super::{AggregateSession, Asker, rpc_error};
+use crate::cursor;
+use crate::domain::{CatalogKind, McpServerId};
+use crate::gateway::GatewayError;
+use crate::storage::{ToolHit, ToolSearchCursor};
+
+/// Items per page of a list.
+const PAGE: u64 = 500;
+
+impl AggregateSession {
+    /// A page of `kind` as the agent sees it: names mapped (`rename`), JSON
+    /// as each server wrote it otherwise.
+    pub(super) async fn list<T: DeserializeOwned + Default>(
+        &self,
+        kind: CatalogKind,
+        field: &str,
+        request: Option<PaginatedRequestParams>,
+        context: &RequestContext<RoleServer>,
+        rename: bool,
+    ) -> Result<T, McpError> {
+        let asker = self.asker(context)?;
+        let after = request
+            .and_then(|request| request.cursor)
+            .map(|cursor| parse_cursor(&cursor))
+            .transpose()?;
+        let mut hits = self
+            .gateway
+            .repository
+            .usable_catalog_page(kind, asker.only.as_deref(), after, PAGE + 1)
+            .await
+            .map_err(|_| rpc_error(&GatewayError::Storage))?;
+        let next = hits.cut(PAGE as usize).map(cursor_of);
+        let items: Vec<Value> = hits
+            .items
+            .into_iter()
+            .map(|hit| {
+                let mut body = hit.stored.entry.body;
+                if rename && let Some(object) = body.as_object_mut() {
+                    object.insert(
+                        "name".to_owned(),
+                        Value::String(public_name(&hit.server_name, &hit.stored.entry.name)),
+                    );
+                }
+                body
+            })
+            .collect();
+        let mut page = json!({ field: items });
+        if let Some(next) = next {
+            page["nextCursor"] = Value::String(next);
+        }
+        serde_json::from_value(page).map_err(|_| {
+            McpError::internal_error("a stored catalog item is no longer valid MCP", None)
+        })
+    }
+
+    /// The item of `kind` an agent names, among what it may see.
+    pub(super) async fn resolve(
+        &self,
+        kind: CatalogKind,
+        name: &str,
+        asker: &Asker,
+    ) -> Result<ToolHit, McpError> {
+        let unknown = || {
+            McpError::invalid_params(
+                format!(
+                    "unknown {}: {name} (the registry serves those of active servers whose health is ok)",
+                    kind.as_str()
+                ),
+                Some(json!({"reason": "unknown_name"})),
+            )
+        };
+        let storage = |_| rpc_error(&GatewayError::Storage);
+        if let Some((server, item)) = split_plain(name) {
+            let hit = self
+                .gateway
+                .repository
+                .usable_entry(kind, asker.only.as_deref(), &server.to_lowercase(), item)
+                .await
+                .map_err(storage)?
+                .filter(|hit| public_name(&hit.server_name, item) == name);
+            return hit.ok_or_else(unknown);
+        }
+        // A hashed name: seek it (a second match is reported, not guessed).
+        let found = self
+            .seek(kind, asker, 2, |hit| {
+                public_name(&hit.server_name, &hit.stored.entry.name) == name
+            })
+            .await?;
+        match found.as_slice() {
+            [] => Err(unknown()),
+            [one] => Ok(one.clone()),
+            [first, second, ..] => {
+                tracing::warn!(
+                    name,
+                    first = %first.server_id,
+                    second = %second.server_id,
+                    "two items share a hashed name on /mcp; neither is served"
+                );
+                Err(McpError::invalid_params(
+                    format!("{name} names two items; call them through /v1/mcp-servers/{{id}}/mcp"),
+                    Some(json!({"reason": "ambiguous_name"})),
+                ))
+            }
+        }
+    }
+
+    /// Up to `at_most` items of `kind` the asker may see that are `wanted`,
+    /// in (server id, position) order, read a page at a time.
+    pub(super) async fn seek(
+        &self,
+        kind: CatalogKind,
+        asker: &Asker,
+        at_most: usize,
+        wanted: impl Fn(&ToolHit) -> bool,
+    ) -> Result<Vec<ToolHit>, McpError> {
+        let mut found = Vec::new();
+        let mut after: Option<ToolSearchCursor> = None;
+        loop {
+            let mut page = self
+                .gateway
+                .repository
+                .usable_catalog_page(kind, asker.only.as_deref(), after, PAGE + 1)
+                .await
+                .map_err(|_| rpc_error(&GatewayError::Storage))?;
+            let next = page.cut(PAGE as usize).map(cursor_key);
+            found.extend(page.items.iter().filter(|hit| wanted(hit)).cloned());
+            match next {
+                Some(next) if found.len() < at_most => after = Some(next),
+                _ => {
+                    found.truncate(at_most);
+                    return Ok(found);
+                }
+            }
+        }
+    }
+
+    /// The first server (in id order) listing the resource `uri`.
+    pub(super) async fn resource_server(
+        &self,
+        uri: &str,
+        asker: &Asker,
+    ) -> Result<McpServerId, McpError> {
+        let found = self
+            .seek(CatalogKind::Resource, asker, 1, |hit| {
+                hit.stored.entry.body.get("uri").and_then(Value::as_str) == Some(uri)
+            })
+            .await?;
+        found.first().map(|hit| hit.server_id).ok_or_else(|| {
+            McpError::resource_not_found(format!("no listed resource has the URI {uri}"), None)
+        })
+    }
+}
+
+fn cursor_key(hit: &ToolHit) -> ToolSearchCursor {
+    (hit.server_id, hit.stored.position)
+}
+
+fn cursor_of(hit: &ToolHit) -> String {
+    cursor::encode_search(&hit.server_id, hit.stored.position)
+}
+
+fn parse_cursor(given: &str) -> Result<ToolSearchCursor, McpError> {
+    cursor::decode_search(given).map_err(|error| McpError::invalid_params(error.to_string(), None))
+}
