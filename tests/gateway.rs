@@ -666,12 +666,13 @@ fn tool_names(report: &Value) -> Vec<String> {
         .collect()
 }
 
-/// A valid MCP tool name: 1 to 128 of `A-Z a-z 0-9 _ - .`.
+/// A name LLM providers accept for a function: `^[a-zA-Z0-9_-]{1,64}$`
+/// (OpenAI, Anthropic).
 fn valid_tool_name(name: &str) -> bool {
-    (1..=128).contains(&name.len())
+    (1..=64).contains(&name.len())
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
 }
 
 /// A registry with two servers: `pythonic` (the Python peer, whose id is
@@ -692,9 +693,10 @@ async fn two_servers() -> (Peer, Peer, Registry, String) {
 #[tokio::test]
 async fn the_sdk_clients_use_every_registered_server_through_slash_mcp() {
     let (python_server, everything, registry, pythonic) = two_servers().await;
-    // A name MCP's tool names cannot hold: its tools get the hashed form.
+    // A reverse-DNS name: LLM providers refuse dots in a function's name,
+    // so its tools get the hashed form.
     let spaced = registry
-        .register("my tools", &python_server.mcp_url(), UPSTREAM_KEY)
+        .register("io.acme.tools", &python_server.mcp_url(), UPSTREAM_KEY)
         .await;
     let aggregate = registry.server.url("/mcp");
 
@@ -721,7 +723,7 @@ async fn the_sdk_clients_use_every_registered_server_through_slash_mcp() {
         .collect();
     let hashed: Vec<&String> = names
         .iter()
-        .filter(|n| n.starts_with("my-tools-"))
+        .filter(|n| n.starts_with("io-acme-tools-"))
         .collect();
     assert_eq!(hashed.len(), tool_names(&direct_python).len(), "{names:?}");
     expected.extend(hashed.iter().map(|n| n.to_string()));
@@ -734,8 +736,8 @@ async fn the_sdk_clients_use_every_registered_server_through_slash_mcp() {
     assert!(names.iter().all(|n| valid_tool_name(n)), "{names:?}");
     let hashed_echo = hashed
         .iter()
-        .find(|n| n.starts_with("my-tools-echo-"))
-        .expect("the hashed name of my tools' echo");
+        .find(|n| n.starts_with("io-acme-tools-echo-"))
+        .expect("the hashed name of io.acme.tools' echo");
 
     let calls = json!([
         ["pythonic__echo", {"text": "hi", "n": 3}],

@@ -1,9 +1,13 @@
 //! The names of tools and prompts on the aggregate endpoint, where every
 //! server's items are served side by side.
 //!
-//! The plain form is `{server}__{item}`. It is used when the result is a valid
-//! MCP tool name (1 to 128 of `A-Z a-z 0-9 _ - .`), the server's name holds no
-//! `__` and does not end in `_`. Then the first `__` of a plain name ends the
+//! Every name is one LLM providers accept as a function's name (OpenAI's and
+//! Anthropic's `^[a-zA-Z0-9_-]{1,64}$`, narrower than MCP's own rule), so an
+//! agent can hand the list to its model as it is.
+//!
+//! The plain form is `{server}__{item}`. It is used when the result is such a
+//! name (1 to 64 of `A-Z a-z 0-9 _ -`), the server's name holds no `__` and
+//! does not end in `_`. Then the first `__` of a plain name ends the
 //! server's name, so two items never share a plain name (server names are
 //! unique). Any other item gets the hashed form: the server's and the item's
 //! names with every other character (`_` too) turned into `-`, cut to leave
@@ -14,13 +18,13 @@
 
 use sha2::{Digest, Sha256};
 
-/// The longest name MCP allows for a tool.
-pub const MAX_NAME: usize = 128;
+/// The longest function name LLM providers accept.
+pub const MAX_NAME: usize = 64;
 const SEPARATOR: &str = "__";
 const HASH_HEX: usize = 16;
 
 fn allowed(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-')
 }
 
 /// Whether `server` may lead a plain name.
@@ -70,8 +74,12 @@ pub fn split_plain(name: &str) -> Option<(&str, &str)> {
 mod tests {
     use super::*;
 
+    /// `^[a-zA-Z0-9_-]{1,64}$`, as OpenAI and Anthropic check a function's name.
     fn valid(name: &str) -> bool {
-        (1..=MAX_NAME).contains(&name.len()) && name.chars().all(allowed)
+        (1..=64).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     }
 
     #[test]
@@ -98,6 +106,8 @@ mod tests {
             ("tools", "say hello!"),     // characters MCP forbids
             ("tools", &"t".repeat(200)), // too long
             ("ünïcode", "echo"),
+            ("io.github.acme", "echo"),   // a reverse-DNS name: dots
+            ("weather", &"t".repeat(56)), // 65 characters plain
         ];
         let names: Vec<String> = cases.iter().map(|(s, i)| public_name(s, i)).collect();
         for (name, (server, item)) in names.iter().zip(cases) {
@@ -109,6 +119,9 @@ mod tests {
             assert!(!hashed.contains('_'), "{hashed}");
         }
         assert!(names[2].starts_with("my-server-echo-"));
+        assert!(names[7].starts_with("io-github-acme-echo-"), "{}", names[7]);
+        let longest = public_name("weather", &"t".repeat(55));
+        assert_eq!((longest.len(), split_plain(&longest).is_some()), (64, true));
         // The same item always gets the same name.
         assert_eq!(public_name("my server", "echo"), names[2]);
         assert_ne!(public_name("my server", "echo2"), names[2]);
