@@ -100,6 +100,46 @@ pub enum RegistryApi {
     Token,
 }
 
+/// Where the MCP Registry API's entries send clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum RegistryApiRemotes {
+    /// The registry's endpoint for the server, with a `use` token.
+    #[default]
+    Gateway,
+    /// The server's own URL and headers.
+    Upstream,
+}
+
+/// The registry's address as its clients see it: an http or https URL with
+/// a host and nothing after the path, which ends without `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for PublicUrl {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let url = url::Url::parse(text.trim()).map_err(|error| format!("{text:?}: {error}"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(format!(
+                "{text:?}: an http or https URL with a host is needed"
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            return Err(format!(
+                "{text:?}: a base URL has no user, query or fragment"
+            ));
+        }
+        Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum DocumentFormat {
     Json,
@@ -242,6 +282,17 @@ pub struct ServeSettings {
         default_value = RegistryNamespace::DEFAULT
     )]
     pub registry_namespace: RegistryNamespace,
+    /// Where the MCP Registry API sends clients: gateway (the default), the
+    /// registry's own endpoint for each server, used with a `use` token, so
+    /// the server's credentials stay here; or upstream, the server's own URL
+    /// and its headers by name, for servers clients may reach themselves.
+    #[arg(long, env = "MCP_REGISTRY_REGISTRY_API_REMOTES", value_enum, default_value_t = RegistryApiRemotes::Gateway)]
+    pub registry_api_remotes: RegistryApiRemotes,
+    /// The URL clients reach the registry at (e.g. https://mcp.example.com),
+    /// for the links it gives out; behind a proxy, set it. Without it, the
+    /// request's Host over http.
+    #[arg(long, env = "MCP_REGISTRY_PUBLIC_URL")]
+    pub public_url: Option<PublicUrl>,
     /// Serve /metrics to anyone. Without it, once tokens are configured,
     /// /metrics needs a read (or write) token: it reveals the traffic.
     #[arg(long, env = "MCP_REGISTRY_METRICS_PUBLIC")]
@@ -273,5 +324,32 @@ impl ServeSettings {
         std::env::var(SECRET_KEY_ENV)
             .ok()
             .filter(|v| !v.trim().is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PublicUrl;
+
+    #[test]
+    fn a_public_url_is_a_bare_http_base() {
+        let parsed = |text: &str| text.parse::<PublicUrl>().map(|url| url.0);
+        assert_eq!(
+            parsed("https://mcp.example.com/").as_deref(),
+            Ok("https://mcp.example.com")
+        );
+        assert_eq!(
+            parsed("http://10.0.0.5:8080/registry/").as_deref(),
+            Ok("http://10.0.0.5:8080/registry")
+        );
+        for bad in [
+            "mcp.example.com",
+            "ftp://mcp.example.com",
+            "https://mcp.example.com/?a=b",
+            "https://mcp.example.com/#top",
+            "https://user@mcp.example.com",
+        ] {
+            assert!(parsed(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -219,6 +219,8 @@ fn api_settings(settings: &ServeSettings, access: Arc<AccessPolicy>) -> ApiSetti
             allowed_hosts: settings.allowed_hosts.clone(),
         },
         registry_namespace: settings.registry_namespace.clone(),
+        registry_remotes: settings.registry_api_remotes,
+        public_url: settings.public_url.clone(),
     }
 }
 

@@ -8,7 +8,8 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::peers::python_client;
+use common::mcp::{AGENT, UPSTREAM_KEY, registry};
+use common::peers::{python_client, python_peer};
 use common::{Answer, TestDatabase, TestServer, error_message, json_of, tokens_file};
 use serde_json::{Value, json};
 
@@ -69,7 +70,7 @@ async fn walk(server: &TestServer, query: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn entries_follow_the_published_server_json_schema_and_hold_no_secret() {
-    let server = public_registry(&[]).await;
+    let server = public_registry(&["--registry-api-remotes", "upstream"]).await;
     let long_name = format!("{} service", "weather ".repeat(30));
     let records = [
         json!({"name": "weather", "url": "https://weather.example/mcp", "version": "2.1.0",
@@ -532,6 +533,85 @@ async fn registry_api_access_follows_the_setting() {
     assert_eq!(
         reader.body,
         json!({"servers": [], "metadata": {"count": 0}})
+    );
+}
+
+/// By default an entry sends clients through the registry: its remote is the
+/// server's endpoint here, with an Authorization header for a `use` token,
+/// so a client of the catalog needs no secret of the server's, and reaches
+/// it by following the entry as it stands.
+#[tokio::test]
+async fn entries_send_clients_through_the_registry_where_the_credentials_stay() {
+    let upstream = python_peer("gateway_peer.py", &[UPSTREAM_KEY]);
+    let registry = registry(&["--registry-api", "public"]).await;
+    let id = registry
+        .register("weather", &upstream.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let page = anonymous_get(&registry.server, "/v0.1/servers").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let text = page.body.to_string();
+    assert!(
+        !text.contains(&upstream.mcp_url()),
+        "the upstream's URL: {text}"
+    );
+    assert!(!text.contains(UPSTREAM_KEY), "{text}");
+    let remote = &page.body["servers"][0]["server"]["remotes"][0];
+    let endpoint = registry.gateway_url(&id);
+    assert_eq!(
+        *remote,
+        json!({"type": "streamable-http", "url": endpoint, "headers": [
+            {"name": "Authorization",
+             "description": "Bearer followed by a token of this registry with the use scope",
+             "isRequired": true, "isSecret": true},
+        ]})
+    );
+
+    // A client follows the entry with its own use token: it reaches the
+    // server's tools, as it would directly with the server's key.
+    let direct = python_client("sdk_client.py", &[&upstream.mcp_url(), UPSTREAM_KEY, "[]"]).await;
+    let url = remote["url"].as_str().unwrap();
+    let through = python_client("sdk_client.py", &[url, AGENT, "[]"]).await;
+    assert_eq!(through["tools"], direct["tools"], "{through}");
+    assert!(!direct["tools"].as_array().unwrap().is_empty(), "{direct}");
+
+    // Behind a proxy, the configured public URL leads the links; without
+    // tokens, the entry asks for no header.
+    let proxied = public_registry(&["--public-url", "https://mcp.example.com/"]).await;
+    let created = proxied
+        .created(&json!({"name": "w", "url": "https://w.example/mcp", "api_key": "sk-w-1"}))
+        .await;
+    let entry = anonymous_get(
+        &proxied,
+        "/v0.1/servers/local.mcp-registry%2Fw/versions/latest",
+    )
+    .await;
+    assert_eq!(
+        entry.body["server"]["remotes"][0]["url"],
+        format!(
+            "https://mcp.example.com/v1/mcp-servers/{}/mcp",
+            created["id"].as_str().unwrap()
+        )
+    );
+    let open = TestServer::builder()
+        .args(&["--registry-api", "public"])
+        .spawn()
+        .await;
+    let created = open
+        .created(&json!({"name": "w", "url": "https://w.example/mcp", "api_key": "sk-w-1"}))
+        .await;
+    let entry = anonymous_get(&open, "/v0/servers/local.mcp-registry%2Fw/versions/latest").await;
+    assert_eq!(
+        entry.body["server"]["remotes"][0]["headers"],
+        json!([]),
+        "{}",
+        entry.body
+    );
+    assert_eq!(
+        entry.body["server"]["remotes"][0]["url"],
+        open.url(&format!(
+            "/v1/mcp-servers/{}/mcp",
+            created["id"].as_str().unwrap()
+        ))
     );
 }
 

@@ -113,7 +113,7 @@ pub fn app(
     let service = openapi_service((
         McpServersApi::new(repository.clone(), probes.clone(), &settings),
         ProbesApi::new(repository.clone(), probes),
-        RegistryApi::new(repository.clone(), settings.registry_namespace.clone()),
+        RegistryApi::new(repository.clone(), &settings),
     ));
     let guard = Arc::new(guard::Guard::new(settings.access, settings.guard));
     let routes = Arc::new(routes::RouteTable::new(&service.spec(), &PLAIN_ROUTES));
@@ -195,6 +195,6 @@ pub fn openapi_document() -> OpenApiService<Apis, ()> {
     openapi_service((
         McpServersApi::new(repository.clone(), probes.clone(), &settings),
         ProbesApi::new(repository.clone(), probes),
-        RegistryApi::new(repository, settings.registry_namespace),
+        RegistryApi::new(repository, &settings),
     ))
 }

@@ -15,8 +15,10 @@ use poem_openapi::{ApiResponse, OpenApi, Tags};
 use super::caller::MaybeAuthenticated;
 use super::error::ApiError;
 use super::payload::JsonPayload;
-use super::registry_schemas::{ServerList, ServerListMetadata, ServerResponse};
+use super::registry_schemas::{Remote, ServerList, ServerListMetadata, ServerResponse};
 use super::schemas::ErrorResponse;
+use super::settings::ApiSettings;
+use crate::config::{PublicUrl, RegistryApiRemotes};
 use crate::cursor;
 use crate::domain::{
     McpServerRecord, NameLookup, RegistryNamespace, ServerName, ServerStatus, ValidationError,
@@ -165,13 +167,20 @@ error_responses!(ListVersionsResponse {
 pub struct RegistryApi {
     repository: Arc<McpServerRepository>,
     namespace: RegistryNamespace,
+    remotes: RegistryApiRemotes,
+    public_url: Option<PublicUrl>,
+    /// Tokens are configured: the registry's endpoints need one.
+    token_required: bool,
 }
 
 impl RegistryApi {
-    pub fn new(repository: Arc<McpServerRepository>, namespace: RegistryNamespace) -> Self {
+    pub fn new(repository: Arc<McpServerRepository>, settings: &ApiSettings) -> Self {
         Self {
             repository,
-            namespace,
+            namespace: settings.registry_namespace.clone(),
+            remotes: settings.registry_remotes,
+            public_url: settings.public_url.clone(),
+            token_required: !settings.access.is_open(),
         }
     }
 }
@@ -193,6 +202,7 @@ impl RegistryApi {
     #[allow(clippy::too_many_arguments)]
     async fn list_servers(
         &self,
+        req: &Request,
         _reader: MaybeAuthenticated,
         /// The metadata.nextCursor of the previous page.
         cursor: Query<Option<String>>,
@@ -218,7 +228,9 @@ impl RegistryApi {
             version: version.0,
             include_deleted: include_deleted.0,
         };
-        self.list(filters).await.unwrap_or_else(Into::into)
+        self.list(filters, &self.remote(req))
+            .await
+            .unwrap_or_else(Into::into)
     }
 
     /// List all versions of an MCP server
@@ -231,6 +243,7 @@ impl RegistryApi {
     )]
     async fn list_versions(
         &self,
+        req: &Request,
         _reader: MaybeAuthenticated,
         /// The server's name, URL-encoded (e.g. local.mcp-registry%2Fweather).
         #[oai(name = "serverName")]
@@ -241,7 +254,11 @@ impl RegistryApi {
     ) -> ListVersionsResponse {
         let include_deleted = include_deleted.0;
         match self.entry(&server_name, include_deleted).await {
-            Ok(record) => ListVersionsResponse::Ok(JsonPayload(self.page(vec![record], None))),
+            Ok(record) => ListVersionsResponse::Ok(JsonPayload(self.page(
+                vec![record],
+                None,
+                &self.remote(req),
+            ))),
             Err(err) => err.into(),
         }
     }
@@ -256,6 +273,7 @@ impl RegistryApi {
     )]
     async fn get_version(
         &self,
+        req: &Request,
         _reader: MaybeAuthenticated,
         /// The server's name, URL-encoded (e.g. local.mcp-registry%2Fweather).
         #[oai(name = "serverName")]
@@ -280,7 +298,11 @@ impl RegistryApi {
             ))
             .into();
         }
-        GetServerResponse::Ok(JsonPayload(ServerResponse::new(&self.namespace, &record)))
+        GetServerResponse::Ok(JsonPayload(ServerResponse::new(
+            &self.namespace,
+            &record,
+            &self.remote(req),
+        )))
     }
 }
 
@@ -295,7 +317,11 @@ struct Filters {
 }
 
 impl RegistryApi {
-    async fn list(&self, filters: Filters) -> Result<ListServersResponse, ApiError> {
+    async fn list(
+        &self,
+        filters: Filters,
+        remote: &Remote,
+    ) -> Result<ListServersResponse, ApiError> {
         // The generic API sets no bound: a page is at most MAX_PAGE, at least one.
         let limit = filters.limit.map_or(DEFAULT_PAGE, |limit| {
             u32::try_from(limit.clamp(1, i64::from(MAX_PAGE))).unwrap_or(MAX_PAGE)
@@ -314,15 +340,22 @@ impl RegistryApi {
         };
         let mut page = self.repository.list(&query).await?;
         let next_cursor = cursor::cut_page(&mut page, limit);
-        Ok(ListServersResponse::Ok(JsonPayload(
-            self.page(page.items, next_cursor),
-        )))
+        Ok(ListServersResponse::Ok(JsonPayload(self.page(
+            page.items,
+            next_cursor,
+            remote,
+        ))))
     }
 
-    fn page(&self, records: Vec<McpServerRecord>, next_cursor: Option<String>) -> ServerList {
+    fn page(
+        &self,
+        records: Vec<McpServerRecord>,
+        next_cursor: Option<String>,
+        remote: &Remote,
+    ) -> ServerList {
         let servers: Vec<ServerResponse> = records
             .iter()
-            .map(|record| ServerResponse::new(&self.namespace, record))
+            .map(|record| ServerResponse::new(&self.namespace, record, remote))
             .collect();
         ServerList {
             metadata: ServerListMetadata {
@@ -330,6 +363,20 @@ impl RegistryApi {
                 next_cursor,
             },
             servers,
+        }
+    }
+
+    /// Where this request's entries send clients.
+    fn remote(&self, req: &Request) -> Remote {
+        match self.remotes {
+            RegistryApiRemotes::Upstream => Remote::Upstream,
+            RegistryApiRemotes::Gateway => Remote::Gateway {
+                base: self
+                    .public_url
+                    .as_ref()
+                    .map_or_else(|| base_of(req), |url| url.as_str().to_owned()),
+                token_required: self.token_required,
+            },
         }
     }
 
@@ -373,6 +420,26 @@ impl RegistryApi {
                     && (include_deleted || record.status == ServerStatus::Active)
             })
             .ok_or_else(not_found)
+    }
+}
+
+/// The registry's address as this request reached it, when none is
+/// configured: its Host (the rebinding check has let it through), or the
+/// address it came in on when the Host is missing or is not a bare host.
+fn base_of(req: &Request) -> String {
+    let bare_host = |host: &&str| {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
+    };
+    match (
+        req.header(poem::http::header::HOST).filter(bare_host),
+        req.local_addr().as_socket_addr(),
+    ) {
+        (Some(host), _) => format!("http://{host}"),
+        (None, Some(address)) => format!("http://{address}"),
+        (None, None) => "http://localhost".to_owned(),
     }
 }
 

@@ -1,7 +1,9 @@
 //! The schemas of the MCP Registry API (modelcontextprotocol/registry's
 //! generic `openapi.yaml`, `server.json` of 2025-12-11), the part of them this
 //! registry serves, and how a record is shown in them. No secret value is ever
-//! part of them: credential headers are named, marked secret, and left empty.
+//! part of them: an entry points at the registry's own endpoint for the server
+//! (the default), or at the server with its credential headers named, marked
+//! secret, and left empty.
 
 use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
@@ -123,11 +125,24 @@ pub struct StreamableHttpTransport {
     #[oai(rename = "type")]
     #[serde(rename = "type")]
     pub transport: Inline<TransportKind>,
+    /// The registry's endpoint for the server, /v1/mcp-servers/{id}/mcp
+    /// (with --registry-api-remotes gateway, the default), or the server's
+    /// own URL (upstream).
     pub url: String,
-    /// HTTP headers to include: every registered header by name, and
-    /// Authorization when an api_key is registered. Credentials are marked
-    /// isSecret and carry no value.
+    /// HTTP headers to include. Through the registry: Authorization, for a
+    /// token with the use scope, when tokens are configured. To the server
+    /// itself: every registered header by name, and Authorization when an
+    /// api_key is registered. Credentials are marked isSecret and carry no
+    /// value.
     pub headers: Vec<KeyValueInput>,
+}
+
+/// Where an entry sends clients.
+pub enum Remote {
+    /// To the server itself, with its headers by name.
+    Upstream,
+    /// Through the registry's endpoint for the server, under `base`.
+    Gateway { base: String, token_required: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
@@ -161,10 +176,10 @@ pub struct KeyValueInput {
 }
 
 impl ServerResponse {
-    pub fn new(namespace: &RegistryNamespace, record: &McpServerRecord) -> Self {
+    pub fn new(namespace: &RegistryNamespace, record: &McpServerRecord, remote: &Remote) -> Self {
         let active = record.status == ServerStatus::Active;
         Self {
-            server: ServerDetail::new(namespace, record),
+            server: ServerDetail::new(namespace, record, remote),
             meta: ResponseMeta {
                 official: OfficialMeta {
                     status: Inline(if active {
@@ -184,7 +199,7 @@ impl ServerResponse {
 }
 
 impl ServerDetail {
-    fn new(namespace: &RegistryNamespace, record: &McpServerRecord) -> Self {
+    fn new(namespace: &RegistryNamespace, record: &McpServerRecord, remote: &Remote) -> Self {
         let name = record.name.as_str();
         let description = record
             .description
@@ -198,23 +213,51 @@ impl ServerDetail {
             description: fit(&description),
             title: fit(name),
             version: record.release.as_str().to_owned(),
-            remotes: vec![StreamableHttpTransport {
-                transport: Inline(TransportKind::StreamableHttp),
-                url: record.url.as_str().to_owned(),
-                headers: headers(record),
-            }],
+            remotes: vec![StreamableHttpTransport::new(record, remote)],
         }
     }
 }
 
-fn headers(record: &McpServerRecord) -> Vec<KeyValueInput> {
-    let credential = |name: &str, description: &str| KeyValueInput {
+impl StreamableHttpTransport {
+    fn new(record: &McpServerRecord, remote: &Remote) -> Self {
+        let (url, headers) = match remote {
+            Remote::Upstream => (record.url.as_str().to_owned(), upstream_headers(record)),
+            Remote::Gateway {
+                base,
+                token_required,
+            } => (
+                format!("{base}/v1/mcp-servers/{}/mcp", record.id),
+                token_required
+                    .then(|| {
+                        credential(
+                            "Authorization",
+                            "Bearer followed by a token of this registry with the use scope",
+                        )
+                    })
+                    .into_iter()
+                    .collect(),
+            ),
+        };
+        Self {
+            transport: Inline(TransportKind::StreamableHttp),
+            url,
+            headers,
+        }
+    }
+}
+
+/// A header a client must fill in with a secret of its own.
+fn credential(name: &str, description: &str) -> KeyValueInput {
+    KeyValueInput {
         name: name.to_owned(),
         description: Some(description.to_owned()),
         is_required: true,
         is_secret: true,
         value: None,
-    };
+    }
+}
+
+fn upstream_headers(record: &McpServerRecord) -> Vec<KeyValueInput> {
     let mut headers: Vec<KeyValueInput> = record
         .headers
         .expose()

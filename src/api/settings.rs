@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::guard::GuardSettings;
 use crate::access::AccessPolicy;
+use crate::config::{PublicUrl, RegistryApiRemotes};
 use crate::domain::{NetworkPolicy, RegistryNamespace};
 
 /// What the HTTP layer needs from the configuration.
@@ -19,4 +20,8 @@ pub struct ApiSettings {
     pub guard: GuardSettings,
     /// The namespace of server names in the MCP Registry API.
     pub registry_namespace: RegistryNamespace,
+    /// Where the MCP Registry API's entries send clients.
+    pub registry_remotes: RegistryApiRemotes,
+    /// The registry's address as clients see it, if configured.
+    pub public_url: Option<PublicUrl>,
 }
