@@ -182,8 +182,14 @@ async fn an_environment_key_takes_precedence_and_no_key_file_is_written() {
 /// its value is given again.
 #[tokio::test]
 async fn any_header_may_be_marked_secret_and_names_that_say_so_are_secret() {
+    // Publishing the upstream's own headers is where a mark matters.
     let server = TestServer::builder()
-        .args(&["--registry-api", "public"])
+        .args(&[
+            "--registry-api",
+            "public",
+            "--registry-api-remotes",
+            "upstream",
+        ])
         .spawn()
         .await;
     let named = [
