@@ -135,3 +135,59 @@ async fn an_upstream_refusal_reaches_the_agent_with_its_status_redacted() {
         }
     }
 }
+
+/// 2026-07-28's `subscriptions/listen`: the answer is a stream that stays
+/// open, and what the server says on it reaches the agent as it is said,
+/// past the call timeout, without holding one of the server's call slots.
+#[tokio::test]
+async fn a_listen_stream_delivers_changes_as_they_happen_and_outlives_the_call_timeout() {
+    let modern = python_peer("modern_server.py", &[UPSTREAM_KEY]);
+    let registry = registry(&[
+        "--gateway-call-timeout-secs",
+        "2",
+        "--gateway-max-concurrent-calls",
+        "1",
+    ])
+    .await;
+    let id = registry
+        .register("modern", &modern.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let url = registry.gateway_url(&id);
+    let direct = python_client("listen_client.py", &[&modern.mcp_url(), UPSTREAM_KEY]).await;
+    assert_eq!(direct["event"], "ToolsListChanged", "{direct}");
+
+    let through = python_client("listen_client.py", &[&url, AGENT, "3"]).await;
+    assert_eq!(through["version"], "2026-07-28", "{through}");
+    assert_eq!(
+        through["honored"],
+        json!({"toolsListChanged": true}),
+        "{through}"
+    );
+    assert_eq!(through["event"], "ToolsListChanged", "{through}");
+    assert!(through["waited_s"].as_f64().unwrap() < 2.0, "{through}");
+    assert!(
+        through["tools"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("sprout")),
+        "{through}"
+    );
+}
+
+/// 2025-11-25's resumption (SEP-1699): a server may close a call's stream
+/// after an event with an id, and the agent comes back for the answer with
+/// Last-Event-ID. Through the registry the stream ends as the server ended
+/// it, and the agent's GET brings the answer.
+#[tokio::test]
+async fn a_stream_the_server_closes_for_resumption_is_resumed_through_the_registry() {
+    use common::peers::hostile;
+    let peer = hostile("resumable");
+    let registry = registry(&[]).await;
+    let id = registry
+        .register("resumable", &peer.mcp_url(), "unused")
+        .await;
+    let direct = converse(&peer.mcp_url(), "unused", "legacy", None).await;
+    assert_eq!(direct["call"], "42", "{direct}");
+    let through = converse(&registry.gateway_url(&id), AGENT, "legacy", None).await;
+    assert_eq!(through, direct);
+}

@@ -59,9 +59,16 @@ const FORWARDED: [HeaderName; 6] = [
     ACCEPT,
     MCP_PROTOCOL_VERSION,
     LAST_EVENT_ID,
-    HeaderName::from_static("mcp-method"),
-    HeaderName::from_static("mcp-name"),
+    MCP_METHOD,
+    MCP_NAME,
 ];
+/// 2026-07-28's headers naming a request's method and its tool, prompt or
+/// resource.
+const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
+const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
+/// 2026-07-28's request whose answer is a stream of notices that stays open
+/// (it replaces the GET stream): held like one, without the call timeout.
+const LISTEN: &str = "subscriptions/listen";
 /// The headers a request of 2026-07-28 mirrors from its body's arguments
 /// (those a tool declares with `x-mcp-header`): the agent's too.
 const MCP_PARAM_PREFIX: &str = "mcp-param-";
@@ -247,11 +254,12 @@ impl Gateway {
                 .ok_or(GatewayError::UnknownSession)?;
             headers.insert(MCP_SESSION_ID, upstream);
         }
-        let deadline = (inbound.method != Method::GET)
-            .then(|| tokio::time::Instant::now() + self.settings.call_timeout);
+        let streaming = inbound.method == Method::GET || peek.method.as_deref() == Some(LISTEN);
+        let deadline =
+            (!streaming).then(|| tokio::time::Instant::now() + self.settings.call_timeout);
         let permit = match inbound.method {
+            _ if streaming => Some(self.stream_place(id, caller)?),
             Method::POST => Some(Place::Call(self.slot(id).await?)),
-            Method::GET => Some(self.stream_place(id, caller)?),
             _ => None,
         };
         let upstream = Arc::new(Upstream {
@@ -321,7 +329,7 @@ impl Gateway {
                 redactor,
                 max_event_bytes: MAX_MESSAGE_BYTES,
                 held: self.answers.hold(),
-                heartbeat: if inbound.method == Method::GET {
+                heartbeat: if streaming {
                     STREAM_HEARTBEAT
                 } else {
                     CALL_HEARTBEAT

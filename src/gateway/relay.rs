@@ -161,10 +161,28 @@ async fn cancel_upstream(upstream: Arc<Upstream>, id: Value) {
         "method": "notifications/cancelled",
         "params": {"requestId": id, "reason": "the client went away"},
     });
+    // The request's own headers, but for those that name its method and
+    // arguments (2026-07-28): a notice carrying them would be refused.
+    let mut headers = upstream.headers.clone();
+    if headers.remove(super::MCP_METHOD).is_some() {
+        headers.insert(
+            super::MCP_METHOD,
+            http::HeaderValue::from_static("notifications/cancelled"),
+        );
+    }
+    headers.remove(super::MCP_NAME);
+    let arguments: Vec<_> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with(super::MCP_PARAM_PREFIX))
+        .cloned()
+        .collect();
+    for name in arguments {
+        headers.remove(name);
+    }
     let sent = upstream
         .http
         .post(&upstream.url)
-        .headers(upstream.headers.clone())
+        .headers(headers)
         .json(&notice)
         .timeout(CANCEL_TIMEOUT)
         .send()
@@ -225,9 +243,16 @@ impl RelayState {
                 return Some(self.relay.redactor.redact(event));
             }
             let closing = if self.ended {
-                self.relay.close(GatewayError::Unreachable(
-                    "the MCP server ended the stream without an answer".to_owned(),
-                ))
+                if self.relay.exchange.as_ref().is_some_and(|e| e.resumable) {
+                    // The server numbered its events and closed the stream
+                    // (SEP-1699): the agent comes back for the answer with
+                    // Last-Event-ID, as the protocol has it.
+                    None
+                } else {
+                    self.relay.close(GatewayError::Unreachable(
+                        "the MCP server ended the stream without an answer".to_owned(),
+                    ))
+                }
             } else {
                 match self.relay.next_step().await {
                     Step::Quiet if self.splitter.is_between_events() => {

@@ -3,7 +3,9 @@ only. Usage: hostile.py MODE PORT, where MODE is one of
 hang, trickle, huge, many, invalid_json, jsonrpc_error, status:CODE, redirect,
 big_tools, dense_tools, big_answer, dense_answer, big_answer_sse, dense_answer_sse,
 big_answer_chunked, dense_answer_resumed, call_fails:STATUS[:json],
-dense_initialize_later, huge_answer (17 MB, over the gateway's cap).
+dense_initialize_later, huge_answer (17 MB, over the gateway's cap),
+resumable (2025-11-25's SEP-1699: a call's stream closes after a priming
+event, and the answer waits for the agent to come back with Last-Event-ID).
 A server that echoes what it was sent (the credentials too) does so in every
 error body, so tests can check that nothing of it reaches the registry's
 answers or logs."""
@@ -64,6 +66,10 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, b"")
 
     def do_GET(self):
+        if MODE == "resumable" and self.headers.get("Last-Event-ID") == "e1":
+            result = {"content": [{"type": "text", "text": "42"}], "isError": False}
+            answer = json.dumps({"jsonrpc": "2.0", "id": LAST_CALL.get("id"), "result": result})
+            return self.reply(200, ("id: e2\ndata: " + answer + "\n\n").encode(), "text/event-stream")
         if MODE == "dense_answer_resumed" and self.headers.get("Last-Event-ID") == "e1":
             values = [0] * 7_500_000
             result = {"content": [{"type": "text", "text": "dense"}], "structuredContent": {"values": values}}
@@ -120,6 +126,19 @@ class Handler(BaseHTTPRequestHandler):
                 result["result"]["capabilities"]["experimental"] = {"x": {"values": [0] * 7_500_000}}
             LAST_CALL["initialized"] += 1
             return self.reply(200, json.dumps(result, separators=(",", ":")).encode())
+        if MODE == "resumable":
+            if method == "initialize":
+                result = initialize_result(request_id)
+                result["result"]["protocolVersion"] = "2025-11-25"
+                return self.reply(200, json.dumps(result).encode())
+            if request_id is None:
+                return self.reply(202, b"")
+            if method == "tools/list":
+                tool = {"name": "add", "inputSchema": {"type": "object"}}
+                return self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "result": {"tools": [tool]}}).encode())
+            if method == "tools/call":
+                LAST_CALL["id"] = request_id
+                return self.reply(200, b"id: e1\nretry: 100\ndata: \n\n", "text/event-stream")
         if MODE.startswith("call_fails:") and method == "tools/call":
             # Initialized and listed like any server; a call fails with
             # STATUS, with a JSON-RPC error (json) or not, echoing what it

@@ -1,13 +1,14 @@
 """An MCP server of PyPI `mcp` 2.x's high-level `MCPServer`, which speaks the
 2026-07-28 revision (stateless: `server/discover`, the `Mcp-Method` and
 `Mcp-Name` headers) and the earlier ones (`initialize`): a tool with
-arguments, a resource and a prompt, behind a bearer token.
+arguments, a resource and a prompt, behind a bearer token. `grow` adds a
+tool and tells listeners (`subscriptions/listen`) the list changed.
 Usage: modern_server.py TOKEN PORT"""
 
 import sys
 
 import uvicorn
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 
 mcp = MCPServer("modern-demo")
 
@@ -16,6 +17,14 @@ mcp = MCPServer("modern-demo")
 def add(a: int, b: int) -> int:
     """Add two numbers."""
     return a + b
+
+
+@mcp.tool()
+async def grow(name: str, ctx: Context) -> str:
+    """Add a tool named `name`, and say that the list of tools changed."""
+    mcp.add_tool(lambda: name, name=name, description="Grown at run time.")
+    await ctx.notify_tools_changed()
+    return f"added {name}"
 
 
 @mcp.resource("note://today")
