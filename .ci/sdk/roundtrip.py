@@ -63,9 +63,13 @@ assert [e.server.name for e in registry.servers] == [f"local.mcp-registry/{name}
 entry = registry.servers[0].to_dict()
 assert entry["_meta"]["io.modelcontextprotocol.registry/official"]["status"] == "active", entry
 assert entry["server"]["$schema"].endswith("/2025-12-11/server.schema.json"), entry
-headers = {h["name"]: h for h in entry["server"]["remotes"][0]["headers"]}
+# The entry leads through the registry (--registry-api-remotes gateway, the
+# default): its endpoint for the server, with a use token of the registry's.
+remote = entry["server"]["remotes"][0]
+assert remote["url"].endswith(f"/v1/mcp-servers/{server.id}/mcp"), remote
+headers = {h["name"]: h for h in remote["headers"]}
+assert list(headers) == ["Authorization"], headers
 assert headers["Authorization"]["isSecret"] and "value" not in headers["Authorization"], headers
-assert headers["X-Tenant"]["value"] == "acme", headers
 latest = get_registry_server_version.sync(
     client=anonymous, server_name=f"local.mcp-registry/{name}", version="latest"
 )
