@@ -68,7 +68,16 @@ async fn a_probe_reads_every_page_of_a_real_servers_catalog() {
         result["server_info"],
         json!({"name": "paged-demo", "title": "Paged demo", "version": "1.2.3"})
     );
-    assert_eq!(result["protocol_version"], "2025-11-25");
+    // A server of the current revision is spoken to in it.
+    assert_eq!(result["protocol_version"], "2026-07-28");
+    assert_eq!(result["era"], "stateless");
+    // What it answered server/discover with (mcp 2.x lists the stateless
+    // revisions there; it answers initialize too).
+    assert_eq!(
+        result["supported_versions"],
+        json!(["2026-07-28"]),
+        "{result}"
+    );
     assert!(result["capabilities"]["tools"].is_object(), "{result}");
     assert_eq!(result["tool_count"], 25);
     assert_eq!(result["resource_count"], 2);
@@ -412,6 +421,7 @@ async fn servers_of_the_typescript_and_python_sdks_are_probed() {
             json!({}),
             "simple-streamable-http-server",
             7,
+            "handshake",
         ),
         (
             "everything",
@@ -419,6 +429,7 @@ async fn servers_of_the_typescript_and_python_sdks_are_probed() {
             json!({}),
             "mcp-servers/everything",
             13,
+            "handshake",
         ),
         (
             "fastmcp",
@@ -426,9 +437,12 @@ async fn servers_of_the_typescript_and_python_sdks_are_probed() {
             json!({"X-Api-Key": "k-fast-31"}),
             "fast-demo",
             3,
+            "stateless",
         ),
     ];
-    for (name, url, headers, server_name, tools) in cases {
+    // The probe offers 2026-07-28 first: fastmcp 4.x speaks it; the
+    // TypeScript SDK 1.x refuses server/discover, and initialize follows.
+    for (name, url, headers, server_name, tools, era) in cases {
         let created = server
             .created(&json!({"name": name, "url": url, "headers": headers}))
             .await;
@@ -436,6 +450,7 @@ async fn servers_of_the_typescript_and_python_sdks_are_probed() {
         let answer = probe(&server, id).await;
         assert_eq!(answer.body["state"], "ok", "{name}: {}", answer.body);
         assert_eq!(answer.body["server_info"]["name"], server_name, "{name}");
+        assert_eq!(answer.body["era"], era, "{name}: {}", answer.body);
         assert_eq!(answer.body["tool_count"], tools, "{name}: {}", answer.body);
         let listed = server
             .get(&format!("/v1/mcp-servers/{id}/tools?limit=200"))
@@ -543,7 +558,11 @@ async fn internal_cas_are_trusted_only_when_given() {
     let trusted = probe(&server, &id).await;
     assert_eq!(trusted.body["state"], "ok", "{}", trusted.body);
     // An older revision offered by the server is what the session speaks.
+    // A server of an earlier revision answers server/discover with an
+    // error, and the probe falls back to initialize.
     assert_eq!(trusted.body["protocol_version"], "2025-06-18");
+    assert_eq!(trusted.body["era"], "handshake");
+    assert_eq!(trusted.body["supported_versions"], json!(["2025-06-18"]));
     assert!(
         server.logs().contains("action=\"probe\""),
         "the probe is audited"

@@ -184,6 +184,13 @@ async fn a_server_that_echoes_its_credentials_everywhere_gets_none_of_them_out()
             )
             .await;
         assert_eq!(probe.body["state"], "ok", "{}", probe.body);
+        // echo-sse speaks the stateless revision, echoing at discovery too.
+        let era = if name == "echo-sse" {
+            "stateless"
+        } else {
+            "handshake"
+        };
+        assert_eq!(probe.body["era"], era, "{}", probe.body);
         seen.0.extend(probe.body.to_string().as_bytes());
         let record = registry.server.get(&format!("/v1/mcp-servers/{id}")).await;
         seen.0.extend(record.body.to_string().as_bytes());

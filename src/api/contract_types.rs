@@ -10,7 +10,7 @@ use poem_openapi::types::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ProbeState, ServerStatus, TransportType};
+use crate::domain::{McpEra, ProbeState, ServerStatus, TransportType};
 
 /// The domain's enums as the contract shows them: strings from a fixed list,
 /// for poem-openapi (schema, parameters) and for serde (bodies) alike.
@@ -102,6 +102,7 @@ fn enum_schema<T: ContractEnum>() -> MetaSchema {
 contract_enum!(TransportType as "TransportType");
 contract_enum!(ServerStatus as "McpServerStatus");
 contract_enum!(ProbeState as "ProbeState");
+contract_enum!(McpEra as "McpEra");
 
 /// An enum written out in each property that uses it (`type: string, enum:
 /// [...]`) rather than referenced: a described reference needs `allOf`, which

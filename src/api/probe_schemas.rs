@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::contract_types::{Inline, rfc3339};
-use crate::domain::{CatalogEntry, Health, ProbeSnapshot, ProbeState, ServerInfo};
+use crate::domain::{CatalogEntry, Health, McpEra, ProbeSnapshot, ProbeState, ServerInfo};
 
 /// What the registry last learned by talking to an MCP server.
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
@@ -38,7 +38,7 @@ impl From<Health> for HealthSummary {
     }
 }
 
-/// How an MCP server describes itself (from its initialize result).
+/// How an MCP server describes itself (from its server/discover or initialize result).
 #[derive(Debug, Clone, Object, Serialize)]
 pub struct McpServerInfo {
     /// The MCP server's name for itself.
@@ -80,6 +80,12 @@ pub struct ProbeResult {
     /// The MCP protocol revision agreed on; null until a probe succeeds.
     #[oai(nullable)]
     pub protocol_version: Option<String>,
+    /// How conversations with the MCP server begin, from the revision agreed on: `stateless` (2026-07-28 and later: `server/discover`, no sessions) or `handshake` (2025-11-25 and earlier: `initialize` opens a session). The probe offers 2026-07-28 first and falls back to `initialize`. Null until a probe succeeds.
+    #[oai(nullable)]
+    pub era: Option<Inline<McpEra>>,
+    /// The MCP protocol revisions the server supports: the list it answered `server/discover` with (revisions of the handshake era it also speaks may go unlisted), or, for a server that begins with `initialize`, the one revision it agreed to. Null until a probe records them.
+    #[oai(nullable)]
+    pub supported_versions: Option<Vec<String>>,
     /// The capabilities the MCP server declared, as the protocol writes them; null until a probe succeeds.
     #[oai(nullable)]
     pub capabilities: Option<JsonObject>,
@@ -101,7 +107,12 @@ impl From<ProbeSnapshot> for ProbeResult {
             latency_ms: snapshot.latency_ms,
             error: snapshot.error,
             server_info: snapshot.server_info.map(Into::into),
+            era: snapshot
+                .protocol_version
+                .as_deref()
+                .map(|version| Inline(McpEra::of(version))),
             protocol_version: snapshot.protocol_version,
+            supported_versions: snapshot.supported_versions,
             capabilities: snapshot.capabilities.as_ref().and_then(json_object),
             tool_count: snapshot.tool_count,
             resource_count: snapshot.resource_count,

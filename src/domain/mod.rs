@@ -44,8 +44,8 @@ pub use idempotency_key::IdempotencyKey;
 pub use name::ServerName;
 pub use network::NetworkPolicy;
 pub use probe::{
-    Catalog, CatalogEntry, CatalogKind, Discovery, Health, ProbeReport, ProbeSnapshot, ProbeState,
-    ServerInfo,
+    Catalog, CatalogEntry, CatalogKind, Discovery, Health, McpEra, ProbeReport, ProbeSnapshot,
+    ProbeState, ServerInfo, supported_versions,
 };
 pub use registry_name::{NameLookup, RegistryNamespace};
 pub use release::Release;

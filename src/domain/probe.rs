@@ -31,6 +31,57 @@ text_enum!(ProbeState {
     RefusedAddress => "refused_address",
 });
 
+/// How a server's conversations begin: the protocol's two eras.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpEra {
+    /// 2026-07-28 and later: `server/discover`, then requests that each
+    /// carry their revision and capabilities; no sessions.
+    Stateless,
+    /// 2025-11-25 and earlier: `initialize` opens a session.
+    Handshake,
+}
+
+text_enum!(McpEra {
+    Stateless => "stateless",
+    Handshake => "handshake",
+});
+
+/// The first revision without `initialize`.
+const FIRST_STATELESS_REVISION: &str = "2026-07-28";
+
+impl McpEra {
+    /// The era of the revision a conversation agreed on. Revisions are
+    /// dated `YYYY-MM-DD`, so their text orders them.
+    pub fn of(protocol_version: &str) -> Self {
+        if protocol_version < FIRST_STATELESS_REVISION {
+            Self::Handshake
+        } else {
+            Self::Stateless
+        }
+    }
+}
+
+/// Revisions kept from a server's list, and the longest one kept: real lists
+/// name a handful of dates.
+const MAX_SUPPORTED_VERSIONS: usize = 16;
+const MAX_VERSION_CHARS: usize = 32;
+
+/// The revisions a server says it supports, as far as they look like
+/// revisions: a few short names of letters, digits, `.`, `_` and `-`.
+pub fn supported_versions<'a>(said: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    said.into_iter()
+        .filter(|version| {
+            !version.is_empty()
+                && version.len() <= MAX_VERSION_CHARS
+                && version
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        })
+        .take(MAX_SUPPORTED_VERSIONS)
+        .map(str::to_owned)
+        .collect()
+}
+
 /// One probe: its outcome and, when it succeeded, the discovery.
 #[derive(Debug, Clone)]
 pub struct ProbeReport {
@@ -48,6 +99,9 @@ pub struct ProbeReport {
 pub struct Discovery {
     pub server_info: ServerInfo,
     pub protocol_version: String,
+    /// The revisions the server supports: its `server/discover` list, or
+    /// the one revision it agreed to in `initialize`.
+    pub supported_versions: Vec<String>,
     /// The server's capabilities, as the protocol writes them.
     pub capabilities: serde_json::Value,
     pub catalog: Catalog,
@@ -78,6 +132,7 @@ impl Discovery {
                 version: text(self.server_info.version),
             },
             protocol_version: text(self.protocol_version),
+            supported_versions: self.supported_versions.into_iter().map(text).collect(),
             capabilities: redact_value(redactor, self.capabilities),
             catalog: Catalog {
                 tools: entries(self.catalog.tools),
@@ -157,6 +212,8 @@ pub struct ProbeSnapshot {
     pub error: Option<String>,
     pub server_info: Option<ServerInfo>,
     pub protocol_version: Option<String>,
+    /// Unknown for probes from before the registry asked.
+    pub supported_versions: Option<Vec<String>>,
     pub capabilities: Option<serde_json::Value>,
     pub tool_count: u32,
     pub resource_count: u32,
@@ -257,5 +314,18 @@ mod tests {
         assert_eq!(refused.state, ProbeState::Unauthorized);
         let first = Health::after(None, &report(ProbeState::Unreachable), 0, 3);
         assert_eq!(first.state, ProbeState::Unreachable);
+    }
+
+    #[test]
+    fn the_era_follows_the_revision_and_only_revision_like_names_are_kept() {
+        assert_eq!(McpEra::of("2025-11-25"), McpEra::Handshake);
+        assert_eq!(McpEra::of("2024-11-05"), McpEra::Handshake);
+        assert_eq!(McpEra::of("2026-07-28"), McpEra::Stateless);
+        assert_eq!(McpEra::of("2027-01-01"), McpEra::Stateless);
+        let long = "9".repeat(33);
+        let said = ["2026-07-28", "", "DRAFT-2026-v1", "<script>", long.as_str()];
+        assert_eq!(supported_versions(said), ["2026-07-28", "DRAFT-2026-v1"]);
+        let many: Vec<String> = (0..40).map(|i| format!("v{i}")).collect();
+        assert_eq!(supported_versions(many.iter().map(String::as_str)).len(), 16);
     }
 }

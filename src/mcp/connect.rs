@@ -6,11 +6,14 @@
 use std::collections::HashMap;
 
 use http::{HeaderName, HeaderValue};
+use rmcp::ClientHandler;
 use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProtocolVersion};
-use rmcp::service::{ClientInitializeError, RoleClient, RunningService, ServiceError};
+use rmcp::service::{
+    ClientInitializeError, ClientLifecycleMode, ClientServiceExt, RoleClient, RunningService,
+    ServiceError,
+};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::{ClientHandler, ServiceExt};
 
 use super::observed::{Observed, ObservedClient, Watch};
 use crate::domain::{McpServerRecord, ProbeState};
@@ -45,7 +48,31 @@ pub fn client_config() -> ClientConfig {
     .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
 }
 
-/// An initialized session with a registered server.
+/// How a conversation begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    /// `initialize` at the newest revision that has it: a session the
+    /// gateway keeps open and hears notifications on.
+    Initialize,
+    /// `server/discover` at 2026-07-28 first, as current clients do, and
+    /// `initialize` if the server answers that with an MCP error (it is of
+    /// an earlier revision).
+    DiscoverFirst,
+}
+
+impl Opening {
+    fn lifecycle(self) -> ClientLifecycleMode {
+        match self {
+            Self::Initialize => ClientLifecycleMode::Initialize,
+            Self::DiscoverFirst => ClientLifecycleMode::Auto {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                legacy_version: Some(ProtocolVersion::LATEST_WITH_INITIALIZE),
+            },
+        }
+    }
+}
+
+/// An open conversation with a registered server.
 pub struct Connection<H: ClientHandler> {
     pub running: RunningService<RoleClient, H>,
     refusals: Refusals,
@@ -72,13 +99,14 @@ pub struct Reads {
     pub other: usize,
 }
 
-/// Opens a session with `server` (`initialize`, then `initialized`) as
-/// `handler`, taking answers as large as `reads` says.
+/// Opens a conversation with `server` as `handler`, begun as `opening`
+/// says, taking answers as large as `reads` says.
 pub async fn connect<H: ClientHandler>(
     handler: H,
     server: &McpServerRecord,
     outbound: &OutboundSettings,
     reads: Reads,
+    opening: Opening,
 ) -> Result<Connection<H>, Failure> {
     // Literal addresses never reach the resolver: check them (and the
     // name, once) before anything is sent.
@@ -100,18 +128,48 @@ pub async fn connect<H: ClientHandler>(
     let config = transport_config(server, reads.ticketed.max(reads.other))
         .map_err(|why| Failure::new(ProbeState::ProtocolError, why))?;
     let transport = StreamableHttpClientTransport::with_client(http, config);
-    match handler.serve(transport).await {
+    let during = match opening {
+        Opening::Initialize => "initialize",
+        Opening::DiscoverFirst => "server/discover and initialize",
+    };
+    match handler
+        .serve_with_lifecycle(transport, opening.lifecycle())
+        .await
+    {
         Ok(running) => Ok(Connection {
             running,
             refusals,
             watch,
         }),
-        Err(ClientInitializeError::JsonRpcError(data)) => Err(explain(
-            "initialize",
+        Err(error) => Err(opening_failure(
+            during,
+            &error,
             (refusals.take(), watch.take()),
-            Some(&ServiceError::McpError(data)),
         )),
-        Err(_) => Err(explain("initialize", (refusals.take(), watch.take()), None)),
+    }
+}
+
+/// Why a conversation could not begin: for a server of an earlier revision,
+/// what went wrong with `initialize`, the step it fell back to.
+fn opening_failure(
+    during: &str,
+    error: &ClientInitializeError,
+    seen: (Option<String>, Option<Observed>),
+) -> Failure {
+    match error {
+        ClientInitializeError::LegacyFallbackFailed { fallback, .. } => {
+            opening_failure("initialize", fallback, seen)
+        }
+        ClientInitializeError::JsonRpcError(data) => {
+            explain(during, seen, Some(&ServiceError::McpError(data.clone())))
+        }
+        ClientInitializeError::NoCompatibleProtocolVersion { .. } if seen == (None, None) => {
+            Failure::new(
+                ProbeState::ProtocolError,
+                "the server supports none of the MCP revisions the registry speaks",
+            )
+        }
+        _ => explain(during, seen, None),
     }
 }
 

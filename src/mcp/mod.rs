@@ -8,6 +8,6 @@ mod probe;
 mod service;
 pub mod sse;
 
-pub use connect::{Connection, Failure, Reads, client_config, connect};
+pub use connect::{Connection, Failure, Opening, Reads, client_config, connect};
 pub use probe::{MAX_ITEMS, MAX_LISTING_BYTES, ProbeSettings, Prober};
 pub use service::{HealthSettings, ProbeService};

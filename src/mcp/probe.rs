@@ -1,17 +1,19 @@
 //! A probe: one conversation with a registered server over Streamable HTTP —
-//! `initialize`, then every page of what it lists — within fixed limits of
-//! time, count and bytes, through the checked outbound client.
+//! `server/discover` (or, for a server of an earlier revision, `initialize`),
+//! then every page of what it lists — within fixed limits of time, count and
+//! bytes, through the checked outbound client.
 
 use std::time::{Duration, Instant};
 
 use rmcp::ClientHandler;
-use rmcp::model::{ClientConfig, PaginatedRequestParams};
+use rmcp::model::{ClientConfig, PaginatedRequestParams, RequestMetaObject};
 use rmcp::service::{RoleClient, RunningService, ServiceError};
 use serde::Serialize;
 
-use super::connect::{Failure, Reads, client_config, connect};
+use super::connect::{Failure, Opening, Reads, client_config, connect};
 use crate::domain::{
-    Catalog, CatalogEntry, Discovery, McpServerRecord, ProbeReport, ProbeState, ServerInfo, now,
+    Catalog, CatalogEntry, Discovery, McpEra, McpServerRecord, ProbeReport, ProbeState, ServerInfo,
+    now, supported_versions,
 };
 use crate::outbound::OutboundSettings;
 
@@ -106,7 +108,14 @@ impl Prober {
     }
 
     async fn converse(&self, server: &McpServerRecord) -> Result<Discovery, Failure> {
-        let connection = connect(Registry, server, &self.settings.outbound, PROBE_READS).await?;
+        let connection = connect(
+            Registry,
+            server,
+            &self.settings.outbound,
+            PROBE_READS,
+            Opening::DiscoverFirst,
+        )
+        .await?;
         let discovery = discover(&connection.running)
             .await
             .map_err(|stopped| match stopped {
@@ -134,7 +143,7 @@ async fn discover(running: &RunningService<RoleClient, Registry>) -> Result<Disc
     let info = peer.peer_info().ok_or_else(|| {
         Stopped::Limit(Failure::new(
             ProbeState::ProtocolError,
-            "the server sent no initialize result",
+            "the server sent no server/discover or initialize result",
         ))
     })?;
     let capabilities = &info.capabilities;
@@ -170,6 +179,25 @@ async fn discover(running: &RunningService<RoleClient, Registry>) -> Result<Disc
         })
         .await?;
     }
+    let protocol_version = info.protocol_version.as_str().to_owned();
+    let supported_versions = match McpEra::of(&protocol_version) {
+        // The opening's own answer is not kept by the client: ask again.
+        McpEra::Stateless => {
+            let config = client_config();
+            let meta = RequestMetaObject::with_client_context(
+                info.protocol_version.clone(),
+                config.client_info,
+                config.capabilities,
+            );
+            match peer.discover(meta).await {
+                Ok(result) => {
+                    supported_versions(result.supported_versions.iter().map(|v| v.as_str()))
+                }
+                Err(_) => supported_versions([protocol_version.as_str()]),
+            }
+        }
+        McpEra::Handshake => supported_versions([protocol_version.as_str()]),
+    };
     let server_info = info.server_info.as_ref().map_or_else(
         || ServerInfo {
             name: String::new(),
@@ -184,7 +212,8 @@ async fn discover(running: &RunningService<RoleClient, Registry>) -> Result<Disc
     );
     Ok(Discovery {
         server_info,
-        protocol_version: info.protocol_version.as_str().to_owned(),
+        protocol_version,
+        supported_versions,
         capabilities: serde_json::to_value(capabilities).unwrap_or_default(),
         catalog,
     })

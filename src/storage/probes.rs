@@ -96,6 +96,7 @@ impl McpServerRepository {
                 server_id: Set(id.to_string()),
                 server_info: Set(None),
                 protocol_version: Set(None),
+                supported_versions: Set(None),
                 capabilities: Set(None),
                 tool_count: Set(0),
                 resource_count: Set(0),
@@ -117,6 +118,7 @@ impl McpServerRepository {
             tool_count = count(catalog.tools.len());
             row.server_info = Set(serde_json::to_string(&discovery.server_info).ok());
             row.protocol_version = Set(Some(discovery.protocol_version.clone()));
+            row.supported_versions = Set(serde_json::to_string(&discovery.supported_versions).ok());
             row.capabilities = Set(Some(discovery.capabilities.to_string()));
             row.tool_count = Set(to_i32(catalog.tools.len()));
             row.resource_count = Set(to_i32(catalog.resources.len()));
@@ -354,6 +356,12 @@ fn snapshot_of(id: &McpServerId, row: server_health::Model) -> Result<ProbeSnaps
         .map(serde_json::from_str::<serde_json::Value>)
         .transpose()
         .map_err(|_| corrupt(&key, "capabilities"))?;
+    let supported_versions = row
+        .supported_versions
+        .as_deref()
+        .map(serde_json::from_str::<Vec<String>>)
+        .transpose()
+        .map_err(|_| corrupt(&key, "supported_versions"))?;
     let health = health_of_row(id, &row)?;
     Ok(ProbeSnapshot {
         state: state(&row.probe_state, "probe_state")?,
@@ -362,6 +370,7 @@ fn snapshot_of(id: &McpServerId, row: server_health::Model) -> Result<ProbeSnaps
         error: row.error,
         server_info,
         protocol_version: row.protocol_version,
+        supported_versions,
         capabilities,
         tool_count: count(usize::try_from(row.tool_count).unwrap_or_default()),
         resource_count: count(usize::try_from(row.resource_count).unwrap_or_default()),

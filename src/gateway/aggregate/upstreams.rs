@@ -18,7 +18,7 @@ use rmcp::{ClientHandler, ServiceError};
 use super::super::{GatewaySettings, MAX_MESSAGE_BYTES};
 
 use crate::domain::{McpServerId, McpServerRecord, ProbeState};
-use crate::mcp::{Connection, Failure, Reads, client_config, connect};
+use crate::mcp::{Connection, Failure, Opening, Reads, client_config, connect};
 use crate::outbound::OutboundSettings;
 use crate::redaction::Redactor;
 
@@ -114,9 +114,15 @@ impl Upstreams {
             progress: Arc::clone(&self.progress),
             redactor: server.redactor(),
         };
-        let connection = connect(forwarder, server, outbound, UPSTREAM_READS)
-            .await
-            .map_err(CallFailure::Upstream)?;
+        let connection = connect(
+            forwarder,
+            server,
+            outbound,
+            UPSTREAM_READS,
+            Opening::Initialize,
+        )
+        .await
+        .map_err(CallFailure::Upstream)?;
         let open = Arc::new(Open {
             version: server.version,
             connection,

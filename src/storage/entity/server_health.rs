@@ -16,6 +16,8 @@ pub struct Model {
     pub consecutive_failures: i32,
     pub server_info: Option<String>,
     pub protocol_version: Option<String>,
+    /// A JSON list of revisions; null for probes from before it was kept.
+    pub supported_versions: Option<String>,
     pub capabilities: Option<String>,
     pub tool_count: i32,
     pub resource_count: i32,

@@ -71,8 +71,12 @@ class Handler(BaseHTTPRequestHandler):
             result = {"resourceTemplates": [{"uriTemplate": "file:///logs/{day}", "name": "logs"}]}
         elif method == "prompts/list":
             result = {"prompts": [{"name": "summarise", "arguments": [{"name": "text", "required": True}]}]}
-        else:
+        elif method in ("ping", "notifications/initialized"):
             result = {}
+        else:
+            # A server of 2025-06-18 knows nothing of server/discover.
+            error = {"code": -32601, "message": f"Method not found: {method}"}
+            return self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error}).encode())
         self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}).encode())
 
 

@@ -10,7 +10,8 @@ chunks, so a credential is split across chunks too.
 Usage: echoing.py MODE PORT, where MODE is
   json   answers are JSON bodies
   sse    answers are event streams; a tools/call's carries a progress and a
-         log notification before its result
+         log notification before its result; server/discover is answered
+         (a server of 2026-07-28), where json and gzip refuse it
   gzip   as json, but a tools/call's answer is gzip-compressed
          (Content-Encoding: gzip), whatever the request accepts
 GET /seen answers the credentials it was sent, GET /sessions the session ids."""
@@ -157,6 +158,16 @@ class Handler(BaseHTTPRequestHandler):
                                        "experimental": {"echo": {"sent": m()}}},
                       "serverInfo": {"name": "echo " + m(), "title": m(), "version": m()},
                       "instructions": "Sent " + m()}
+        elif method == "server/discover" and MODE == "sse":
+            # In this mode a server of the stateless revision: what it says
+            # of itself at discovery echoes too.
+            result = {"resultType": "complete",
+                      "supportedVersions": ["2026-07-28", m(), "v-" + m()],
+                      "capabilities": {"tools": {}, "resources": {}, "prompts": {},
+                                       "experimental": {"echo": {"sent": m()}}},
+                      "instructions": "Sent " + m(), "ttlMs": 0, "cacheScope": "private",
+                      "_meta": {"io.modelcontextprotocol/serverInfo":
+                                {"name": "echo " + m(), "title": m(), "version": m()}}}
         elif method == "tools/call" and params.get("name") == "fail":
             error = {"code": -32000, "message": "failed for " + m(), "data": {"sent": m()}}
             body = echo.text({"jsonrpc": "2.0", "id": request_id, "error": error})

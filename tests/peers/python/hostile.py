@@ -106,6 +106,11 @@ class Handler(BaseHTTPRequestHandler):
                     time.sleep(0.5)
             except OSError:
                 return
+        if method == "server/discover":
+            # These are servers of 2025-06-18 and 2025-11-25: they know
+            # nothing of it, and say so as JSON-RPC asks.
+            error = {"code": -32601, "message": "Method not found"}
+            return self.reply(200, json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error}).encode())
         if MODE == "many":
             # 10,001 small tools over 3 pages: under the byte limit, over the count.
             if method == "initialize":
