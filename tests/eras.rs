@@ -191,3 +191,144 @@ async fn a_stream_the_server_closes_for_resumption_is_resumed_through_the_regist
     let through = converse(&registry.gateway_url(&id), AGENT, "legacy", None).await;
     assert_eq!(through, direct);
 }
+
+/// `/mcp` speaks every era too: `mcp` 2.x's `Client` in `auto` mode gets
+/// 2026-07-28 (`server/discover`, no session), in `legacy` mode a session of
+/// 2025-11-25, pinned it gets what it pins; in each, the tools of servers of
+/// both eras list, a call reaches its server, a resource reads and a prompt
+/// answers.
+#[tokio::test]
+async fn slash_mcp_serves_the_stateless_revision_and_the_handshake_ones() {
+    let modern = python_peer("modern_server.py", &[UPSTREAM_KEY]);
+    let legacy = counting();
+    let registry = registry(&[]).await;
+    registry
+        .register("modern", &modern.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let legacy_url = format!("http://127.0.0.1:{}/mcp/paged", legacy.port);
+    registry
+        .register_record(&json!({"name": "legacy", "url": legacy_url}))
+        .await;
+    let url = registry.server.url("/mcp");
+    for (mode, version) in [
+        ("auto", "2026-07-28"),
+        ("2026-07-28", "2026-07-28"),
+        ("legacy", "2025-11-25"),
+    ] {
+        let report = converse(&url, AGENT, mode, None).await;
+        assert_eq!(report["version"], version, "{mode}: {report}");
+        let tools = report["tools"].as_array().unwrap();
+        for tool in ["modern__add", "modern__grow", "legacy__tool_00"] {
+            assert!(tools.contains(&json!(tool)), "{mode}: {tool} in {report}");
+        }
+        assert_eq!(report["call"], "42", "{mode}: {report}");
+        // A pinned client skips discovery, so knows of no resources or
+        // prompts to ask for.
+        if mode != "2026-07-28" {
+            assert!(report["resource"].is_array(), "{mode}: {report}");
+            assert!(report["prompt"].is_array(), "{mode}: {report}");
+        }
+    }
+    // Every call reached its server, and is audited.
+    let calls = registry.call_events();
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert!(
+        calls.iter().all(|call| call["outcome"] == "ok"),
+        "{calls:?}"
+    );
+}
+
+/// 2026-07-28's `subscriptions/listen` on `/mcp`: when a server's tools
+/// change (here a tool of its own adds one) and the registry's health check
+/// finds it, every listening agent hears it on its stream, and lists anew.
+#[tokio::test]
+async fn slash_mcp_tells_listening_agents_when_the_catalog_changes() {
+    let modern = python_peer("modern_server.py", &[UPSTREAM_KEY]);
+    let registry = registry(&["--health-interval-secs", "1"]).await;
+    registry
+        .register("modern", &modern.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let url = registry.server.url("/mcp");
+    let report = python_client("listen_client.py", &[&url, AGENT, "0", "modern__grow"]).await;
+    assert_eq!(report["version"], "2026-07-28", "{report}");
+    assert_eq!(
+        report["honored"],
+        json!({"toolsListChanged": true}),
+        "{report}"
+    );
+    assert_eq!(report["event"], "ToolsListChanged", "{report}");
+    assert!(
+        report["tools"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("modern__sprout")),
+        "{report}"
+    );
+}
+
+/// What a script sees of `/mcp` at 2026-07-28: `server/discover` names every
+/// revision it speaks and opens no session; a request whose `Mcp-Method`
+/// header says another method than its body is refused with -32020.
+#[tokio::test]
+async fn slash_mcp_discovers_without_a_session_and_checks_the_standard_headers() {
+    let registry = registry(&[]).await;
+    let url = registry.server.url("/mcp");
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "script", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let send = async |method: &str, header: &str| {
+        let response = common::http_client()
+            .build()
+            .unwrap()
+            .post(&url)
+            .bearer_auth(AGENT)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", header)
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method,
+                          "params": {"_meta": meta}}))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let session = response.headers().get("mcp-session-id").cloned();
+        let text = response.text().await.unwrap();
+        let body: Value = text
+            .lines()
+            .find_map(|line| line.strip_prefix("data:"))
+            .map_or_else(
+                || serde_json::from_str(&text),
+                |data| serde_json::from_str(data.trim()),
+            )
+            .unwrap_or_else(|_| panic!("not JSON-RPC: {text}"));
+        (status, session, body)
+    };
+    let (status, session, body) = send("server/discover", "server/discover").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(session.is_none(), "no session in the stateless revision");
+    let versions = &body["result"]["supportedVersions"];
+    assert!(
+        versions.as_array().unwrap().contains(&json!("2026-07-28")),
+        "{body}"
+    );
+    assert!(
+        versions.as_array().unwrap().contains(&json!("2025-11-25")),
+        "{body}"
+    );
+    assert_eq!(
+        body["result"]["capabilities"]["tools"]["listChanged"], true,
+        "{body}"
+    );
+
+    let (status, _, body) = send("tools/list", "tools/call").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], -32020, "{body}");
+
+    let (status, _, body) = send("tools/list", "tools/list").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["resultType"], "complete", "{body}");
+    assert_eq!(body["result"]["cacheScope"], "private", "{body}");
+    assert!(body["result"]["ttlMs"].as_u64().is_some(), "{body}");
+}

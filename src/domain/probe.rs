@@ -326,6 +326,9 @@ mod tests {
         let said = ["2026-07-28", "", "DRAFT-2026-v1", "<script>", long.as_str()];
         assert_eq!(supported_versions(said), ["2026-07-28", "DRAFT-2026-v1"]);
         let many: Vec<String> = (0..40).map(|i| format!("v{i}")).collect();
-        assert_eq!(supported_versions(many.iter().map(String::as_str)).len(), 16);
+        assert_eq!(
+            supported_versions(many.iter().map(String::as_str)).len(),
+            16
+        );
     }
 }

@@ -17,6 +17,10 @@ use crate::storage::{ToolHit, ToolSearchCursor};
 
 /// Items per page of a list.
 const PAGE: u64 = 500;
+/// How long an agent may keep a page without asking again (2026-07-28's
+/// `ttlMs`): a change is told at once on the agent's session or listen
+/// stream, so this only bounds how stale a deaf agent's list gets.
+const LIST_TTL_MS: u64 = 30_000;
 
 impl AggregateSession {
     /// A page of `kind` as the agent sees it: names mapped (`rename`), JSON
@@ -55,7 +59,13 @@ impl AggregateSession {
                 body
             })
             .collect();
-        let mut page = json!({ field: items });
+        // Private: what a caller may list is the caller's (`?servers=`).
+        let mut page = json!({
+            field: items,
+            "resultType": "complete",
+            "ttlMs": LIST_TTL_MS,
+            "cacheScope": "private",
+        });
         if let Some(next) = next {
             page["nextCursor"] = Value::String(next);
         }

@@ -1,7 +1,7 @@
 //! `/mcp` over HTTP: rmcp's Streamable HTTP service, behind what the gateway
-//! adds. Its sessions live in this process's memory, so each costs memory
-//! until it ends (a DELETE, or 5 idle minutes): each token, and all tokens
-//! together, may hold only so many. The session id an agent gets is rmcp's
+//! adds. Its sessions (of the handshake revisions) live in this process's
+//! memory, so each costs memory until it ends (a DELETE, or 5 idle minutes):
+//! each token, and all tokens together, may hold only so many. The session id an agent gets is rmcp's
 //! sealed to the agent's token, so no other token can use the session, with
 //! any method. rmcp's refusals (plain text) become JSON-RPC errors.
 
@@ -74,13 +74,18 @@ impl AggregateEndpoint {
             },
             _ => Peek::default(),
         };
-        match self.pass(request).await {
+        let opens_session = peek.method.as_deref() == Some("initialize");
+        match self.pass(request, opens_session).await {
             Ok(response) => response,
             Err(error) => error.into_response(peek.id.as_ref()),
         }
     }
 
-    async fn pass(&self, request: http::Request<Bytes>) -> Result<Response, GatewayError> {
+    async fn pass(
+        &self,
+        request: http::Request<Bytes>,
+        opens_session: bool,
+    ) -> Result<Response, GatewayError> {
         let (mut parts, body) = request.into_parts();
         let caller = parts
             .extensions
@@ -99,8 +104,9 @@ impl AggregateEndpoint {
                 parts.headers.insert(MCP_SESSION_ID, id);
                 None
             }
-            // A POST without a session may open one (if it is initialize).
-            None if parts.method == Method::POST => Some(self.slot(&caller)?),
+            // An initialize opens one; a request of the stateless revision
+            // has none beyond its own answer.
+            None if opens_session => Some(self.slot(&caller)?),
             None => None,
         };
         let in_flight = AnswersInFlight::default();

@@ -1,10 +1,13 @@
 //! `/mcp`: one MCP server (rmcp's server side, Streamable HTTP) whose tools
 //! and prompts are those of every active registered server whose health is
 //! ok, named `{server}__{item}` (see `names`), and whose resources are theirs
-//! under their own URIs. `?servers=a,b` narrows the set. A call goes to its
+//! under their own URIs. `?servers=a,b` narrows the set. It speaks the
+//! stateless revision (2026-07-28: `server/discover`, `subscriptions/listen`)
+//! and the handshake ones (sessions, the GET stream). A call goes to its
 //! server with the stored credentials, through a session this agent session
-//! opened there; progress comes back as it is sent; a cancelled call is
-//! cancelled upstream; every `tools/call` is audited.
+//! opened there (or, for a stateless request, one shared by all such);
+//! progress comes back as it is sent; a cancelled call is cancelled
+//! upstream; every `tools/call` is audited.
 
 mod catalog;
 mod endpoint;
@@ -20,10 +23,13 @@ use rmcp::model::{
     GetExtensions, GetPromptRequest, GetPromptRequestParams, GetPromptResponse, Implementation,
     InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
-    ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
-    ServerConfig, ServerResult,
+    ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, ResultType,
+    ServerCapabilities, ServerConfig, ServerNotification, ServerResult, SubscriptionFilter,
 };
-use rmcp::service::{NotificationContext, RequestContext, RoleServer};
+use rmcp::service::{
+    NotificationContext, RequestContext, RoleServer, SubscriptionContext, SubscriptionSendError,
+    SubscriptionSink,
+};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData as McpError, ServerHandler};
@@ -75,10 +81,12 @@ pub fn endpoint(gateway: Arc<Gateway>, limits: SessionLimits) -> AggregateEndpoi
         .with_sse_keep_alive(Some(Duration::from_secs(15)))
         .disable_allowed_hosts();
     let ids = SessionIds::new(gateway.repository.secret_boxer());
+    let stateless = Arc::new(Upstreams::default());
     let service = StreamableHttpService::new(
         move || {
             Ok(AggregateSession::new(
                 Arc::clone(&gateway),
+                Arc::clone(&stateless),
                 endpoint::opening_slot(),
             ))
         },
@@ -94,6 +102,8 @@ pub struct AggregateSession {
     /// Its place among the sessions its token may hold, until it ends.
     _slot: Option<SessionSlot>,
     upstreams: Upstreams,
+    /// The upstream sessions requests without a session share.
+    stateless: Arc<Upstreams>,
     /// Ends the task that tells the agent about catalog changes.
     stop_notices: CancellationToken,
     _stop_notices_on_drop: DropGuard,
@@ -108,12 +118,13 @@ struct Asker {
 }
 
 impl AggregateSession {
-    fn new(gateway: Arc<Gateway>, slot: Option<SessionSlot>) -> Self {
+    fn new(gateway: Arc<Gateway>, stateless: Arc<Upstreams>, slot: Option<SessionSlot>) -> Self {
         let stop_notices = CancellationToken::new();
         Self {
             gateway,
             _slot: slot,
             upstreams: Upstreams::default(),
+            stateless,
             _stop_notices_on_drop: stop_notices.clone().drop_guard(),
             stop_notices,
         }
@@ -184,10 +195,18 @@ impl AggregateSession {
         let redactor = record.redactor();
         let ticket = AnswerTicket::new(&self.gateway.answers);
         request.extensions_mut().insert(ticket.clone());
-        let result = self
-            .upstreams
-            .call(record, request, context, settings)
-            .await;
+        // A request of the stateless revision has a session of its own
+        // only while it lasts: it uses the shared upstream sessions.
+        let stateless = context
+            .meta
+            .protocol_version()
+            .is_some_and(|version| !version.has_initialize());
+        let upstreams = if stateless {
+            &self.stateless
+        } else {
+            &self.upstreams
+        };
+        let result = upstreams.call(record, request, context, settings).await;
         if let Some(refusal) = ticket.refused().await {
             let error = match refusal {
                 Refusal::Busy => GatewayError::Saturated,
@@ -243,23 +262,10 @@ impl AggregateSession {
 
     /// Tells the agent when what it may list changes, until the session ends.
     fn watch_catalogs(&self, peer: rmcp::service::Peer<RoleServer>) {
-        let mut changes = self.gateway.repository.watch_catalogs();
+        let changes = self.gateway.repository.watch_catalogs();
         let stop = self.stop_notices.clone();
         tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    changed = changes.changed() => if changed.is_err() { return },
-                }
-                tokio::time::sleep(NOTICE_DELAY).await;
-                changes.mark_unchanged();
-                let sent = peer.notify_tool_list_changed().await.is_ok()
-                    && peer.notify_prompt_list_changed().await.is_ok()
-                    && peer.notify_resource_list_changed().await.is_ok();
-                if !sent {
-                    return;
-                }
-            }
+            notify_changes(changes, stop, Listener::Session(peer)).await;
         });
     }
 }
@@ -287,10 +293,31 @@ impl ServerHandler for AggregateSession {
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
-        // Sessions (and so list-changed notices) end with 2025-11-25.
-        Cow::Borrowed(ProtocolVersion::known_up_to(
-            &ProtocolVersion::LATEST_WITH_INITIALIZE,
-        ))
+        Cow::Borrowed(ProtocolVersion::KNOWN_VERSIONS)
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        _requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        // The lists change; single resources are not watched.
+        Some(
+            SubscriptionFilter::builder()
+                .tools_list_changed()
+                .prompts_list_changed()
+                .resources_list_changed()
+                .build(),
+        )
+    }
+
+    /// A stateless agent's `subscriptions/listen`: what the legacy session's
+    /// notices say, on the listen request's own stream, until it ends.
+    async fn listen(&self, subscription: SubscriptionContext) -> Result<(), McpError> {
+        let changes = self.gateway.repository.watch_catalogs();
+        let listener = Listener::Subscription(subscription.sink().clone());
+        let ended = subscription.request_context().ct.clone();
+        notify_changes(changes, ended, listener).await;
+        Ok(())
     }
 
     async fn initialize(
@@ -353,7 +380,8 @@ impl ServerHandler for AggregateSession {
         request.name = Cow::Owned(tool.clone());
         let call = ClientRequest::CallToolRequest(CallToolRequest::new(request));
         match self.forward(&record, call, &context).await {
-            Ok(ServerResult::CallToolResult(result)) => {
+            Ok(ServerResult::CallToolResult(mut result)) => {
+                complete(&mut result.result_type);
                 let outcome = if result.is_error == Some(true) {
                     "tool_error"
                 } else {
@@ -395,7 +423,10 @@ impl ServerHandler for AggregateSession {
         request.name = hit.stored.entry.name;
         let get = ClientRequest::GetPromptRequest(GetPromptRequest::new(request));
         match self.forward(&record, get, &context).await {
-            Ok(ServerResult::GetPromptResult(result)) => Ok(GetPromptResponse::Complete(result)),
+            Ok(ServerResult::GetPromptResult(mut result)) => {
+                complete(&mut result.result_type);
+                Ok(GetPromptResponse::Complete(result))
+            }
             Ok(other) => Err(unexpected(other)),
             Err((error, _)) => Err(error),
         }
@@ -430,13 +461,68 @@ impl ServerHandler for AggregateSession {
         let record = self.record(server).await?;
         let read = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request));
         match self.forward(&record, read, &context).await {
-            Ok(ServerResult::ReadResourceResult(result)) => {
+            Ok(ServerResult::ReadResourceResult(mut result)) => {
+                complete(&mut result.result_type);
                 Ok(ReadResourceResponse::Complete(result))
             }
             Ok(other) => Err(unexpected(other)),
             Err((error, _)) => Err(error),
         }
     }
+}
+
+/// Where an agent hears of changes: its session, or its subscription.
+enum Listener {
+    Session(rmcp::service::Peer<RoleServer>),
+    Subscription(SubscriptionSink),
+}
+
+impl Listener {
+    /// Whether the agent may still hear.
+    async fn tell(&self, notice: ServerNotification) -> bool {
+        match self {
+            Self::Session(peer) => peer.send_notification(notice).await.is_ok(),
+            Self::Subscription(sink) => match sink.send(notice).await {
+                // A kind the agent did not ask for is left out.
+                Ok(()) | Err(SubscriptionSendError::NotificationNotAccepted(_)) => true,
+                Err(_) => false,
+            },
+        }
+    }
+}
+
+/// Tells `listener` the three lists changed after each change of the stored
+/// catalogs (changes that come together make one), until `stop` or until the
+/// agent is gone.
+async fn notify_changes(
+    mut changes: tokio::sync::watch::Receiver<u64>,
+    stop: CancellationToken,
+    listener: Listener,
+) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            changed = changes.changed() => if changed.is_err() { return },
+        }
+        tokio::time::sleep(NOTICE_DELAY).await;
+        changes.mark_unchanged();
+        let notices = [
+            ServerNotification::ToolListChangedNotification(Default::default()),
+            ServerNotification::PromptListChangedNotification(Default::default()),
+            ServerNotification::ResourceListChangedNotification(Default::default()),
+        ];
+        for notice in notices {
+            if !listener.tell(notice).await {
+                return;
+            }
+        }
+    }
+}
+
+/// A result from a server of the handshake era says nothing of its kind;
+/// 2026-07-28 requires it (`resultType`), and older agents ignore it.
+fn complete(result_type: &mut Option<ResultType>) {
+    result_type.get_or_insert(ResultType::COMPLETE);
 }
 
 fn rpc_error(error: &GatewayError) -> McpError {

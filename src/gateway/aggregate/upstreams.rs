@@ -1,10 +1,12 @@
-//! The sessions one agent's session holds with the registered servers it
-//! uses: opened at its first call to each, with the stored credentials, and
-//! reopened when the record changes (a new key, a new URL).
+//! Sessions with the registered servers: opened at the first call to each,
+//! with the stored credentials, and reopened when the record changes (a new
+//! key, a new URL) or after a while unused (servers forget idle sessions).
+//! An agent's `/mcp` session holds its own; requests of the stateless
+//! revision, which have no session, share one set.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rmcp::model::{
     CancelledNotificationParam, ClientConfig, ClientRequest, ProgressNotificationParam,
@@ -31,6 +33,11 @@ const UPSTREAM_READS: Reads = Reads {
     other: 256 * 1024,
 };
 
+/// An upstream session unused this long is opened anew rather than reused:
+/// servers drop idle sessions (minutes, typically), and a call on a dropped
+/// one would fail.
+const IDLE: Duration = Duration::from_secs(60);
+
 /// Why a request to an upstream got no answer, in words safe to show.
 #[derive(Debug)]
 pub enum CallFailure {
@@ -44,18 +51,18 @@ pub enum CallFailure {
 }
 
 /// Progress tokens of calls under way: the upstream's (rmcp numbers them
-/// itself) to the agent's. A call holds the lock from before its request is
-/// sent until its token is in, so a progress notification the upstream sends
-/// at once waits for its token instead of being dropped as unknown; a
-/// notification holds it while it is forwarded.
-type ProgressTokens = Arc<tokio::sync::Mutex<HashMap<ProgressToken, ProgressToken>>>;
+/// itself) to the agent that called and its own token. A call holds the
+/// lock from before its request is sent until its token is in, so a progress
+/// notification the upstream sends at once waits for its token instead of
+/// being dropped as unknown; a notification holds it while it is forwarded.
+type ProgressTokens =
+    Arc<tokio::sync::Mutex<HashMap<ProgressToken, (Peer<RoleServer>, ProgressToken)>>>;
 
 /// Our side of a session with an upstream: passes its progress notifications
-/// on to the agent, under the agent's own token, with the upstream's secrets
-/// redacted.
+/// on to the agent that made the call, under the agent's own token, with the
+/// upstream's secrets redacted.
 #[derive(Clone)]
 struct Forwarder {
-    agent: Peer<RoleServer>,
     progress: ProgressTokens,
     redactor: Redactor,
 }
@@ -74,11 +81,11 @@ impl ClientHandler for Forwarder {
         // call, answered meanwhile, waits for it before it answers in turn,
         // so a notice sent just before the result is not left behind it.
         let tokens = self.progress.lock().await;
-        if let Some(token) = tokens.get(&params.progress_token).cloned()
+        if let Some((agent, token)) = tokens.get(&params.progress_token).cloned()
             && let Some(mut params) = self.redactor.redact_json(params)
         {
             params.progress_token = token;
-            let _ = self.agent.notify_progress(params).await;
+            let _ = agent.notify_progress(params).await;
         }
         drop(tokens);
     }
@@ -88,9 +95,24 @@ struct Open {
     /// The record's version the session was opened with.
     version: i64,
     connection: Connection<Forwarder>,
+    last_used: Mutex<Instant>,
 }
 
-/// One agent session's upstream sessions, by server.
+impl Open {
+    /// Whether it may serve a call of `server` now; if so it is in use.
+    fn reusable_for(&self, server: &McpServerRecord) -> bool {
+        let Ok(mut last_used) = self.last_used.lock() else {
+            return false;
+        };
+        let fresh = self.version == server.version && last_used.elapsed() < IDLE;
+        if fresh {
+            *last_used = Instant::now();
+        }
+        fresh
+    }
+}
+
+/// Upstream sessions, by server.
 #[derive(Default)]
 pub struct Upstreams {
     open: tokio::sync::Mutex<HashMap<McpServerId, Arc<Open>>>,
@@ -101,16 +123,14 @@ impl Upstreams {
     async fn session(
         &self,
         server: &McpServerRecord,
-        agent: &Peer<RoleServer>,
         outbound: &OutboundSettings,
     ) -> Result<Arc<Open>, CallFailure> {
         if let Some(open) = self.open.lock().await.get(&server.id)
-            && open.version == server.version
+            && open.reusable_for(server)
         {
             return Ok(Arc::clone(open));
         }
         let forwarder = Forwarder {
-            agent: agent.clone(),
             progress: Arc::clone(&self.progress),
             redactor: server.redactor(),
         };
@@ -126,8 +146,10 @@ impl Upstreams {
         let open = Arc::new(Open {
             version: server.version,
             connection,
+            last_used: Mutex::new(Instant::now()),
         });
-        // A session opened with an older record closes when dropped here.
+        // A session opened with an older record, or left idle, closes when
+        // dropped here (and its calls under way are done).
         self.open.lock().await.insert(server.id, Arc::clone(&open));
         Ok(open)
     }
@@ -144,9 +166,7 @@ impl Upstreams {
     ) -> Result<ServerResult, CallFailure> {
         let (cancelled, timeout) = (&context.ct, settings.call_timeout);
         let progress = context.meta.get_progress_token();
-        let open = self
-            .session(server, &context.peer, &settings.outbound)
-            .await?;
+        let open = self.session(server, &settings.outbound).await?;
         let peer = open.connection.running.peer().clone();
         let during = request.method().to_owned();
         let mut tokens = self.progress.lock().await;
@@ -162,7 +182,7 @@ impl Upstreams {
         };
         let (id, upstream_token) = (handle.id.clone(), handle.progress_token.clone());
         if let Some(token) = progress {
-            tokens.insert(upstream_token.clone(), token);
+            tokens.insert(upstream_token.clone(), (context.peer.clone(), token));
         }
         drop(tokens);
         let outcome = tokio::select! {

@@ -2,7 +2,7 @@
 Agents SDK builds on it), in one negotiation mode: `auto` (server/discover,
 falling back to initialize on an MCP error), `legacy` (initialize) or a
 pinned revision such as `2026-07-28`. Lists the tools, calls `add` (when it
-is offered), reads the first resource and gets the first prompt (of a server
+is offered, or `{server}__add` on the registry's /mcp), reads the first resource and gets the first prompt (of a server
 that declares them); prints one JSON report with the negotiated revision.
 Usage: era_client.py URL TOKEN MODE [HEADER:VALUE]"""
 
@@ -53,8 +53,9 @@ async def main():
         report["version"] = client._session.protocol_version
         tools = await client.list_tools()
         report["tools"] = sorted(tool.name for tool in tools.tools)
-        if "add" in report["tools"]:
-            answer = await client.call_tool("add", {"a": 2, "b": 40})
+        add = next((t for t in report["tools"] if t == "add" or t.endswith("__add")), None)
+        if add:
+            answer = await client.call_tool(add, {"a": 2, "b": 40})
             report["call"] = "".join(c.text for c in answer.content if c.type == "text")
         capabilities = client.server_capabilities
         if capabilities.resources:
