@@ -631,3 +631,19 @@ async fn an_unchanged_catalog_keeps_its_etag_and_a_changed_one_gets_a_new_one() 
     let changed = server.get(&format!("/v1/mcp-servers/{id}/tools")).await;
     assert_ne!(changed.etag(), tag);
 }
+
+/// A server of an earlier revision that answers `server/discover` with an
+/// empty result instead of an error (the conformance suite's test server
+/// does) is still probed: `initialize` follows on its own.
+#[tokio::test]
+async fn a_server_that_answers_discover_with_nothing_is_probed_with_initialize() {
+    let peer = counting();
+    let server = registry().await;
+    let url = format!("http://127.0.0.1:{}/mcp/sloppy", peer.port);
+    let id = register(&server, "sloppy", &url, None).await;
+    let answer = probe(&server, &id).await;
+    assert_eq!(answer.body["state"], "ok", "{}", answer.body);
+    assert_eq!(answer.body["era"], "handshake", "{}", answer.body);
+    assert_eq!(answer.body["protocol_version"], "2025-06-18");
+    assert_eq!(answer.body["tool_count"], 1);
+}

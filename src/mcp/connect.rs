@@ -101,32 +101,71 @@ pub struct Reads {
 
 /// Opens a conversation with `server` as `handler`, begun as `opening`
 /// says, taking answers as large as `reads` says.
-pub async fn connect<H: ClientHandler>(
+pub async fn connect<H: ClientHandler + Clone>(
     handler: H,
     server: &McpServerRecord,
     outbound: &OutboundSettings,
     reads: Reads,
     opening: Opening,
 ) -> Result<Connection<H>, Failure> {
+    match open(handler.clone(), server, outbound, reads, opening).await {
+        // Servers of earlier revisions do not all refuse `server/discover`
+        // as an error: some answer any method they do not know with an
+        // empty result (the conformance suite's own test server does). When
+        // nothing went wrong on the way, `initialize` is tried on its own.
+        Err(Opened::Misunderstood(_)) if opening == Opening::DiscoverFirst => {
+            open(handler, server, outbound, reads, Opening::Initialize)
+                .await
+                .map_err(Opened::into_failure)
+        }
+        other => other.map_err(Opened::into_failure),
+    }
+}
+
+/// Why a conversation did not begin.
+enum Opened {
+    /// The server answered, but not as the opening expects.
+    Misunderstood(Failure),
+    /// The connection, the address or the credentials failed.
+    Failed(Failure),
+}
+
+impl Opened {
+    fn into_failure(self) -> Failure {
+        match self {
+            Self::Misunderstood(failure) | Self::Failed(failure) => failure,
+        }
+    }
+}
+
+async fn open<H: ClientHandler>(
+    handler: H,
+    server: &McpServerRecord,
+    outbound: &OutboundSettings,
+    reads: Reads,
+    opening: Opening,
+) -> Result<Connection<H>, Opened> {
     // Literal addresses never reach the resolver: check them (and the
     // name, once) before anything is sent.
     resolve_checked(&server.url, &outbound.policy)
         .await
-        .map_err(|error| match error {
-            OutboundError::Refused { why, .. } => Failure::new(ProbeState::RefusedAddress, why),
-            other => Failure::new(ProbeState::Unreachable, other.to_string()),
+        .map_err(|error| {
+            Opened::Failed(match error {
+                OutboundError::Refused { why, .. } => Failure::new(ProbeState::RefusedAddress, why),
+                other => Failure::new(ProbeState::Unreachable, other.to_string()),
+            })
         })?;
     let client = OutboundClient::new(outbound).map_err(|_| {
-        Failure::new(
+        Opened::Failed(Failure::new(
             ProbeState::Unreachable,
             "the HTTP client could not be built",
-        )
+        ))
     })?;
     let refusals = client.refusals.clone();
     let http = ObservedClient::new(client.http, reads.other);
     let watch = http.watch();
     let config = transport_config(server, reads.ticketed.max(reads.other))
-        .map_err(|why| Failure::new(ProbeState::ProtocolError, why))?;
+        .map_err(|why| Opened::Failed(Failure::new(ProbeState::ProtocolError, why)))?;
     let transport = StreamableHttpClientTransport::with_client(http, config);
     let during = match opening {
         Opening::Initialize => "initialize",
@@ -141,11 +180,16 @@ pub async fn connect<H: ClientHandler>(
             refusals,
             watch,
         }),
-        Err(error) => Err(opening_failure(
-            during,
-            &error,
-            (refusals.take(), watch.take()),
-        )),
+        Err(error) => {
+            let seen = (refusals.take(), watch.take());
+            let answered = matches!(seen, (None, None | Some(Observed::NotMcp)));
+            let failure = opening_failure(during, &error, seen);
+            Err(if answered {
+                Opened::Misunderstood(failure)
+            } else {
+                Opened::Failed(failure)
+            })
+        }
     }
 }
 

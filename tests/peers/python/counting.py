@@ -2,7 +2,10 @@
 opened on each path, for tests of how often the registry checks servers.
 Usage: counting.py [--tls CERT KEY] PORT. Any path under /mcp/ serves MCP (one
 tool; under /mcp/paged, 25 tools over 3 pages, 2 resources, a resource template
-and a prompt, as paged_server.py offers); GET /count answers {"/mcp/a": 3, ...}."""
+and a prompt, as paged_server.py offers); a method it does not know is a
+-32601 error, except under /mcp/sloppy, where it gets an empty result (as the
+conformance suite's own test server answers). GET /count answers
+{"/mcp/a": 3, ...}."""
 
 import json
 import sys
@@ -71,7 +74,7 @@ class Handler(BaseHTTPRequestHandler):
             result = {"resourceTemplates": [{"uriTemplate": "file:///logs/{day}", "name": "logs"}]}
         elif method == "prompts/list":
             result = {"prompts": [{"name": "summarise", "arguments": [{"name": "text", "required": True}]}]}
-        elif method in ("ping", "notifications/initialized"):
+        elif method in ("ping", "notifications/initialized") or self.path.startswith("/mcp/sloppy"):
             result = {}
         else:
             # A server of 2025-06-18 knows nothing of server/discover.
