@@ -195,8 +195,8 @@ async fn a_stream_the_server_closes_for_resumption_is_resumed_through_the_regist
 /// `/mcp` speaks every era too: `mcp` 2.x's `Client` in `auto` mode gets
 /// 2026-07-28 (`server/discover`, no session), in `legacy` mode a session of
 /// 2025-11-25, pinned it gets what it pins; in each, the tools of servers of
-/// both eras list, a call reaches its server, a resource reads and a prompt
-/// answers.
+/// both eras list, a call reaches its server, a resource reads, a prompt
+/// answers and its argument completes.
 #[tokio::test]
 async fn slash_mcp_serves_the_stateless_revision_and_the_handshake_ones() {
     let modern = python_peer("modern_server.py", &[UPSTREAM_KEY]);
@@ -227,6 +227,12 @@ async fn slash_mcp_serves_the_stateless_revision_and_the_handshake_ones() {
         if mode != "2026-07-28" {
             assert!(report["resource"].is_array(), "{mode}: {report}");
             assert!(report["prompt"].is_array(), "{mode}: {report}");
+            // modern__greet's argument, completed by its own server.
+            assert_eq!(
+                report["completion"],
+                json!(["Ada", "Alan"]),
+                "{mode}: {report}"
+            );
         }
     }
     // Every call reached its server, and is audited.

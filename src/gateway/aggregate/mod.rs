@@ -10,6 +10,7 @@
 //! upstream; every `tools/call` is audited.
 
 mod catalog;
+mod completion;
 mod endpoint;
 mod names;
 mod upstreams;
@@ -19,12 +20,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, ErrorCode,
-    GetExtensions, GetPromptRequest, GetPromptRequestParams, GetPromptResponse, Implementation,
-    InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
-    ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, ResultType,
-    ServerCapabilities, ServerConfig, ServerNotification, ServerResult, SubscriptionFilter,
+    CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, CompleteRequestParams,
+    CompleteResult, ErrorCode, GetExtensions, GetPromptRequest, GetPromptRequestParams,
+    GetPromptResponse, Implementation, InitializeRequestParams, InitializeResult,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequest, ReadResourceRequestParams,
+    ReadResourceResponse, ResultType, ServerCapabilities, ServerConfig, ServerNotification,
+    ServerResult, SubscriptionFilter,
 };
 use rmcp::service::{
     NotificationContext, RequestContext, RoleServer, SubscriptionContext, SubscriptionSendError,
@@ -280,7 +282,8 @@ impl ServerHandler for AggregateSession {
             .enable_resources()
             .enable_resources_list_changed()
             .build();
-        capabilities.completions = None;
+        // A prompt's arguments are completed by its own server.
+        capabilities.completions = Some(Default::default());
         InitializeResult::new(capabilities)
             .with_server_info(Implementation::new(
                 "mcp-registry",
@@ -430,6 +433,14 @@ impl ServerHandler for AggregateSession {
             Ok(other) => Err(unexpected(other)),
             Err((error, _)) => Err(error),
         }
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        self.complete_argument(request, context).await
     }
 
     async fn list_resources(

@@ -2,8 +2,10 @@
 Agents SDK builds on it), in one negotiation mode: `auto` (server/discover,
 falling back to initialize on an MCP error), `legacy` (initialize) or a
 pinned revision such as `2026-07-28`. Lists the tools, calls `add` (when it
-is offered, or `{server}__add` on the registry's /mcp), reads the first resource and gets the first prompt (of a server
-that declares them); prints one JSON report with the negotiated revision.
+is offered, or `{server}__add` on the registry's /mcp), reads the first
+resource, gets the first prompt and completes its first argument from "A"
+(of a server that declares them); prints one JSON report with the
+negotiated revision.
 Usage: era_client.py URL TOKEN MODE [HEADER:VALUE]"""
 
 import json
@@ -13,6 +15,7 @@ import anyio
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp_types import PromptReference
 
 
 async def attempt(step):
@@ -41,6 +44,15 @@ async def get_first_prompt(client):
     return [m.content.text for m in prompt.messages if m.content.type == "text"]
 
 
+async def complete_first_prompt(client):
+    prompts = (await client.list_prompts()).prompts
+    if not prompts or not prompts[0].arguments:
+        return None
+    ref = PromptReference(type="ref/prompt", name=prompts[0].name)
+    done = await client.complete(ref, {"name": prompts[0].arguments[0].name, "value": "A"})
+    return done.completion.values
+
+
 async def main():
     url, token, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     headers = {"Authorization": f"Bearer {token}"}
@@ -62,6 +74,8 @@ async def main():
             report["resource"] = await attempt(read_first_resource(client))
         if capabilities.prompts:
             report["prompt"] = await attempt(get_first_prompt(client))
+        if capabilities.completions and capabilities.prompts:
+            report["completion"] = await attempt(complete_first_prompt(client))
     print(json.dumps(report))
 
 

@@ -1,7 +1,8 @@
 """An MCP server of PyPI `mcp` 2.x's high-level `MCPServer`, which speaks the
 2026-07-28 revision (stateless: `server/discover`, the `Mcp-Method` and
 `Mcp-Name` headers) and the earlier ones (`initialize`): a tool with
-arguments, a resource and a prompt, behind a bearer token. `grow` adds a
+arguments, a resource and a prompt (its `name` completes to Ada, Alan or
+Grace), behind a bearer token. `grow` adds a
 tool and tells listeners (`subscriptions/listen`) the list changed.
 Usage: modern_server.py TOKEN PORT"""
 
@@ -9,6 +10,7 @@ import sys
 
 import uvicorn
 from mcp.server.mcpserver import Context, MCPServer
+from mcp_types import Completion, PromptReference
 
 mcp = MCPServer("modern-demo")
 
@@ -37,6 +39,14 @@ def note() -> str:
 def greet(name: str) -> str:
     """Greet someone by name."""
     return f"Hello, {name}!"
+
+
+@mcp.completion()
+async def complete(ref, argument, context):
+    if isinstance(ref, PromptReference) and argument.name == "name":
+        names = [n for n in ("Ada", "Alan", "Grace") if n.startswith(argument.value)]
+        return Completion(values=names)
+    return None
 
 
 def main():
