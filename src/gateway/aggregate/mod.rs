@@ -13,6 +13,7 @@ mod catalog;
 mod completion;
 mod endpoint;
 mod names;
+mod notices;
 mod upstreams;
 
 use std::borrow::Cow;
@@ -25,13 +26,10 @@ use rmcp::model::{
     GetPromptResponse, Implementation, InitializeRequestParams, InitializeResult,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
     PaginatedRequestParams, ProtocolVersion, ReadResourceRequest, ReadResourceRequestParams,
-    ReadResourceResponse, ResultType, ServerCapabilities, ServerConfig, ServerNotification,
-    ServerResult, SubscriptionFilter,
+    ReadResourceResponse, ResultType, ServerCapabilities, ServerConfig, ServerResult,
+    SubscriptionFilter,
 };
-use rmcp::service::{
-    NotificationContext, RequestContext, RoleServer, SubscriptionContext, SubscriptionSendError,
-    SubscriptionSink,
-};
+use rmcp::service::{NotificationContext, RequestContext, RoleServer, SubscriptionContext};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData as McpError, ServerHandler};
@@ -50,9 +48,6 @@ use upstreams::{CallFailure, Upstreams};
 
 pub use endpoint::{AggregateEndpoint, SessionLimits};
 pub use names::MAX_NAME;
-
-/// Changes that come together make one notice.
-const NOTICE_DELAY: Duration = Duration::from_millis(500);
 
 /// The agent's address, for the audit log; the HTTP layer puts it in the
 /// request's extensions beside the `Caller`.
@@ -261,15 +256,6 @@ impl AggregateSession {
         };
         (rpc_error(&error), error.reason())
     }
-
-    /// Tells the agent when what it may list changes, until the session ends.
-    fn watch_catalogs(&self, peer: rmcp::service::Peer<RoleServer>) {
-        let changes = self.gateway.repository.watch_catalogs();
-        let stop = self.stop_notices.clone();
-        tokio::spawn(async move {
-            notify_changes(changes, stop, Listener::Session(peer)).await;
-        });
-    }
 }
 
 impl ServerHandler for AggregateSession {
@@ -303,23 +289,11 @@ impl ServerHandler for AggregateSession {
         &self,
         _requested: &SubscriptionFilter,
     ) -> Option<SubscriptionFilter> {
-        // The lists change; single resources are not watched.
-        Some(
-            SubscriptionFilter::builder()
-                .tools_list_changed()
-                .prompts_list_changed()
-                .resources_list_changed()
-                .build(),
-        )
+        Some(notices::offered())
     }
 
-    /// A stateless agent's `subscriptions/listen`: what the legacy session's
-    /// notices say, on the listen request's own stream, until it ends.
     async fn listen(&self, subscription: SubscriptionContext) -> Result<(), McpError> {
-        let changes = self.gateway.repository.watch_catalogs();
-        let listener = Listener::Subscription(subscription.sink().clone());
-        let ended = subscription.request_context().ct.clone();
-        notify_changes(changes, ended, listener).await;
+        self.tell_subscription(subscription).await;
         Ok(())
     }
 
@@ -478,54 +452,6 @@ impl ServerHandler for AggregateSession {
             }
             Ok(other) => Err(unexpected(other)),
             Err((error, _)) => Err(error),
-        }
-    }
-}
-
-/// Where an agent hears of changes: its session, or its subscription.
-enum Listener {
-    Session(rmcp::service::Peer<RoleServer>),
-    Subscription(SubscriptionSink),
-}
-
-impl Listener {
-    /// Whether the agent may still hear.
-    async fn tell(&self, notice: ServerNotification) -> bool {
-        match self {
-            Self::Session(peer) => peer.send_notification(notice).await.is_ok(),
-            Self::Subscription(sink) => match sink.send(notice).await {
-                // A kind the agent did not ask for is left out.
-                Ok(()) | Err(SubscriptionSendError::NotificationNotAccepted(_)) => true,
-                Err(_) => false,
-            },
-        }
-    }
-}
-
-/// Tells `listener` the three lists changed after each change of the stored
-/// catalogs (changes that come together make one), until `stop` or until the
-/// agent is gone.
-async fn notify_changes(
-    mut changes: tokio::sync::watch::Receiver<u64>,
-    stop: CancellationToken,
-    listener: Listener,
-) {
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            changed = changes.changed() => if changed.is_err() { return },
-        }
-        tokio::time::sleep(NOTICE_DELAY).await;
-        changes.mark_unchanged();
-        let notices = [
-            ServerNotification::ToolListChangedNotification(Default::default()),
-            ServerNotification::PromptListChangedNotification(Default::default()),
-            ServerNotification::ResourceListChangedNotification(Default::default()),
-        ];
-        for notice in notices {
-            if !listener.tell(notice).await {
-                return;
-            }
         }
     }
 }
