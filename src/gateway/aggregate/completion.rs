@@ -11,7 +11,6 @@ use rmcp::service::{RequestContext, RoleServer};
 use serde_json::json;
 
 use super::{AggregateSession, complete, unexpected};
-use crate::domain::CatalogKind;
 
 impl AggregateSession {
     pub(super) async fn complete_argument(
@@ -26,12 +25,8 @@ impl AggregateSession {
                 Some(json!({"reason": "not_offered"})),
             ));
         };
-        let asker = self.asker(&context)?;
-        let hit = self
-            .resolve(CatalogKind::Prompt, &prompt.name, &asker)
-            .await?;
-        let record = self.record(hit.server_id).await?;
-        prompt.name = hit.stored.entry.name;
+        let (record, name) = self.prompt_owner(&prompt.name, &context).await?;
+        prompt.name = name;
         let ask = ClientRequest::CompleteRequest(CompleteRequest::new(request));
         match self.forward(&record, ask, &context).await {
             Ok(ServerResult::CompleteResult(mut result)) => {

@@ -174,6 +174,18 @@ impl AggregateSession {
         Ok(record)
     }
 
+    /// The server that owns the prompt an agent names, and its name there.
+    async fn prompt_owner(
+        &self,
+        name: &str,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<(Arc<McpServerRecord>, String), McpError> {
+        let asker = self.asker(context)?;
+        let hit = self.resolve(CatalogKind::Prompt, name, &asker).await?;
+        let record = self.record(hit.server_id).await?;
+        Ok((record, hit.stored.entry.name))
+    }
+
     /// Sends `request` to the server of `record` within the gateway's limits;
     /// the answer has the server's secrets redacted. The memory it takes is
     /// held in the answers' budget until it is handed back.
@@ -392,12 +404,8 @@ impl ServerHandler for AggregateSession {
         mut request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
-        let asker = self.asker(&context)?;
-        let hit = self
-            .resolve(CatalogKind::Prompt, &request.name, &asker)
-            .await?;
-        let record = self.record(hit.server_id).await?;
-        request.name = hit.stored.entry.name;
+        let (record, name) = self.prompt_owner(&request.name, &context).await?;
+        request.name = name;
         let get = ClientRequest::GetPromptRequest(GetPromptRequest::new(request));
         match self.forward(&record, get, &context).await {
             Ok(ServerResult::GetPromptResult(mut result)) => {
