@@ -83,6 +83,79 @@ async fn sessions_are_bounded_per_token_and_in_total_with_a_fast_refusal() {
     }
 }
 
+/// A 2026-07-28 `subscriptions/listen` stream on `/mcp` stays open as long
+/// as the agent likes, so it takes a session's place while it is open; the
+/// revision's other requests, answered at once, take none.
+#[tokio::test]
+async fn listen_streams_take_a_session_place_while_they_are_open() {
+    let registry = registry(&["--mcp-max-sessions-per-token", "1"]).await;
+    let url = registry.server.url("/mcp");
+    let client = common::http_client().build().unwrap();
+    let send = |method: &'static str, params: Value| {
+        let mut params = params;
+        params["_meta"] = serde_json::json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "script", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": {},
+        });
+        client
+            .post(&url)
+            .bearer_auth(AGENT)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", method)
+            .json(
+                &serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method,
+                                      "params": params}),
+            )
+            .send()
+    };
+    let listen = || {
+        send(
+            "subscriptions/listen",
+            serde_json::json!({"notifications": {"toolsListChanged": true}}),
+        )
+    };
+    let mut held = listen().await.unwrap();
+    assert_eq!(held.status(), 200);
+    let mut seen = String::new();
+    while !seen.contains("acknowledged") {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), held.chunk())
+            .await
+            .expect("the listen is acknowledged")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+
+    let refused = listen().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("too_many_sessions"), "{text}");
+    let legacy = post(&url, AGENT, None, initialize()).await;
+    assert_eq!(legacy.status, 429, "the same places: {legacy:?}");
+    let listed = send("tools/list", serde_json::json!({})).await.unwrap();
+    assert_eq!(listed.status(), 200, "an answered request takes none");
+    // Another token has its own place.
+    let other = post(&url, ADMIN, None, initialize()).await;
+    assert_eq!(other.status, 200, "{other:?}");
+
+    // A closed stream gives its place back.
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let again = post(&url, AGENT, None, initialize()).await;
+        if again.status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the place never came back: {again:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn streams_are_bounded_per_token_and_per_server() {
     let peer = python_peer("gateway_peer.py", &[UPSTREAM_KEY]);

@@ -1,7 +1,8 @@
 //! `/mcp` over HTTP: rmcp's Streamable HTTP service, behind what the gateway
 //! adds. Its sessions (of the handshake revisions) live in this process's
 //! memory, so each costs memory until it ends (a DELETE, or 5 idle minutes):
-//! each token, and all tokens together, may hold only so many. The session id an agent gets is rmcp's
+//! each token, and all tokens together, may hold only so many; a 2026-07-28
+//! `subscriptions/listen` stream counts as one while it is open. The session id an agent gets is rmcp's
 //! sealed to the agent's token, so no other token can use the session, with
 //! any method. rmcp's refusals (plain text) become JSON-RPC errors.
 
@@ -74,7 +75,13 @@ impl AggregateEndpoint {
             },
             _ => Peek::default(),
         };
-        let opens_session = peek.method.as_deref() == Some("initialize");
+        // A 2026-07-28 listen stream holds the agent's attention as long as a
+        // session does, so it takes a session's place; other requests of
+        // that revision end with their answer.
+        let opens_session = matches!(
+            peek.method.as_deref(),
+            Some("initialize" | "subscriptions/listen")
+        );
         match self.pass(request, opens_session).await {
             Ok(response) => response,
             Err(error) => error.into_response(peek.id.as_ref()),
@@ -104,8 +111,6 @@ impl AggregateEndpoint {
                 parts.headers.insert(MCP_SESSION_ID, id);
                 None
             }
-            // An initialize opens one; a request of the stateless revision
-            // has none beyond its own answer.
             None if opens_session => Some(self.slot(&caller)?),
             None => None,
         };
