@@ -2,8 +2,9 @@
 //! own endpoint, `/v1/mcp-servers/{id}/mcp`, and negotiate there what they
 //! negotiate with the server directly: PyPI `mcp` 2.x's `Client` in `auto`
 //! (2026-07-28's `server/discover`, falling back to `initialize` on an MCP
-//! error), `legacy` and pinned `2026-07-28` mode, against servers of either
-//! era nobody here wrote.
+//! error), `legacy` and pinned `2026-07-28` mode, and agent frameworks'
+//! clients (the OpenAI Agents SDK, fastmcp), against servers of either era
+//! nobody here wrote.
 
 mod common;
 
@@ -97,6 +98,42 @@ async fn every_client_mode_negotiates_through_the_registry_what_it_does_directly
     assert_eq!(negotiated[&("modern", "auto")], "2026-07-28");
     assert_eq!(negotiated[&("modern", "legacy")], "2025-11-25");
     assert_eq!(negotiated[&("legacy", "auto")], "2025-06-18");
+}
+
+/// Agent frameworks as their users set them up — the OpenAI Agents SDK's
+/// `MCPServerStreamableHttp` and fastmcp's `Client` — list, call with
+/// arguments, read a resource and get a prompt through both endpoints: on
+/// the server's own the same as directly, on `/mcp` under names every LLM
+/// provider accepts even where the server's name is reverse-DNS.
+#[tokio::test]
+async fn agent_frameworks_work_through_both_endpoints() {
+    let modern = python_peer("modern_server.py", &[UPSTREAM_KEY]);
+    let registry = registry(&[]).await;
+    let id = registry
+        .register("io.github.demo/modern", &modern.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let through = registry.gateway_url(&id);
+    let aggregate = registry.server.url("/mcp");
+    for kind in ["openai-agents", "fastmcp"] {
+        let direct =
+            python_client("agent_clients.py", &[&modern.mcp_url(), UPSTREAM_KEY, kind]).await;
+        assert_eq!(direct["version"], "2026-07-28", "{kind}: {direct}");
+        assert_eq!(direct["call"], "42", "{kind}: {direct}");
+        let relayed = python_client("agent_clients.py", &[&through, AGENT, kind]).await;
+        assert_eq!(relayed, direct, "{kind} through the server's endpoint");
+
+        let report = python_client("agent_clients.py", &[&aggregate, AGENT, kind]).await;
+        assert_eq!(report["version"], "2026-07-28", "{kind}: {report}");
+        assert_eq!(report["functions_strict"], true, "{kind}: {report}");
+        let tools = report["tools"].as_array().unwrap();
+        assert!(
+            tools.iter().any(|t| t.as_str().unwrap().contains("add")),
+            "{kind}: {report}"
+        );
+        for field in ["call", "resource", "prompt"] {
+            assert_eq!(report[field], direct[field], "{kind} on /mcp: {field}");
+        }
+    }
 }
 
 /// A server's refusal (a 4xx) is the agent's to read, with its status and
