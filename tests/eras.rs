@@ -3,13 +3,14 @@
 //! negotiate with the server directly: PyPI `mcp` 2.x's `Client` in `auto`
 //! (2026-07-28's `server/discover`, falling back to `initialize` on an MCP
 //! error), `legacy` and pinned `2026-07-28` mode, and agent frameworks'
-//! clients (the OpenAI Agents SDK, fastmcp), against servers of either era
-//! nobody here wrote.
+//! clients (the OpenAI Agents SDK, fastmcp, LangChain's adapter), against
+//! servers of either era nobody here wrote (PyPI `mcp` 1.x and 2.x,
+//! fastmcp 4.x).
 
 mod common;
 
 use common::mcp::{AGENT, UPSTREAM_KEY, registry};
-use common::peers::{counting, python_client, python_peer};
+use common::peers::{counting, python_client, python_mcp1_client, python_mcp1_peer, python_peer};
 use serde_json::{Value, json};
 
 /// `era_client.py` against `url`: the negotiated revision, the tools, and
@@ -37,6 +38,7 @@ async fn every_client_mode_negotiates_through_the_registry_what_it_does_directly
     let fast = python_peer("fastmcp_server.py", &[UPSTREAM_KEY]);
     let lowlevel = python_peer("gateway_peer.py", &[UPSTREAM_KEY]);
     let legacy = counting();
+    let mcp1 = python_mcp1_peer("legacy_server.py", &[UPSTREAM_KEY]);
     let registry = registry(&[]).await;
     let key_header = format!("X-Api-Key:{UPSTREAM_KEY}");
     let legacy_url = format!("http://127.0.0.1:{}/mcp/paged", legacy.port);
@@ -69,6 +71,13 @@ async fn every_client_mode_negotiates_through_the_registry_what_it_does_directly
             direct_header: None,
             modes: &["auto", "legacy"],
         },
+        Upstream {
+            name: "mcp1",
+            url: mcp1.mcp_url(),
+            stored: json!({"api_key": UPSTREAM_KEY}),
+            direct_header: None,
+            modes: &["auto", "legacy"],
+        },
     ];
     let mut negotiated = std::collections::HashMap::new();
     for Upstream {
@@ -98,6 +107,7 @@ async fn every_client_mode_negotiates_through_the_registry_what_it_does_directly
     assert_eq!(negotiated[&("modern", "auto")], "2026-07-28");
     assert_eq!(negotiated[&("modern", "legacy")], "2025-11-25");
     assert_eq!(negotiated[&("legacy", "auto")], "2025-06-18");
+    assert_eq!(negotiated[&("mcp1", "auto")], "2025-11-25");
 }
 
 /// Agent frameworks as their users set them up — the OpenAI Agents SDK's
@@ -132,6 +142,39 @@ async fn agent_frameworks_work_through_both_endpoints() {
         );
         for field in ["call", "resource", "prompt"] {
             assert_eq!(report[field], direct[field], "{kind} on /mcp: {field}");
+        }
+    }
+}
+
+/// LangChain's MCP adapter (langchain-mcp-adapters, on PyPI `mcp` 1.x) loads
+/// tools, invokes one, loads a resource and a prompt through both
+/// endpoints, from a server of either era: on the server's own endpoint the
+/// same as directly, on `/mcp` under names that pass the providers' strict
+/// function-name check, which the adapter does not make for itself.
+#[tokio::test]
+async fn langchain_works_through_both_endpoints_with_servers_of_either_era() {
+    let modern = python_peer("modern_server.py", &[UPSTREAM_KEY]);
+    let mcp1 = python_mcp1_peer("legacy_server.py", &[UPSTREAM_KEY]);
+    let registry = registry(&[]).await;
+    for (name, upstream) in [
+        ("io.github.demo/modern", &modern),
+        ("io.github.demo/legacy-notes", &mcp1),
+    ] {
+        let id = registry
+            .register(name, &upstream.mcp_url(), UPSTREAM_KEY)
+            .await;
+        let direct =
+            python_mcp1_client("langchain_client.py", &[&upstream.mcp_url(), UPSTREAM_KEY]).await;
+        assert_eq!(direct["call"], "42", "{name}: {direct}");
+        let through = registry.gateway_url(&id);
+        let relayed = python_mcp1_client("langchain_client.py", &[&through, AGENT]).await;
+        assert_eq!(relayed, direct, "{name} through the server's endpoint");
+
+        let only = format!("{}?servers={name}", registry.server.url("/mcp"));
+        let report = python_mcp1_client("langchain_client.py", &[&only, AGENT]).await;
+        assert_eq!(report["functions_strict"], true, "{name}: {report}");
+        for field in ["call", "resource", "prompt"] {
+            assert_eq!(report[field], direct[field], "{name} on /mcp: {field}");
         }
     }
 }

@@ -6,7 +6,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::TestServer;
-use common::peers::{Peer, counting, counting_tls, free_port, hostile, node_peer, python_peer};
+use common::peers::{
+    Peer, counting, counting_tls, free_port, hostile, node_peer, python_mcp1_peer, python_peer,
+};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "peer-token-5b1f";
@@ -414,6 +416,7 @@ async fn servers_of_the_typescript_and_python_sdks_are_probed() {
         "PORT",
     );
     let fastmcp = python_peer("fastmcp_server.py", &["k-fast-31"]);
+    let mcp1 = python_mcp1_peer("legacy_server.py", &["k-mcp1-17"]);
     let cases = [
         (
             "ts-sdk-example",
@@ -439,9 +442,18 @@ async fn servers_of_the_typescript_and_python_sdks_are_probed() {
             3,
             "stateless",
         ),
+        (
+            "mcp1-fastmcp",
+            mcp1.mcp_url(),
+            json!({"Authorization": "Bearer k-mcp1-17"}),
+            "legacy-demo",
+            1,
+            "handshake",
+        ),
     ];
     // The probe offers 2026-07-28 first: fastmcp 4.x speaks it; the
-    // TypeScript SDK 1.x refuses server/discover, and initialize follows.
+    // TypeScript SDK 1.x and PyPI `mcp` 1.x refuse server/discover, and
+    // initialize follows.
     for (name, url, headers, server_name, tools, era) in cases {
         let created = server
             .created(&json!({"name": name, "url": url, "headers": headers}))

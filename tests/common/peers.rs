@@ -1,6 +1,7 @@
 //! MCP servers nobody here wrote (and hostile ones we did), started on
 //! loopback for the tests. Python peers run in a virtualenv under the target
-//! directory, made once from `tests/peers/python/requirements.txt`; npm ones
+//! directory, made once from `tests/peers/python/requirements.txt` (and one
+//! of the handshake era from `tests/peers/python/mcp1`); npm ones
 //! are installed there from `tests/peers/node/package-lock.json`.
 
 use std::fs::File;
@@ -54,13 +55,23 @@ pub fn free_port() -> u16 {
 /// The virtualenv's python, made (once, under a lock shared by every test
 /// binary) with the pinned requirements.
 pub fn python() -> PathBuf {
+    virtualenv("venv", "python/requirements.txt")
+}
+
+/// The python of the handshake era's virtualenv (PyPI `mcp` 1.x and what
+/// pins it), made the same way from `tests/peers/python/mcp1`.
+pub fn python_mcp1() -> PathBuf {
+    virtualenv("venv-mcp1", "python/mcp1/requirements.txt")
+}
+
+fn virtualenv(name: &str, requirements: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mcp-peers");
     std::fs::create_dir_all(&root).expect("peers directory");
-    let lock = File::create(root.join("lock")).expect("lock file");
+    let lock = File::create(root.join(format!("{name}.lock"))).expect("lock file");
     lock.lock().expect("lock the virtualenv");
-    let venv = root.join("venv");
+    let venv = root.join(name);
     let python = venv.join("bin/python");
-    let requirements = Path::new(PEERS).join("python/requirements.txt");
+    let requirements = Path::new(PEERS).join(requirements);
     let wanted = std::fs::read_to_string(&requirements).expect("requirements");
     let stamp = venv.join("installed-requirements.txt");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
@@ -88,6 +99,12 @@ pub fn python() -> PathBuf {
 /// accepts connections.
 pub fn python_peer(script: &str, args: &[&str]) -> Peer {
     spawn_peer(&python(), script, args)
+}
+
+/// The same for `tests/peers/python/mcp1/<script>`, in the handshake era's
+/// virtualenv.
+pub fn python_mcp1_peer(script: &str, args: &[&str]) -> Peer {
+    spawn_peer(&python_mcp1(), &format!("mcp1/{script}"), args)
 }
 
 /// The npm packages of `tests/peers/node`, installed (once, under a lock)
@@ -238,6 +255,14 @@ fn listens_on(pid: u32, port: u16) -> bool {
 pub async fn python_client(script: &str, args: &[&str]) -> serde_json::Value {
     let mut command = tokio::process::Command::new(python());
     command.arg(Path::new(PEERS).join("python").join(script));
+    run_client(command, args).await
+}
+
+/// The same for `tests/peers/python/mcp1/<script>`, in the handshake era's
+/// virtualenv.
+pub async fn python_mcp1_client(script: &str, args: &[&str]) -> serde_json::Value {
+    let mut command = tokio::process::Command::new(python_mcp1());
+    command.arg(Path::new(PEERS).join("python/mcp1").join(script));
     run_client(command, args).await
 }
 
