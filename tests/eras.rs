@@ -10,7 +10,10 @@
 mod common;
 
 use common::mcp::{AGENT, UPSTREAM_KEY, registry};
-use common::peers::{counting, python_client, python_mcp1_client, python_mcp1_peer, python_peer};
+use common::peers::{
+    counting, inspector_cli, node_client, python_client, python_mcp1_client, python_mcp1_peer,
+    python_peer,
+};
 use serde_json::{Value, json};
 
 /// `era_client.py` against `url`: the negotiated revision, the tools, and
@@ -175,6 +178,115 @@ async fn langchain_works_through_both_endpoints_with_servers_of_either_era() {
         assert_eq!(report["functions_strict"], true, "{name}: {report}");
         for field in ["call", "resource", "prompt"] {
             assert_eq!(report[field], direct[field], "{name} on /mcp: {field}");
+        }
+    }
+}
+
+/// What the Inspector's CLI (2.x) sees of `url` in `era` (`auto`, `legacy`):
+/// the revision `initialize` negotiated, the tools, and what calling `add`,
+/// reading the first resource and getting the first prompt answered.
+async fn inspect(url: &str, token: &str, era: &str) -> Value {
+    let header = format!("Authorization: Bearer {token}");
+    let run = async |method: &[&str]| {
+        let mut args = vec![url, "--protocol-era", era, "--header", &header];
+        args.extend(method);
+        inspector_cli(&args).await
+    };
+    let opened = run(&["--method", "initialize"]).await;
+    let listed = run(&["--method", "tools/list"]).await;
+    let tools: Vec<&str> = listed["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["name"].as_str().unwrap())
+        .collect();
+    let add = tools.iter().find(|name| name.contains("add")).unwrap();
+    let called = run(&[
+        "--method",
+        "tools/call",
+        "--tool-name",
+        add,
+        "--tool-arg",
+        "a=2",
+        "b=40",
+    ])
+    .await;
+    let resources = run(&["--method", "resources/list"]).await;
+    let uri = resources["resources"][0]["uri"].as_str().unwrap();
+    let read = run(&["--method", "resources/read", "--uri", uri]).await;
+    let prompts = run(&["--method", "prompts/list"]).await;
+    let prompt = prompts["prompts"][0]["name"].as_str().unwrap();
+    let got = run(&[
+        "--method",
+        "prompts/get",
+        "--prompt-name",
+        prompt,
+        "--prompt-args",
+        "name=Ada",
+    ])
+    .await;
+    json!({
+        "version": opened["protocolVersion"],
+        "tools": tools,
+        "call": called["content"][0]["text"],
+        "resource": read["contents"][0]["text"],
+        "prompt": got["messages"][0]["content"]["text"],
+    })
+}
+
+/// The TypeScript clients of today: `@modelcontextprotocol/client` 2.x in
+/// `auto`, `legacy` and pinned mode, and the Inspector's CLI 2.x in `auto`
+/// and `legacy`, against a modern server and a legacy-only one: through a
+/// server's own endpoint they negotiate and see what they do directly; on
+/// `/mcp` they speak 2026-07-28 when they may, and see the same answers.
+#[tokio::test]
+async fn typescript_clients_and_the_inspector_work_through_both_endpoints() {
+    let modern = python_peer("modern_server.py", &[UPSTREAM_KEY]);
+    let mcp1 = python_mcp1_peer("legacy_server.py", &[UPSTREAM_KEY]);
+    let registry = registry(&[]).await;
+    for (name, upstream, modes) in [
+        ("modern", &modern, &["auto", "legacy", "2026-07-28"][..]),
+        ("mcp1", &mcp1, &["auto", "legacy"][..]),
+    ] {
+        let id = registry
+            .register(name, &upstream.mcp_url(), UPSTREAM_KEY)
+            .await;
+        let through = registry.gateway_url(&id);
+        let only = format!("{}?servers={name}", registry.server.url("/mcp"));
+        for mode in modes {
+            let direct =
+                node_client("era_client.cjs", &[&upstream.mcp_url(), UPSTREAM_KEY, mode]).await;
+            assert_eq!(direct["call"], "42", "{name} {mode}: {direct}");
+            let relayed = node_client("era_client.cjs", &[&through, AGENT, mode]).await;
+            assert_eq!(
+                relayed, direct,
+                "{name} in {mode} mode through its endpoint"
+            );
+            let aggregate = node_client("era_client.cjs", &[&only, AGENT, mode]).await;
+            let expected = if *mode == "legacy" {
+                "2025-11-25"
+            } else {
+                "2026-07-28"
+            };
+            assert_eq!(aggregate["version"], expected, "{name} {mode}: {aggregate}");
+            for field in ["call", "resource", "prompt"] {
+                assert_eq!(
+                    aggregate[field], direct[field],
+                    "{name} {mode} on /mcp: {field}"
+                );
+            }
+        }
+        for era in ["auto", "legacy"] {
+            let direct = inspect(&upstream.mcp_url(), UPSTREAM_KEY, era).await;
+            assert_eq!(direct["call"], "42", "{name} {era}: {direct}");
+            assert_eq!(inspect(&through, AGENT, era).await, direct, "{name} {era}");
+            let aggregate = inspect(&only, AGENT, era).await;
+            for field in ["call", "resource", "prompt"] {
+                assert_eq!(
+                    aggregate[field], direct[field],
+                    "{name} {era} on /mcp: {field}"
+                );
+            }
         }
     }
 }

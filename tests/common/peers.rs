@@ -294,12 +294,24 @@ async fn run_client(mut command: tokio::process::Command, args: &[&str]) -> serd
     serde_json::from_str(stdout.trim()).unwrap_or_else(|_| panic!("not JSON: {stdout}"))
 }
 
-/// Runs `@modelcontextprotocol/inspector-cli <args...>` and answers the JSON
-/// it printed. It runs from its own build directory: it finds its
-/// package.json relative to the working directory.
+/// Runs the Inspector's CLI (`@modelcontextprotocol/inspector` 2.x, on the
+/// Node 22 it needs, installed beside it) with `<args...>`, and answers the
+/// result it printed. Its catalog and storage go to a directory of the
+/// tests, not the user's home.
 pub async fn inspector_cli(args: &[&str]) -> serde_json::Value {
-    let build = node_modules().join("@modelcontextprotocol/inspector-cli/build");
-    let mut command = tokio::process::Command::new("node");
-    command.arg("index.js").current_dir(build);
-    run_client(command, args).await
+    let modules = node_modules();
+    let bin = modules.join(".bin");
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mcp-peers/inspector-home");
+    std::fs::create_dir_all(&home).expect("the Inspector's home");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut command = tokio::process::Command::new(bin.join("mcp-inspector"));
+    command.arg("--cli").env("PATH", path).env("HOME", home);
+    let mut args = args.to_vec();
+    args.extend(["--format", "json", "-q"]);
+    let printed = run_client(command, &args).await;
+    printed["result"].clone()
 }
