@@ -157,6 +157,9 @@ impl Application {
                 total: settings.mcp_max_sessions as usize,
             },
         ));
+        tokio::spawn(gateway::aggregate::forget_old_sessions(Arc::clone(
+            &repository,
+        )));
         tokio::spawn(idempotency::forget_expired_keys(
             repository.clone(),
             api_settings.idempotency_ttl,

@@ -87,3 +87,59 @@ async fn an_upstream_session_does_not_follow_the_url_to_another_origin() {
     // A new session works there.
     session(&url, AGENT).await;
 }
+
+/// A `/mcp` session of the handshake revisions outlives the process that
+/// opened it: after a restart, and on another replica of the same database
+/// (sharing its key), the agent's session id goes on working, still its
+/// token's alone; once the agent ends it, no replica takes it up again.
+#[tokio::test]
+async fn a_slash_mcp_session_survives_a_restart_and_is_served_by_any_replica() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = common::tokens_file(dir.path(), &[("agent", "use", AGENT)]);
+    let key = common::random_key();
+    let start = async |db: common::TestDatabase| {
+        common::TestServer::builder()
+            .database(db)
+            .api_token(ADMIN)
+            .args(&["--api-tokens-file", &tokens, "--health-interval-secs", "0"])
+            .env(&[(mcp_registry::config::SECRET_KEY_ENV, &key)])
+            .spawn()
+            .await
+    };
+    let db = common::TestDatabase::fresh().await;
+    let replica_db = db.replica();
+    let mut first = start(db).await;
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let lists = async |server: &common::TestServer, token: &str, session: &str| {
+        post(&server.url("/mcp"), token, Some(session), list.clone()).await
+    };
+    let mine = session(&first.url("/mcp"), AGENT).await;
+    assert_eq!(lists(&first, AGENT, &mine).await.status, 200);
+
+    first.restart().await;
+    let after_restart = lists(&first, AGENT, &mine).await;
+    assert_eq!(after_restart.status, 200, "{after_restart:?}");
+    assert!(
+        after_restart
+            .messages
+            .iter()
+            .any(|m| m["result"]["tools"].is_array()),
+        "{after_restart:?}"
+    );
+
+    let second = start(replica_db).await;
+    let elsewhere = lists(&second, AGENT, &mine).await;
+    assert_eq!(elsewhere.status, 200, "{elsewhere:?}");
+    let stolen = lists(&second, ADMIN, &mine).await;
+    assert_eq!(stolen.status, 404, "still its token's alone: {stolen:?}");
+
+    let (status, _) = send(&second.url("/mcp"), reqwest::Method::DELETE, AGENT, &mine).await;
+    assert_eq!(status, 204);
+    first.restart().await;
+    let ended = lists(&first, AGENT, &mine).await;
+    assert_eq!(ended.status, 404, "{ended:?}");
+    assert_eq!(
+        ended.messages[0]["error"]["data"]["reason"], "unknown_session",
+        "{ended:?}"
+    );
+}

@@ -12,6 +12,7 @@ mod m20261129_000006_sqlite_text_search;
 mod m20261207_000007_redacted_probes;
 mod m20261207_000008_secret_headers;
 mod m20261207_000009_supported_versions;
+mod m20261207_000010_mcp_sessions;
 
 pub use m20261129_000005_text_search_indexes::{TRIGRAM_INDEX_SQL, TRIGRAM_INDEXES};
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000007_redacted_probes::Migration),
             Box::new(m20261207_000008_secret_headers::Migration),
             Box::new(m20261207_000009_supported_versions::Migration),
+            Box::new(m20261207_000010_mcp_sessions::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ mod probes;
 mod recent;
 mod redacted_probes;
 mod repository;
+mod sessions;
 
 pub use catalog_search::{ToolHit, ToolSearchCursor};
 pub use database::{Database, DatabaseError};

@@ -1,6 +1,8 @@
 //! `/mcp` over HTTP: rmcp's Streamable HTTP service, behind what the gateway
-//! adds. Its sessions (of the handshake revisions) live in this process's
-//! memory, so each costs memory until it ends (a DELETE, or 5 idle minutes):
+//! adds. Its sessions (of the handshake revisions) are kept in the database
+//! and live in the memory of the process that serves them, taken up by any
+//! replica an agent's request reaches; each costs memory while held (until a
+//! DELETE, or 5 idle minutes):
 //! each token, and all tokens together, may hold only so many; a 2026-07-28
 //! `subscriptions/listen` stream counts as one while it is open. The session id an agent gets is rmcp's
 //! sealed to the agent's token, so no other token can use the session, with
@@ -14,10 +16,15 @@ use http::{Method, StatusCode};
 use http_body_util::{BodyExt, Full};
 use poem::Response;
 
+use rmcp::transport::streamable_http_server::SessionManager;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::session::store::SessionStore;
+
 use super::super::quota::{Quota, QuotaSlot};
 use super::super::rpc::{self, Peek};
 use super::super::session::{Binding, SessionIds};
 use super::super::{GatewayError, MCP_SESSION_ID};
+use super::stored_sessions::StoredSessions;
 use super::{AggregateService, AnswersInFlight};
 use crate::access::Caller;
 
@@ -50,15 +57,27 @@ pub struct SessionLimits {
 
 pub struct AggregateEndpoint {
     service: AggregateService,
+    /// The sessions this process holds (rmcp's).
+    sessions: Arc<LocalSessionManager>,
+    /// Every session, for every replica.
+    store: Arc<StoredSessions>,
     ids: SessionIds,
     per_token: Arc<Quota<String>>,
     total: Arc<Quota<()>>,
 }
 
 impl AggregateEndpoint {
-    pub fn new(service: AggregateService, ids: SessionIds, limits: SessionLimits) -> Self {
+    pub fn new(
+        service: AggregateService,
+        sessions: Arc<LocalSessionManager>,
+        store: Arc<StoredSessions>,
+        ids: SessionIds,
+        limits: SessionLimits,
+    ) -> Self {
         Self {
             service,
+            sessions,
+            store,
             ids,
             per_token: Quota::new(limits.per_token.max(1)),
             total: Quota::new(limits.total.max(1)),
@@ -108,8 +127,29 @@ impl AggregateEndpoint {
                     .ids
                     .open(binding, presented)
                     .ok_or(GatewayError::UnknownSession)?;
+                let session = id.to_str().map_err(|_| GatewayError::UnknownSession)?;
+                let held = self
+                    .sessions
+                    .has_session(&session.into())
+                    .await
+                    .unwrap_or(false);
+                let taken_up = match held {
+                    true => None,
+                    // Held by another replica, or by this process before it
+                    // restarted: ended for every replica.
+                    false if parts.method == Method::DELETE => {
+                        if let Err(err) = self.store.delete(session).await {
+                            tracing::warn!(error = %err, "could not end a stored /mcp session");
+                            return Err(GatewayError::Storage);
+                        }
+                        return Ok(Response::builder().status(StatusCode::NO_CONTENT).finish());
+                    }
+                    // rmcp takes it up again from the store (if it is
+                    // there), and then it holds a place here.
+                    false => Some(self.slot(&caller)?),
+                };
                 parts.headers.insert(MCP_SESSION_ID, id);
-                None
+                taken_up
             }
             None if opens_session => Some(self.slot(&caller)?),
             None => None,

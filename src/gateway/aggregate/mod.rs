@@ -14,6 +14,7 @@ mod completion;
 mod endpoint;
 mod names;
 mod notices;
+mod stored_sessions;
 mod upstreams;
 
 use std::borrow::Cow;
@@ -48,6 +49,7 @@ use upstreams::{CallFailure, Upstreams};
 
 pub use endpoint::{AggregateEndpoint, SessionLimits};
 pub use names::MAX_NAME;
+pub use stored_sessions::forget_old_sessions;
 
 /// The agent's address, for the audit log; the HTTP layer puts it in the
 /// request's extensions beside the `Caller`.
@@ -73,12 +75,17 @@ type AggregateService = StreamableHttpService<AggregateSession, LocalSessionMana
 /// `/mcp`, with at most `limits` sessions. Its `Host` and `Origin` are
 /// checked before it runs, as on every route (`api::rebinding`).
 pub fn endpoint(gateway: Arc<Gateway>, limits: SessionLimits) -> AggregateEndpoint {
-    let config = StreamableHttpServerConfig::default()
+    let mut config = StreamableHttpServerConfig::default()
         .with_max_request_body_bytes(MAX_MESSAGE_BYTES)
         .with_sse_keep_alive(Some(Duration::from_secs(15)))
         .disable_allowed_hosts();
+    let store = Arc::new(stored_sessions::StoredSessions::new(Arc::clone(
+        &gateway.repository,
+    )));
+    config.session_store = Some(store.clone());
     let ids = SessionIds::new(gateway.repository.secret_boxer());
     let stateless = Arc::new(Upstreams::default());
+    let sessions = Arc::new(LocalSessionManager::default());
     let service = StreamableHttpService::new(
         move || {
             Ok(AggregateSession::new(
@@ -87,10 +94,10 @@ pub fn endpoint(gateway: Arc<Gateway>, limits: SessionLimits) -> AggregateEndpoi
                 endpoint::opening_slot(),
             ))
         },
-        Arc::new(LocalSessionManager::default()),
+        Arc::clone(&sessions),
         config,
     );
-    AggregateEndpoint::new(service, ids, limits)
+    AggregateEndpoint::new(service, sessions, store, ids, limits)
 }
 
 /// One agent's session with `/mcp`.

@@ -4,4 +4,5 @@ pub mod catalog_entry;
 pub mod health_check;
 pub mod idempotency_key;
 pub mod mcp_server;
+pub mod mcp_session;
 pub mod server_health;
