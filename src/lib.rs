@@ -160,6 +160,8 @@ impl Application {
         tokio::spawn(gateway::aggregate::forget_old_sessions(Arc::clone(
             &repository,
         )));
+        let follower = Arc::clone(&repository);
+        tokio::spawn(async move { follower.follow_other_replicas().await });
         tokio::spawn(idempotency::forget_expired_keys(
             repository.clone(),
             api_settings.idempotency_ttl,

@@ -88,12 +88,14 @@ async fn an_upstream_session_does_not_follow_the_url_to_another_origin() {
     session(&url, AGENT).await;
 }
 
-/// A `/mcp` session of the handshake revisions outlives the process that
-/// opened it: after a restart, and on another replica of the same database
-/// (sharing its key), the agent's session id goes on working, still its
-/// token's alone; once the agent ends it, no replica takes it up again.
-#[tokio::test]
-async fn a_slash_mcp_session_survives_a_restart_and_is_served_by_any_replica() {
+/// Two replicas of one database, sharing its key and the agent's token.
+struct Replicas {
+    first: common::TestServer,
+    second: common::TestServer,
+    _dir: tempfile::TempDir,
+}
+
+async fn replicas() -> Replicas {
     let dir = tempfile::tempdir().unwrap();
     let tokens = common::tokens_file(dir.path(), &[("agent", "use", AGENT)]);
     let key = common::random_key();
@@ -101,14 +103,41 @@ async fn a_slash_mcp_session_survives_a_restart_and_is_served_by_any_replica() {
         common::TestServer::builder()
             .database(db)
             .api_token(ADMIN)
-            .args(&["--api-tokens-file", &tokens, "--health-interval-secs", "0"])
+            .args(&[
+                "--api-tokens-file",
+                &tokens,
+                "--health-interval-secs",
+                "0",
+                "--allowed-networks",
+                "127.0.0.0/8",
+            ])
             .env(&[(mcp_registry::config::SECRET_KEY_ENV, &key)])
             .spawn()
             .await
     };
     let db = common::TestDatabase::fresh().await;
     let replica_db = db.replica();
-    let mut first = start(db).await;
+    let first = start(db).await;
+    let second = start(replica_db).await;
+    Replicas {
+        first,
+        second,
+        _dir: dir,
+    }
+}
+
+/// A `/mcp` session of the handshake revisions outlives the process that
+/// opened it: after a restart, and on another replica of the same database
+/// (sharing its key), the agent's session id goes on working, still its
+/// token's alone; once the agent ends it, no replica takes it up again.
+#[tokio::test]
+async fn a_slash_mcp_session_survives_a_restart_and_is_served_by_any_replica() {
+    // (`_dir` bound, not dropped: it holds the tokens file for restarts.)
+    let Replicas {
+        mut first,
+        second,
+        _dir,
+    } = replicas().await;
     let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
     let lists = async |server: &common::TestServer, token: &str, session: &str| {
         post(&server.url("/mcp"), token, Some(session), list.clone()).await
@@ -127,7 +156,6 @@ async fn a_slash_mcp_session_survives_a_restart_and_is_served_by_any_replica() {
         "{after_restart:?}"
     );
 
-    let second = start(replica_db).await;
     let elsewhere = lists(&second, AGENT, &mine).await;
     assert_eq!(elsewhere.status, 200, "{elsewhere:?}");
     let stolen = lists(&second, ADMIN, &mine).await;
@@ -142,4 +170,48 @@ async fn a_slash_mcp_session_survives_a_restart_and_is_served_by_any_replica() {
         ended.messages[0]["error"]["data"]["reason"], "unknown_session",
         "{ended:?}"
     );
+}
+
+/// A change made through one replica (a server disabled) reaches agents
+/// listening on another: its `/mcp` sessions hear that the lists changed.
+#[tokio::test]
+async fn list_changes_reach_agents_on_every_replica() {
+    let Replicas {
+        first,
+        second,
+        _dir,
+    } = replicas().await;
+    let created = first
+        .created(&json!({"name": "elsewhere", "url": "http://127.0.0.1:9/mcp"}))
+        .await;
+    let id = created["id"].as_str().unwrap();
+    let url = second.url("/mcp");
+    let listening = session(&url, AGENT).await;
+    let mut stream = common::http_client()
+        .build()
+        .unwrap()
+        .get(&url)
+        .bearer_auth(AGENT)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &listening)
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    // Let the second replica see the create's own changes first.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+
+    let disabled = first.patch(id, &json!({"status": "disabled"})).await;
+    assert_eq!(disabled.status, 200, "{:?}", disabled.body);
+    let mut heard = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !heard.contains("notifications/tools/list_changed") {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("nothing heard in time: {heard:?}"))
+            .unwrap()
+            .expect("the stream stays open");
+        heard.push_str(&String::from_utf8_lossy(&chunk));
+    }
 }

@@ -13,6 +13,7 @@ mod m20261207_000007_redacted_probes;
 mod m20261207_000008_secret_headers;
 mod m20261207_000009_supported_versions;
 mod m20261207_000010_mcp_sessions;
+mod m20261207_000011_catalog_changes;
 
 pub use m20261129_000005_text_search_indexes::{TRIGRAM_INDEX_SQL, TRIGRAM_INDEXES};
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000008_secret_headers::Migration),
             Box::new(m20261207_000009_supported_versions::Migration),
             Box::new(m20261207_000010_mcp_sessions::Migration),
+            Box::new(m20261207_000011_catalog_changes::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! Persistence: the sea-orm entities, the connection, and the queries, mapping
 //! database errors (a unique violation) to what they mean in the domain.
 
+mod catalog_changes;
 mod catalog_search;
 mod create;
 mod database;

@@ -165,7 +165,7 @@ impl McpServerRepository {
             .as_ref()
             .is_some_and(|p| p.health.state == ProbeState::Ok);
         if catalog_replaced || was_ok != (health.state == ProbeState::Ok) {
-            self.catalogs_changed();
+            self.catalogs_changed().await;
         }
         snapshot_of(&id, saved).map(|snapshot| SavedProbe::Stored(Box::new(snapshot)))
     }

@@ -47,7 +47,7 @@ impl McpServerRepository {
             }
         }
         if changed > 0 {
-            self.catalogs_changed();
+            self.catalogs_changed().await;
             if self.db.get_database_backend() == DbBackend::Sqlite {
                 // The rows' old versions may still be in the write-ahead log.
                 self.db

@@ -72,8 +72,11 @@ pub struct McpServerRepository {
     group_commit: Option<GroupCommit>,
     recent: RecentRecords,
     /// Bumped whenever what the aggregate MCP endpoint serves may have
-    /// changed: a catalog, a health, a record updated or deleted.
+    /// changed: a catalog, a health, a record updated or deleted (here, or
+    /// on another replica: catalog_changes.rs).
     catalog_changes: tokio::sync::watch::Sender<u64>,
+    /// This process, in the changes it writes down for other replicas.
+    pub(super) origin: String,
 }
 
 impl McpServerRepository {
@@ -87,6 +90,7 @@ impl McpServerRepository {
             group_commit: None,
             recent: RecentRecords::default(),
             catalog_changes: tokio::sync::watch::Sender::new(0),
+            origin: uuid::Uuid::now_v7().to_string(),
         }
     }
 
@@ -105,6 +109,7 @@ impl McpServerRepository {
             group_commit,
             recent: RecentRecords::default(),
             catalog_changes: tokio::sync::watch::Sender::new(0),
+            origin: uuid::Uuid::now_v7().to_string(),
         }
     }
 
@@ -114,13 +119,15 @@ impl McpServerRepository {
         Arc::clone(&self.boxer)
     }
 
-    /// Changes when what the aggregate MCP endpoint serves may have changed
-    /// (in this process; another replica's changes are not seen).
+    /// Changes when what the aggregate MCP endpoint serves may have changed,
+    /// here or (about a second later) on another replica.
     pub fn watch_catalogs(&self) -> tokio::sync::watch::Receiver<u64> {
         self.catalog_changes.subscribe()
     }
 
-    pub(super) fn catalogs_changed(&self) {
+    /// Tells this process's listeners that what `/mcp` serves may have
+    /// changed.
+    pub(super) fn tell_listeners(&self) {
         self.catalog_changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
@@ -340,7 +347,7 @@ impl McpServerRepository {
                 .map_err(|err| unique_name_violation(err, &next.name))?;
             if result.rows_affected == 1 {
                 self.recent.forget(&id);
-                self.catalogs_changed();
+                self.catalogs_changed().await;
                 return Ok(next);
             }
             if condition.is_some() {
@@ -369,7 +376,7 @@ impl McpServerRepository {
             self.forget_probes(&txn, &id).await?;
             txn.commit().await?;
             self.recent.forget(&id);
-            self.catalogs_changed();
+            self.catalogs_changed().await;
             return Ok(());
         }
         drop(txn);

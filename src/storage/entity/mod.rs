@@ -1,5 +1,6 @@
 //! sea-orm entities: the tables as the migrations in `migration/` create them.
 
+pub mod catalog_change;
 pub mod catalog_entry;
 pub mod health_check;
 pub mod idempotency_key;
