@@ -425,6 +425,15 @@ async fn slash_mcp_serves_the_stateless_revision_and_the_handshake_ones() {
                 json!(["Ada", "Alan"]),
                 "{mode}: {report}"
             );
+            // Resource templates as the server wrote them: a URI made from
+            // one is read from the server whose template it fits, and the
+            // template's argument completed there.
+            assert_eq!(report["template"], json!(["Hi, Ada."]), "{mode}: {report}");
+            assert_eq!(
+                report["template_completion"],
+                json!(["Ada", "Alan"]),
+                "{mode}: {report}"
+            );
         }
     }
     // Every call reached its server, and is audited.
@@ -434,6 +443,18 @@ async fn slash_mcp_serves_the_stateless_revision_and_the_handshake_ones() {
         calls.iter().all(|call| call["outcome"] == "ok"),
         "{calls:?}"
     );
+
+    // A URI that fits two servers' templates is refused, not guessed.
+    let twin = python_peer("modern_server.py", &[UPSTREAM_KEY]);
+    registry
+        .register("twin", &twin.mcp_url(), UPSTREAM_KEY)
+        .await;
+    let agent = common::mcp::session(&url, AGENT).await;
+    let read = json!({"jsonrpc": "2.0", "id": 5, "method": "resources/read",
+                      "params": {"uri": "greeting://Ada"}});
+    let refused = common::mcp::post(&url, AGENT, Some(&agent), read).await;
+    let error = &refused.messages[0]["error"];
+    assert_eq!(error["data"]["reason"], "ambiguous_uri", "{refused:?}");
 }
 
 /// 2026-07-28's `subscriptions/listen` on `/mcp`: when a server's tools

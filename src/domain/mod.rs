@@ -32,6 +32,7 @@ mod probe;
 mod registry_name;
 mod release;
 mod server;
+mod uri_template;
 mod url;
 
 pub use api_key::ApiKey;
@@ -53,4 +54,5 @@ pub use server::{
     HeaderUpdate, McpServerPatch, McpServerRecord, NewMcpServer, ServerStatus, TransportType,
     VersionCondition, now,
 };
+pub use uri_template::UriTemplate;
 pub use url::ServerUrl;

@@ -1,6 +1,7 @@
 //! What an agent sees of the registered servers' catalogs on `/mcp`: pages
 //! of each kind with names mapped, a name or URI resolved to the server
-//! that lists it, and the cursors between pages.
+//! that lists it (or, for a URI, whose resource template it fits), and the
+//! cursors between pages.
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::PaginatedRequestParams;
@@ -11,7 +12,7 @@ use serde_json::{Value, json};
 use super::names::{public_name, split_plain};
 use super::{AggregateSession, Asker, rpc_error};
 use crate::cursor;
-use crate::domain::{CatalogKind, McpServerId};
+use crate::domain::{CatalogKind, McpServerId, UriTemplate};
 use crate::gateway::GatewayError;
 use crate::storage::{ToolHit, ToolSearchCursor};
 
@@ -155,20 +156,83 @@ impl AggregateSession {
         }
     }
 
-    /// The first server (in id order) listing the resource `uri`.
+    /// The server listing the resource `uri` (the first, in id order), or
+    /// else the one with a resource template `uri` could be made from.
     pub(super) async fn resource_server(
         &self,
         uri: &str,
         asker: &Asker,
     ) -> Result<McpServerId, McpError> {
-        let found = self
+        let listed = self
             .seek(CatalogKind::Resource, asker, 1, |hit| {
                 hit.stored.entry.body.get("uri").and_then(Value::as_str) == Some(uri)
             })
             .await?;
-        found.first().map(|hit| hit.server_id).ok_or_else(|| {
-            McpError::resource_not_found(format!("no listed resource has the URI {uri}"), None)
-        })
+        if let Some(hit) = listed.first() {
+            return Ok(hit.server_id);
+        }
+        let made_from = self
+            .seek(
+                CatalogKind::ResourceTemplate,
+                asker,
+                SOME_TEMPLATES,
+                |hit| {
+                    template_of(hit)
+                        .and_then(UriTemplate::parse)
+                        .is_some_and(|template| template.matches(uri))
+                },
+            )
+            .await?;
+        one_server(&made_from, uri)
+    }
+
+    /// The server offering the resource template `template`, as listed.
+    pub(super) async fn template_server(
+        &self,
+        template: &str,
+        asker: &Asker,
+    ) -> Result<McpServerId, McpError> {
+        let offering = self
+            .seek(
+                CatalogKind::ResourceTemplate,
+                asker,
+                SOME_TEMPLATES,
+                |hit| template_of(hit) == Some(template),
+            )
+            .await?;
+        one_server(&offering, template)
+    }
+}
+
+/// Enough templates to tell one server's from two servers'.
+const SOME_TEMPLATES: usize = 16;
+
+fn template_of(hit: &ToolHit) -> Option<&str> {
+    hit.stored
+        .entry
+        .body
+        .get("uriTemplate")
+        .and_then(Value::as_str)
+}
+
+/// The one server among `hits`; none is not found, and two are refused
+/// rather than guessed.
+fn one_server(hits: &[ToolHit], uri: &str) -> Result<McpServerId, McpError> {
+    let mut servers: Vec<McpServerId> = hits.iter().map(|hit| hit.server_id).collect();
+    servers.dedup();
+    match servers.as_slice() {
+        [] => Err(McpError::resource_not_found(
+            format!("no listed resource or resource template has the URI {uri}"),
+            None,
+        )),
+        [one] => Ok(*one),
+        _ => Err(McpError::invalid_params(
+            format!(
+                "{uri} fits resource templates of two servers; read it through \
+                 /v1/mcp-servers/{{id}}/mcp"
+            ),
+            Some(json!({"reason": "ambiguous_uri"})),
+        )),
     }
 }
 

@@ -1,14 +1,12 @@
 //! `completion/complete` on `/mcp`: a prompt's argument is completed by the
-//! server that owns the prompt, under its own name there. Resource templates
-//! are not offered on `/mcp` (a URI built from one names no server), so
-//! neither is their completion.
+//! server that owns the prompt, under its own name there; a resource
+//! template's by the server that offers the template.
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
     ClientRequest, CompleteRequest, CompleteRequestParams, CompleteResult, Reference, ServerResult,
 };
 use rmcp::service::{RequestContext, RoleServer};
-use serde_json::json;
 
 use super::{AggregateSession, complete, unexpected};
 
@@ -18,15 +16,24 @@ impl AggregateSession {
         mut request: CompleteRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, McpError> {
-        let Reference::Prompt(prompt) = &mut request.r#ref else {
-            return Err(McpError::invalid_params(
-                "resource templates are served, and completed, through each server's own \
-                 endpoint (/v1/mcp-servers/{id}/mcp)",
-                Some(json!({"reason": "not_offered"})),
-            ));
+        let record = match &mut request.r#ref {
+            Reference::Prompt(prompt) => {
+                let (record, name) = self.prompt_owner(&prompt.name, &context).await?;
+                prompt.name = name;
+                record
+            }
+            Reference::Resource(template) => {
+                let asker = self.asker(&context)?;
+                let server = self.template_server(&template.uri, &asker).await?;
+                self.record(server).await?
+            }
+            _ => {
+                return Err(McpError::invalid_params(
+                    "the registry completes prompts' and resource templates' arguments",
+                    Some(serde_json::json!({"reason": "not_offered"})),
+                ));
+            }
         };
-        let (record, name) = self.prompt_owner(&prompt.name, &context).await?;
-        prompt.name = name;
         let ask = ClientRequest::CompleteRequest(CompleteRequest::new(request));
         match self.forward(&record, ask, &context).await {
             Ok(ServerResult::CompleteResult(mut result)) => {

@@ -443,12 +443,19 @@ impl ServerHandler for AggregateSession {
 
     async fn list_resource_templates(
         &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
-        // A URI made from a template names no server: templates are served
-        // through each server's own endpoint only.
-        Ok(ListResourceTemplatesResult::default())
+        // As each server wrote them: a URI made from one is read from the
+        // server whose template it fits (catalog.rs).
+        self.list(
+            CatalogKind::ResourceTemplate,
+            "resourceTemplates",
+            request,
+            &context,
+            false,
+        )
+        .await
     }
 
     async fn read_resource(

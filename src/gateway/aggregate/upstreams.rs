@@ -99,6 +99,13 @@ struct Open {
 }
 
 impl Open {
+    /// How long since it last served a call.
+    fn idle_for(&self) -> Duration {
+        self.last_used
+            .lock()
+            .map_or(Duration::MAX, |last_used| last_used.elapsed())
+    }
+
     /// Whether it may serve a call of `server` now; if so it is in use.
     fn reusable_for(&self, server: &McpServerRecord) -> bool {
         let Ok(mut last_used) = self.last_used.lock() else {
@@ -149,8 +156,12 @@ impl Upstreams {
             last_used: Mutex::new(Instant::now()),
         });
         // A session opened with an older record, or left idle, closes when
-        // dropped here (and its calls under way are done).
-        self.open.lock().await.insert(server.id, Arc::clone(&open));
+        // dropped here (and its calls under way are done); so do the others
+        // left idle (servers deleted or disabled, or no longer called), so
+        // the shared set holds only servers called of late.
+        let mut sessions = self.open.lock().await;
+        sessions.retain(|_, other| other.idle_for() < IDLE);
+        sessions.insert(server.id, Arc::clone(&open));
         Ok(open)
     }
 

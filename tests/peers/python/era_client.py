@@ -3,19 +3,21 @@ Agents SDK builds on it), in one negotiation mode: `auto` (server/discover,
 falling back to initialize on an MCP error), `legacy` (initialize) or a
 pinned revision such as `2026-07-28`. Lists the tools, calls `add` (when it
 is offered, or `{server}__add` on the registry's /mcp), reads the first
-resource, gets the first prompt and completes its first argument from "A"
-(of a server that declares them); prints one JSON report with the
-negotiated revision.
+resource and the URI the first resource template makes of "Ada", gets the
+first prompt, and completes the first argument of each from "A" (of a
+server that declares them); prints one JSON report with the negotiated
+revision.
 Usage: era_client.py URL TOKEN MODE [HEADER:VALUE]"""
 
 import json
+import re
 import sys
 
 import anyio
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp_types import PromptReference
+from mcp_types import PromptReference, ResourceTemplateReference
 
 
 async def attempt(step):
@@ -53,6 +55,30 @@ async def complete_first_prompt(client):
     return done.completion.values
 
 
+async def first_template(client):
+    templates = (await client.list_resource_templates()).resource_templates
+    return templates[0].uri_template if templates else None
+
+
+async def read_first_template(client):
+    """Reads the URI the first resource template makes of "Ada"."""
+    template = await first_template(client)
+    if template is None:
+        return None
+    read = await client.read_resource(re.sub(r"\{[^}]*\}", "Ada", template))
+    return [getattr(c, "text", None) for c in read.contents]
+
+
+async def complete_first_template(client):
+    template = await first_template(client)
+    if template is None or not re.search(r"\{\w+\}", template):
+        return None
+    argument = re.search(r"\{(\w+)\}", template).group(1)
+    ref = ResourceTemplateReference(type="ref/resource", uri=template)
+    done = await client.complete(ref, {"name": argument, "value": "A"})
+    return done.completion.values
+
+
 async def main():
     url, token, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     headers = {"Authorization": f"Bearer {token}"}
@@ -72,10 +98,13 @@ async def main():
         capabilities = client.server_capabilities
         if capabilities.resources:
             report["resource"] = await attempt(read_first_resource(client))
+            report["template"] = await attempt(read_first_template(client))
         if capabilities.prompts:
             report["prompt"] = await attempt(get_first_prompt(client))
         if capabilities.completions and capabilities.prompts:
             report["completion"] = await attempt(complete_first_prompt(client))
+        if capabilities.completions and capabilities.resources:
+            report["template_completion"] = await attempt(complete_first_template(client))
     print(json.dumps(report))
 
 

@@ -1,8 +1,8 @@
 """An MCP server of PyPI `mcp` 2.x's high-level `MCPServer`, which speaks the
 2026-07-28 revision (stateless: `server/discover`, the `Mcp-Method` and
 `Mcp-Name` headers) and the earlier ones (`initialize`): a tool with
-arguments, a resource and a prompt (its `name` completes to Ada, Alan or
-Grace), behind a bearer token. `grow` adds a
+arguments, a resource, a resource template and a prompt (their `name`
+completes to Ada, Alan or Grace), behind a bearer token. `grow` adds a
 tool and tells listeners (`subscriptions/listen`) the list changed.
 Usage: modern_server.py TOKEN PORT"""
 
@@ -10,7 +10,7 @@ import sys
 
 import uvicorn
 from mcp.server.mcpserver import Context, MCPServer
-from mcp_types import Completion, PromptReference
+from mcp_types import Completion, PromptReference, ResourceTemplateReference
 
 mcp = MCPServer("modern-demo")
 
@@ -35,6 +35,12 @@ def note() -> str:
     return "buy milk"
 
 
+@mcp.resource("greeting://{name}")
+def greeting(name: str) -> str:
+    """A greeting for someone."""
+    return f"Hi, {name}."
+
+
 @mcp.prompt()
 def greet(name: str) -> str:
     """Greet someone by name."""
@@ -43,7 +49,7 @@ def greet(name: str) -> str:
 
 @mcp.completion()
 async def complete(ref, argument, context):
-    if isinstance(ref, PromptReference) and argument.name == "name":
+    if isinstance(ref, (PromptReference, ResourceTemplateReference)) and argument.name == "name":
         names = [n for n in ("Ada", "Alan", "Grace") if n.startswith(argument.value)]
         return Completion(values=names)
     return None
