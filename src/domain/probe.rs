@@ -160,7 +160,7 @@ pub struct ServerInfo {
 }
 
 /// The kinds of things a server lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CatalogKind {
     Tool,
     Resource,

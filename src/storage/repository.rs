@@ -125,6 +125,12 @@ impl McpServerRepository {
         self.catalog_changes.subscribe()
     }
 
+    /// The version of what the aggregate MCP endpoint serves: changes when
+    /// `watch_catalogs` does.
+    pub fn catalogs_version(&self) -> u64 {
+        *self.catalog_changes.borrow()
+    }
+
     /// Tells this process's listeners that what `/mcp` serves may have
     /// changed.
     pub(super) fn tell_listeners(&self) {

@@ -3,6 +3,10 @@
 //! that lists it (or, for a URI, whose resource template it fits), and the
 //! cursors between pages.
 
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use rmcp::ErrorData as McpError;
 use rmcp::model::PaginatedRequestParams;
 use rmcp::service::{RequestContext, RoleServer};
@@ -22,11 +26,54 @@ const PAGE: u64 = 500;
 /// `ttlMs`): a change is told at once on the agent's session or listen
 /// stream, so this only bounds how stale a deaf agent's list gets.
 const LIST_TTL_MS: u64 = 30_000;
+/// Pages kept at most: one per kind, a few cursors and `?servers=` choices.
+const KEPT_PAGES: usize = 16;
+
+/// What a page is built from besides the catalogs.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(super) struct PageKey {
+    kind: CatalogKind,
+    only: Option<Vec<String>>,
+    cursor: Option<String>,
+}
+
+/// Pages of the lists as last built, with the catalogs' version they were
+/// built from: agents list far more often than catalogs change, and a
+/// page of hundreds of tools costs milliseconds to build.
+#[derive(Default)]
+pub(super) struct ListPages {
+    pages: Mutex<HashMap<PageKey, (u64, BuiltPage)>>,
+}
+
+/// A page of some list result type, as built.
+type BuiltPage = Arc<dyn Any + Send + Sync>;
+
+impl ListPages {
+    fn get<T: Clone + 'static>(&self, key: &PageKey, version: u64) -> Option<T> {
+        let pages = self.pages.lock().ok()?;
+        let (built_from, page) = pages.get(key)?;
+        (*built_from == version)
+            .then(|| page.downcast_ref::<T>().cloned())
+            .flatten()
+    }
+
+    fn keep<T: Send + Sync + 'static>(&self, key: PageKey, version: u64, page: T) {
+        let Ok(mut pages) = self.pages.lock() else {
+            return;
+        };
+        // Pages of older catalogs will not be asked for again.
+        pages.retain(|_, (built_from, _)| *built_from == version);
+        if pages.len() >= KEPT_PAGES {
+            pages.clear();
+        }
+        pages.insert(key, (version, Arc::new(page)));
+    }
+}
 
 impl AggregateSession {
     /// A page of `kind` as the agent sees it: names mapped (`rename`), JSON
     /// as each server wrote it otherwise.
-    pub(super) async fn list<T: DeserializeOwned + Default>(
+    pub(super) async fn list<T: DeserializeOwned + Clone + Send + Sync + 'static>(
         &self,
         kind: CatalogKind,
         field: &str,
@@ -35,10 +82,19 @@ impl AggregateSession {
         rename: bool,
     ) -> Result<T, McpError> {
         let asker = self.asker(context)?;
-        let after = request
-            .and_then(|request| request.cursor)
-            .map(|cursor| parse_cursor(&cursor))
-            .transpose()?;
+        let cursor = request.and_then(|request| request.cursor);
+        // Read before the catalogs are: a page built while they change is
+        // kept under the older version, and so built again.
+        let version = self.gateway.repository.catalogs_version();
+        let key = PageKey {
+            kind,
+            only: asker.only.clone(),
+            cursor: cursor.clone(),
+        };
+        if let Some(page) = self.pages.get(&key, version) {
+            return Ok(page);
+        }
+        let after = cursor.map(|cursor| parse_cursor(&cursor)).transpose()?;
         let mut hits = self
             .gateway
             .repository
@@ -70,9 +126,11 @@ impl AggregateSession {
         if let Some(next) = next {
             page["nextCursor"] = Value::String(next);
         }
-        serde_json::from_value(page).map_err(|_| {
+        let page: T = serde_json::from_value(page).map_err(|_| {
             McpError::internal_error("a stored catalog item is no longer valid MCP", None)
-        })
+        })?;
+        self.pages.keep(key, version, page.clone());
+        Ok(page)
     }
 
     /// The item of `kind` an agent names, among what it may see.

@@ -44,6 +44,7 @@ use crate::access::Caller;
 use crate::domain::{CatalogKind, McpServerId, McpServerRecord, ProbeState, ServerStatus};
 use crate::mcp::budget::{AnswerTicket, Refusal};
 use crate::redaction::Redactor;
+use catalog::ListPages;
 use endpoint::SessionSlot;
 use upstreams::{CallFailure, Upstreams};
 
@@ -85,12 +86,14 @@ pub fn endpoint(gateway: Arc<Gateway>, limits: SessionLimits) -> AggregateEndpoi
     config.session_store = Some(store.clone());
     let ids = SessionIds::new(gateway.repository.secret_boxer());
     let stateless = Arc::new(Upstreams::default());
+    let pages = Arc::new(ListPages::default());
     let sessions = Arc::new(LocalSessionManager::default());
     let service = StreamableHttpService::new(
         move || {
             Ok(AggregateSession::new(
                 Arc::clone(&gateway),
                 Arc::clone(&stateless),
+                Arc::clone(&pages),
                 endpoint::opening_slot(),
             ))
         },
@@ -108,6 +111,8 @@ pub struct AggregateSession {
     upstreams: Upstreams,
     /// The upstream sessions requests without a session share.
     stateless: Arc<Upstreams>,
+    /// Pages of the lists every session shares.
+    pages: Arc<ListPages>,
     /// Ends the task that tells the agent about catalog changes.
     stop_notices: CancellationToken,
     _stop_notices_on_drop: DropGuard,
@@ -122,13 +127,19 @@ struct Asker {
 }
 
 impl AggregateSession {
-    fn new(gateway: Arc<Gateway>, stateless: Arc<Upstreams>, slot: Option<SessionSlot>) -> Self {
+    fn new(
+        gateway: Arc<Gateway>,
+        stateless: Arc<Upstreams>,
+        pages: Arc<ListPages>,
+        slot: Option<SessionSlot>,
+    ) -> Self {
         let stop_notices = CancellationToken::new();
         Self {
             gateway,
             _slot: slot,
             upstreams: Upstreams::default(),
             stateless,
+            pages,
             _stop_notices_on_drop: stop_notices.clone().drop_guard(),
             stop_notices,
         }
