@@ -1,6 +1,8 @@
 //! Sessions with the registered servers: opened at the first call to each,
-//! with the stored credentials, and reopened when the record changes (a new
-//! key, a new URL) or after a while unused (servers forget idle sessions).
+//! with the stored credentials, as current clients open them (2026-07-28's
+//! `server/discover` first, `initialize` for a server of an earlier
+//! revision), and reopened when the record changes (a new key, a new URL)
+//! or after a while unused (servers forget idle sessions).
 //! An agent's `/mcp` session holds its own; requests of the stateless
 //! revision, which have no session, share one set.
 
@@ -146,7 +148,7 @@ impl Upstreams {
             server,
             outbound,
             UPSTREAM_READS,
-            Opening::Initialize,
+            Opening::DiscoverFirst,
         )
         .await
         .map_err(CallFailure::Upstream)?;
