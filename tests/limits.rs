@@ -11,6 +11,22 @@ use common::mcp::{ADMIN, AGENT, UPSTREAM_KEY, initialize, open, post, registry, 
 use common::peers::python_peer;
 use serde_json::Value;
 
+/// Waits until `token` may open a session on `url` again.
+async fn place_comes_back(url: &str, token: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let again = post(url, token, None, initialize()).await;
+        if again.status == 200 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the place never came back: {again:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn sessions_are_bounded_per_token_and_in_total_with_a_fast_refusal() {
     // By default a token holds at most 64.
@@ -69,18 +85,7 @@ async fn sessions_are_bounded_per_token_and_in_total_with_a_fast_refusal() {
     // A session that ends gives its place back.
     let (status, _) = send(&url, reqwest::Method::DELETE, AGENT, &agents[0]).await;
     assert_eq!(status, 204);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let again = post(&url, AGENT, None, initialize()).await;
-        if again.status == 200 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the place never came back: {again:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    place_comes_back(&url, AGENT).await;
 }
 
 /// A 2026-07-28 `subscriptions/listen` stream on `/mcp` stays open as long
@@ -142,18 +147,7 @@ async fn listen_streams_take_a_session_place_while_they_are_open() {
 
     // A closed stream gives its place back.
     drop(held);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let again = post(&url, AGENT, None, initialize()).await;
-        if again.status == 200 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the place never came back: {again:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    place_comes_back(&url, AGENT).await;
 }
 
 #[tokio::test]

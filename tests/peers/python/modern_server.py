@@ -10,6 +10,7 @@ import sys
 
 import uvicorn
 from mcp.server.mcpserver import Context, MCPServer
+from guard import require_bearer
 from mcp_types import Completion, PromptReference, ResourceTemplateReference
 
 mcp = MCPServer("modern-demo")
@@ -57,18 +58,8 @@ async def complete(ref, argument, context):
 
 def main():
     token, port = sys.argv[1], int(sys.argv[2])
-    app = mcp.streamable_http_app()
-
-    async def guarded(scope, receive, send):
-        authorization = dict(scope.get("headers") or []).get(b"authorization", b"")
-        if scope["type"] == "http" and authorization != f"Bearer {token}".encode():
-            await send({"type": "http.response.start", "status": 401,
-                        "headers": [(b"content-type", b"application/json")]})
-            await send({"type": "http.response.body", "body": b'{"error":"unauthorized"}'})
-            return
-        await app(scope, receive, send)
-
-    uvicorn.run(guarded, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    app = require_bearer(mcp.streamable_http_app(), token)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import sys
 
 import mcp_types as types
 import uvicorn
+from guard import require_bearer
 from mcp.server.lowlevel.server import Server
 
 PAGE = 10
@@ -72,19 +73,8 @@ def main():
         on_list_resource_templates=list_templates,
         on_list_prompts=list_prompts,
     )
-    app = server.streamable_http_app()
-
-    async def guarded(scope, receive, send):
-        if scope["type"] == "http":
-            headers = dict(scope["headers"])
-            if headers.get(b"authorization") != f"Bearer {token}".encode():
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json")]})
-                await send({"type": "http.response.body", "body": b'{"error":"unauthorized"}'})
-                return
-        await app(scope, receive, send)
-
-    uvicorn.run(guarded, host="127.0.0.1", port=port, log_level="warning")
+    app = require_bearer(server.streamable_http_app(), token)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
 if __name__ == "__main__":

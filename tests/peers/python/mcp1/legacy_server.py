@@ -4,10 +4,14 @@ with arguments, a resource and a prompt, behind a bearer token.
 Usage: legacy_server.py TOKEN PORT"""
 
 import logging
+import os
 import sys
 
 import uvicorn
 from mcp.server.fastmcp import FastMCP
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from guard import require_bearer  # noqa: E402  (tests/peers/python)
 
 mcp = FastMCP("legacy-demo", host="127.0.0.1", log_level="WARNING")
 
@@ -35,18 +39,8 @@ def main():
     # standalone stream closing): noise, not a fault.
     logging.getLogger("mcp.server.streamable_http").setLevel(logging.CRITICAL)
     token, port = sys.argv[1], int(sys.argv[2])
-    app = mcp.streamable_http_app()
-
-    async def guarded(scope, receive, send):
-        authorization = dict(scope.get("headers") or []).get(b"authorization", b"")
-        if scope["type"] == "http" and authorization != f"Bearer {token}".encode():
-            await send({"type": "http.response.start", "status": 401,
-                        "headers": [(b"content-type", b"application/json")]})
-            await send({"type": "http.response.body", "body": b'{"error":"unauthorized"}'})
-            return
-        await app(scope, receive, send)
-
-    uvicorn.run(guarded, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    app = require_bearer(mcp.streamable_http_app(), token)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
 
 
 if __name__ == "__main__":
