@@ -1,0 +1,106 @@
+//! One request of an agent sent on to the server that owns what it names,
+//! within the gateway's limits (a slot per server, the answers' budget),
+//! with the server's secrets redacted from the answer; and a failure there
+//! put in the words the agent reads.
+
+use std::borrow::Cow;
+
+use rmcp::ErrorData as McpError;
+use rmcp::model::{ClientRequest, GetExtensions, ServerResult};
+use rmcp::service::{RequestContext, RoleServer};
+
+use super::upstreams::CallFailure;
+use super::{AggregateSession, AnswersInFlight, rpc_error};
+use crate::domain::{McpServerRecord, ProbeState};
+use crate::gateway::GatewayError;
+use crate::mcp::budget::{AnswerTicket, Refusal};
+use crate::redaction::Redactor;
+
+impl AggregateSession {
+    /// Sends `request` to the server of `record` within the gateway's limits;
+    /// the answer has the server's secrets redacted. The memory it takes is
+    /// held in the answers' budget until it is handed back.
+    pub(super) async fn forward(
+        &self,
+        record: &McpServerRecord,
+        mut request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<ServerResult, (McpError, &'static str)> {
+        let settings = &self.gateway.settings;
+        let _slot = self
+            .gateway
+            .slot(record.id)
+            .await
+            .map_err(|error| (rpc_error(&error), error.reason()))?;
+        let redactor = record.redactor();
+        let ticket = AnswerTicket::new(&self.gateway.answers);
+        request.extensions_mut().insert(ticket.clone());
+        // A request of the stateless revision has a session of its own
+        // only while it lasts: it uses the shared upstream sessions.
+        let stateless = context
+            .meta
+            .protocol_version()
+            .is_some_and(|version| !version.has_initialize());
+        let upstreams = if stateless {
+            &self.stateless
+        } else {
+            &self.upstreams
+        };
+        let result = upstreams.call(record, request, context, settings).await;
+        if let Some(refusal) = ticket.refused().await {
+            let error = match refusal {
+                Refusal::Busy => GatewayError::Saturated,
+                Refusal::TooLarge => GatewayError::TooLarge,
+                Refusal::TooCostly(bytes) => GatewayError::TooCostly {
+                    mib: bytes.div_ceil(1024 * 1024),
+                    server: record.id,
+                },
+            };
+            return Err((rpc_error(&error), error.reason()));
+        }
+        // The answer keeps its room until it has gone out to the agent.
+        if let Some(in_flight) = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<AnswersInFlight>())
+        {
+            in_flight.keep(ticket);
+        }
+        match result {
+            Ok(result) => redactor.redact_json(result).ok_or((
+                McpError::internal_error("the answer could not be passed on", None),
+                "error",
+            )),
+            Err(failure) => Err(self.explain(failure, &redactor)),
+        }
+    }
+
+    pub(super) fn explain(
+        &self,
+        failure: CallFailure,
+        redactor: &Redactor,
+    ) -> (McpError, &'static str) {
+        let error = match failure {
+            CallFailure::Rpc(mut error) => {
+                error.message = Cow::Owned(redactor.redact_str(&error.message).into_owned());
+                error.data = error.data.and_then(|data| redactor.redact_json(data));
+                return (error, "error");
+            }
+            CallFailure::Timeout => {
+                GatewayError::Timeout(self.gateway.settings.call_timeout.as_secs())
+            }
+            CallFailure::Cancelled => {
+                return (McpError::internal_error("cancelled", None), "cancelled");
+            }
+            CallFailure::Upstream(failure) => match failure.state {
+                ProbeState::Unauthorized => GatewayError::CredentialsRefused(failure.error),
+                ProbeState::RefusedAddress => GatewayError::RefusedAddress(failure.error),
+                ProbeState::Timeout => {
+                    GatewayError::Timeout(self.gateway.settings.call_timeout.as_secs())
+                }
+                _ => GatewayError::Unreachable(failure.error),
+            },
+        };
+        (rpc_error(&error), error.reason())
+    }
+}
