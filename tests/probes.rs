@@ -331,7 +331,12 @@ async fn tools_of_every_active_server_can_be_searched_page_by_page() {
     let first = register(&server, "search-a", &peer.mcp_url(), Some(TOKEN)).await;
     let second = register(&server, "search-b", &peer.mcp_url(), Some(TOKEN)).await;
     for id in [&first, &second] {
-        assert_eq!(probe(&server, id).await.body["state"], "ok");
+        let probed = probe(&server, id).await;
+        assert_eq!(
+            probed.body["state"], "ok",
+            "{} {}",
+            probed.status, probed.body
+        );
     }
 
     // "Does thing number 1" and 10 to 19, on each server.
@@ -376,6 +381,30 @@ async fn tools_of_every_active_server_can_be_searched_page_by_page() {
         "{metrics}"
     );
     assert!(metrics.contains("mcp_probes_in_flight"), "{metrics}");
+}
+
+#[tokio::test]
+async fn servers_probed_at_once_all_store_their_catalogs() {
+    // Replacing catalogs side by side is where InnoDB picks deadlock
+    // victims: a caller must still get its probe, never a database error.
+    let peer = paged_server();
+    let server = registry().await;
+    let names: Vec<String> = (0..8).map(|n| format!("at-once-{n}")).collect();
+    let url = peer.mcp_url();
+    let registered = names
+        .iter()
+        .map(|name| register(&server, name, &url, Some(TOKEN)));
+    let ids = futures::future::join_all(registered).await;
+    for _round in 0..2 {
+        let probes = ids.iter().map(|id| probe(&server, id));
+        for probed in futures::future::join_all(probes).await {
+            assert_eq!(probed.status, 200, "{}", probed.body);
+            assert_eq!(probed.body["state"], "ok", "{}", probed.body);
+            assert_eq!(probed.body["tool_count"], 25, "{}", probed.body);
+        }
+    }
+    let hits = search_all(&server, "number 1").await;
+    assert_eq!(hits.len(), 8 * 11);
 }
 
 /// Every hit of a tool search, five a page.

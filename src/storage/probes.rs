@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::database::begin_write;
 use super::entity::{catalog_entry, mcp_server, server_health};
-use super::error::StorageError;
+use super::error::{StorageError, is_lock_conflict};
 use super::page::{Budget, Page, text_bytes};
 use super::redacted_probes::REDACTION_RULES;
 use super::repository::McpServerRepository;
@@ -23,6 +23,8 @@ use crate::memory::parsed_json_bytes;
 /// Rows per INSERT when a catalog is written: well inside every backend's
 /// limit on bound parameters.
 const ROWS_PER_INSERT: usize = 500;
+/// Tries of one probe's transaction that the database chose as a deadlock victim.
+const SAVE_ATTEMPTS: u32 = 5;
 
 /// One catalog item and where it stands in its list (the page cursor).
 #[derive(Debug, Clone)]
@@ -57,7 +59,35 @@ impl McpServerRepository {
     /// due for a check. One transaction. Nothing is stored when the server was
     /// deleted or changed meanwhile: a slow probe of an old URL must not
     /// overwrite what a probe of the new one found.
+    ///
+    /// On MariaDB, replacing one server's catalog takes InnoDB gap locks next
+    /// to its rows, so two servers probed at once can deadlock and one
+    /// transaction is rolled back: it is run again, as a whole.
     pub async fn save_probe(
+        &self,
+        id: McpServerId,
+        probed_version: i64,
+        report: &ProbeReport,
+        failure_threshold: u32,
+        next_check: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<SavedProbe, StorageError> {
+        let mut attempt = 1;
+        loop {
+            let saved = self
+                .try_save_probe(id, probed_version, report, failure_threshold, next_check)
+                .await;
+            match saved {
+                Err(StorageError::Database(err))
+                    if is_lock_conflict(&err) && attempt < SAVE_ATTEMPTS =>
+                {
+                    attempt += 1;
+                }
+                saved => return saved,
+            }
+        }
+    }
+
+    async fn try_save_probe(
         &self,
         id: McpServerId,
         probed_version: i64,

@@ -483,8 +483,18 @@ impl Answer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.kill_hard();
+        // A failed test shows what the server said last: CI keeps no more.
+        if std::thread::panicking()
+            && let Ok(logs) = self.logs.lock()
+        {
+            let tail = &logs[logs.len().saturating_sub(LOG_LINES_ON_FAILURE)..];
+            eprintln!("--- the server's last log lines ---\n{}", tail.join("\n"));
+        }
     }
 }
+
+/// How much of a server's log a failed test prints.
+const LOG_LINES_ON_FAILURE: usize = 40;
 
 /// What every request helper answers: the status, the headers and the body,
 /// which must be JSON when there is one (Null when empty).
