@@ -455,6 +455,15 @@ async fn slash_mcp_serves_the_stateless_revision_and_the_handshake_ones() {
     let refused = common::mcp::post(&url, AGENT, Some(&agent), read).await;
     let error = &refused.messages[0]["error"];
     assert_eq!(error["data"]["reason"], "ambiguous_uri", "{refused:?}");
+
+    // One that fits no server's is not found (-32002 in this era; -32602
+    // at 2026-07-28), and says which (SEP-2164).
+    let read = json!({"jsonrpc": "2.0", "id": 6, "method": "resources/read",
+                      "params": {"uri": "nowhere://at-all"}});
+    let missing = common::mcp::post(&url, AGENT, Some(&agent), read).await;
+    let error = &missing.messages[0]["error"];
+    assert_eq!(error["code"], -32002, "{missing:?}");
+    assert_eq!(error["data"]["uri"], "nowhere://at-all", "{missing:?}");
 }
 
 /// 2026-07-28's `subscriptions/listen` on `/mcp`: when a server's tools

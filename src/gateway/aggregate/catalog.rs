@@ -281,7 +281,8 @@ fn one_server(hits: &[ToolHit], uri: &str) -> Result<McpServerId, McpError> {
     match servers.as_slice() {
         [] => Err(McpError::resource_not_found(
             format!("no listed resource or resource template has the URI {uri}"),
-            None,
+            // SEP-2164: the URI that was not found, for the agent to match.
+            Some(json!({"uri": uri})),
         )),
         [one] => Ok(*one),
         _ => Err(McpError::invalid_params(

@@ -313,6 +313,12 @@ impl ServerHandler for AggregateSession {
                 audit(server, &tool, outcome);
                 Ok(CallToolResponse::Complete(result))
             }
+            // The server asks the agent for input first (SEP-2322): the agent
+            // answers, and its retry comes back here, to the same server.
+            Ok(ServerResult::InputRequiredResult(result)) => {
+                audit(server, &tool, "input_required");
+                Ok(CallToolResponse::InputRequired(result))
+            }
             Ok(other) => {
                 audit(server, &tool, "error");
                 Err(unexpected(other))
@@ -345,6 +351,9 @@ impl ServerHandler for AggregateSession {
             Ok(ServerResult::GetPromptResult(mut result)) => {
                 complete(&mut result.result_type);
                 Ok(GetPromptResponse::Complete(result))
+            }
+            Ok(ServerResult::InputRequiredResult(result)) => {
+                Ok(GetPromptResponse::InputRequired(result))
             }
             Ok(other) => Err(unexpected(other)),
             Err((error, _)) => Err(error),
@@ -398,6 +407,9 @@ impl ServerHandler for AggregateSession {
             Ok(ServerResult::ReadResourceResult(mut result)) => {
                 complete(&mut result.result_type);
                 Ok(ReadResourceResponse::Complete(result))
+            }
+            Ok(ServerResult::InputRequiredResult(result)) => {
+                Ok(ReadResourceResponse::InputRequired(result))
             }
             Ok(other) => Err(unexpected(other)),
             Err((error, _)) => Err(error),

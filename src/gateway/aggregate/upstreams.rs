@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rmcp::model::{
-    CancelledNotificationParam, ClientConfig, ClientRequest, ProgressNotificationParam,
-    ProgressToken, ServerResult,
+    CancelledNotificationParam, ClientCapabilities, ClientConfig, ClientRequest,
+    ProgressNotificationParam, ProgressToken, RequestMetaObject, ServerResult,
 };
 use rmcp::service::{
     NotificationContext, Peer, PeerRequestOptions, RequestContext, RoleClient, RoleServer,
@@ -184,7 +184,7 @@ impl Upstreams {
         let during = request.method().to_owned();
         let mut tokens = self.progress.lock().await;
         let handle = match peer
-            .send_request_with_option(request, PeerRequestOptions::no_options())
+            .send_request_with_option(request, relayed_capabilities(context))
             .await
         {
             Ok(handle) => handle,
@@ -256,4 +256,21 @@ impl Upstreams {
             _ => CallFailure::Upstream(failure),
         }
     }
+}
+
+/// What a 2026-07-28 agent declared it can answer, told to the server with
+/// its request: the server may then ask it for input (an `input_required`
+/// result, which goes back to the agent) and only then. Extensions (tasks)
+/// are not relayed: `/mcp` cannot pass their results on yet.
+fn relayed_capabilities(context: &RequestContext<RoleServer>) -> PeerRequestOptions {
+    let Some(declared) = context.meta.client_capabilities() else {
+        return PeerRequestOptions::no_options();
+    };
+    let mut relayed = ClientCapabilities::default();
+    relayed.sampling = declared.sampling;
+    relayed.elicitation = declared.elicitation;
+    relayed.roots = declared.roots;
+    let mut meta = RequestMetaObject::new();
+    meta.set_client_capabilities(relayed);
+    PeerRequestOptions::no_options().with_meta(meta)
 }
