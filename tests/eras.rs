@@ -560,3 +560,66 @@ async fn slash_mcp_discovers_without_a_session_and_checks_the_standard_headers()
     assert_eq!(body["result"]["cacheScope"], "private", "{body}");
     assert!(body["result"]["ttlMs"].as_u64().is_some(), "{body}");
 }
+
+/// What a server asks the agent during a call reaches the agent through
+/// `/mcp` as it does directly, in both eras (PyPI `mcp` 2.x `Client` with a
+/// model and a user, against the conformance reference server): in the
+/// handshake era its sampling and elicitation requests are relayed to the
+/// agent on the call's own stream, at 2026-07-28 its `input_required`
+/// result goes to the agent and the retry back to it. An agent that
+/// declared neither is never asked.
+#[tokio::test]
+async fn slash_mcp_relays_what_servers_ask_agents_in_both_eras() {
+    let reference = python_peer("conformance_server.py", &[]);
+    let registry = registry(&[]).await;
+    registry
+        .register_record(&json!({"name": "conformance", "url": reference.mcp_url()}))
+        .await;
+    let url = registry.server.url("/mcp");
+    for mode in ["legacy", "2026-07-28"] {
+        let direct = python_client(
+            "asking_client.py",
+            &[&reference.mcp_url(), "unused", mode, ""],
+        )
+        .await;
+        let through =
+            python_client("asking_client.py", &[&url, AGENT, mode, "conformance__"]).await;
+        assert_eq!(through, direct, "{mode}");
+        let asked = through["asked"].as_array().unwrap();
+        if mode == "legacy" {
+            assert_eq!(
+                through["sampling"]["text"], "LLM response: Paris",
+                "{through}"
+            );
+            assert!(
+                through["elicitation"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains("'username': 'Ada'"),
+                "{through}"
+            );
+            assert!(
+                asked.contains(&json!({"sampling": "What is the capital of France?"}))
+                    && asked.contains(&json!({"elicitation": "Who are you?"})),
+                "{through}"
+            );
+        } else {
+            assert_eq!(
+                through["input_required"]["text"], "Hello, Ada!",
+                "{through}"
+            );
+            assert_eq!(
+                asked,
+                &[json!({"elicitation": "What is your name?"})],
+                "{through}"
+            );
+        }
+    }
+    let mute = python_client(
+        "asking_client.py",
+        &[&url, AGENT, "legacy", "conformance__", "mute"],
+    )
+    .await;
+    assert_eq!(mute["asked"], json!([]), "{mute}");
+    assert!(mute["sampling"]["raised"].is_string(), "{mute}");
+}

@@ -13,6 +13,7 @@ mod catalog;
 mod completion;
 mod endpoint;
 mod forward;
+mod forwarder;
 mod names;
 mod notices;
 mod stored_sessions;
@@ -136,7 +137,7 @@ impl AggregateSession {
         Self {
             gateway,
             _slot: slot,
-            upstreams: Upstreams::default(),
+            upstreams: Upstreams::of_one_agent(),
             stateless,
             pages,
             _stop_notices_on_drop: stop_notices.clone().drop_guard(),

@@ -3,28 +3,27 @@
 //! `server/discover` first, `initialize` for a server of an earlier
 //! revision), and reopened when the record changes (a new key, a new URL)
 //! or after a while unused (servers forget idle sessions).
-//! An agent's `/mcp` session holds its own; requests of the stateless
+//! An agent's `/mcp` session holds its own, opened with `initialize` and
+//! the agent's sampling, elicitation and roots capabilities when it declared
+//! any (the server may then ask it, forwarder.rs); requests of the stateless
 //! revision, which have no session, share one set.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rmcp::ServiceError;
 use rmcp::model::{
-    CancelledNotificationParam, ClientCapabilities, ClientConfig, ClientRequest,
-    ProgressNotificationParam, ProgressToken, RequestMetaObject, ServerResult,
+    CancelledNotificationParam, ClientCapabilities, ClientRequest, RequestMetaObject, ServerResult,
 };
-use rmcp::service::{
-    NotificationContext, Peer, PeerRequestOptions, RequestContext, RoleClient, RoleServer,
-};
-use rmcp::{ClientHandler, ServiceError};
+use rmcp::service::{Peer, PeerRequestOptions, RequestContext, RoleServer};
 
 use super::super::{GatewaySettings, MAX_MESSAGE_BYTES};
+use super::forwarder::{AgentRequests, BackChannel, Forwarder, ProgressTokens};
 
 use crate::domain::{McpServerId, McpServerRecord, ProbeState};
-use crate::mcp::{Connection, Failure, Opening, Reads, client_config, connect};
+use crate::mcp::{Connection, Failure, Opening, Reads, connect};
 use crate::outbound::OutboundSettings;
-use crate::redaction::Redactor;
 
 /// A call's answer is as large as the gateway passes on, read within the
 /// answers' budget; the session's own (`initialize`, a few KB in practice)
@@ -50,47 +49,6 @@ pub enum CallFailure {
     Timeout,
     /// The agent cancelled the request, or went away.
     Cancelled,
-}
-
-/// Progress tokens of calls under way: the upstream's (rmcp numbers them
-/// itself) to the agent that called and its own token. A call holds the
-/// lock from before its request is sent until its token is in, so a progress
-/// notification the upstream sends at once waits for its token instead of
-/// being dropped as unknown; a notification holds it while it is forwarded.
-type ProgressTokens =
-    Arc<tokio::sync::Mutex<HashMap<ProgressToken, (Peer<RoleServer>, ProgressToken)>>>;
-
-/// Our side of a session with an upstream: passes its progress notifications
-/// on to the agent that made the call, under the agent's own token, with the
-/// upstream's secrets redacted.
-#[derive(Clone)]
-struct Forwarder {
-    progress: ProgressTokens,
-    redactor: Redactor,
-}
-
-impl ClientHandler for Forwarder {
-    fn get_info(&self) -> ClientConfig {
-        client_config()
-    }
-
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        // The lock is held until the notice is on its way to the agent: the
-        // call, answered meanwhile, waits for it before it answers in turn,
-        // so a notice sent just before the result is not left behind it.
-        let tokens = self.progress.lock().await;
-        if let Some((agent, token)) = tokens.get(&params.progress_token).cloned()
-            && let Some(mut params) = self.redactor.redact_json(params)
-        {
-            params.progress_token = token;
-            let _ = agent.notify_progress(params).await;
-        }
-        drop(tokens);
-    }
 }
 
 struct Open {
@@ -126,32 +84,49 @@ impl Open {
 pub struct Upstreams {
     open: tokio::sync::Mutex<HashMap<McpServerId, Arc<Open>>>,
     progress: ProgressTokens,
+    agent_requests: AgentRequests,
+    /// Whether they belong to one agent's handshake-era session, whose
+    /// agent can be asked what its servers ask.
+    one_agent: bool,
 }
 
 impl Upstreams {
+    /// The sessions of one agent's handshake-era session.
+    pub fn of_one_agent() -> Self {
+        Self {
+            one_agent: true,
+            ..Self::default()
+        }
+    }
+
     async fn session(
         &self,
         server: &McpServerRecord,
         outbound: &OutboundSettings,
+        agent: &Peer<RoleServer>,
     ) -> Result<Arc<Open>, CallFailure> {
         if let Some(open) = self.open.lock().await.get(&server.id)
             && open.reusable_for(server)
         {
             return Ok(Arc::clone(open));
         }
+        let agent = self.one_agent.then(|| BackChannel::of(agent)).flatten();
+        // A server can ask the agent something only in a session of the
+        // handshake era (2026-07-28 asks by `input_required`, passed back).
+        let opening = if agent.is_some() {
+            Opening::Initialize
+        } else {
+            Opening::DiscoverFirst
+        };
         let forwarder = Forwarder {
             progress: Arc::clone(&self.progress),
             redactor: server.redactor(),
+            agent,
+            agent_requests: Arc::clone(&self.agent_requests),
         };
-        let connection = connect(
-            forwarder,
-            server,
-            outbound,
-            UPSTREAM_READS,
-            Opening::DiscoverFirst,
-        )
-        .await
-        .map_err(CallFailure::Upstream)?;
+        let connection = connect(forwarder, server, outbound, UPSTREAM_READS, opening)
+            .await
+            .map_err(CallFailure::Upstream)?;
         let open = Arc::new(Open {
             version: server.version,
             connection,
@@ -179,21 +154,28 @@ impl Upstreams {
     ) -> Result<ServerResult, CallFailure> {
         let (cancelled, timeout) = (&context.ct, settings.call_timeout);
         let progress = context.meta.get_progress_token();
-        let open = self.session(server, &settings.outbound).await?;
+        let open = self
+            .session(server, &settings.outbound, &context.peer)
+            .await?;
         let peer = open.connection.running.peer().clone();
         let during = request.method().to_owned();
         let mut tokens = self.progress.lock().await;
+        let mut agent_requests = self.agent_requests.lock().await;
         let handle = match peer
             .send_request_with_option(request, relayed_capabilities(context))
             .await
         {
             Ok(handle) => handle,
             Err(error) => {
-                drop(tokens);
+                drop((tokens, agent_requests));
                 return Err(self.failed(server, &open, &during, error).await);
             }
         };
         let (id, upstream_token) = (handle.id.clone(), handle.progress_token.clone());
+        if self.one_agent {
+            agent_requests.insert(id.clone(), context.id.clone());
+        }
+        drop(agent_requests);
         if let Some(token) = progress {
             tokens.insert(upstream_token.clone(), (context.peer.clone(), token));
         }
@@ -209,6 +191,7 @@ impl Upstreams {
         // one is resumed) and forwarded before the answer goes out.
         tokio::task::yield_now().await;
         self.progress.lock().await.remove(&upstream_token);
+        self.agent_requests.lock().await.remove(&id);
         match outcome {
             Some(Ok(result)) => Ok(result),
             Some(Err(ServiceError::McpError(error))) => Err(CallFailure::Rpc(error)),

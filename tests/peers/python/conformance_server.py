@@ -125,8 +125,11 @@ async def test_tool_with_progress(ctx: Context) -> str:
 @mcp.tool()
 async def test_sampling(prompt: str, ctx: Context) -> str:
     """Asks the client's model."""
+    # On the call's own stream, as ctx.elicit asks.
     answer = await ctx.session.create_message(
-        [SamplingMessage(role="user", content=text(prompt))], max_tokens=100
+        [SamplingMessage(role="user", content=text(prompt))],
+        max_tokens=100,
+        related_request_id=ctx.request_id,
     )
     content = answer.content
     said = content.text if isinstance(content, TextContent) else str(content)
