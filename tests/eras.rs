@@ -566,8 +566,9 @@ async fn slash_mcp_discovers_without_a_session_and_checks_the_standard_headers()
 /// model and a user, against the conformance reference server): in the
 /// handshake era its sampling and elicitation requests are relayed to the
 /// agent on the call's own stream, at 2026-07-28 its `input_required`
-/// result goes to the agent and the retry back to it. An agent that
-/// declared neither is never asked.
+/// result goes to the agent and the retry back to it; its log lines reach
+/// the agent at the level it asked for. An agent that declared neither
+/// capability is never asked.
 #[tokio::test]
 async fn slash_mcp_relays_what_servers_ask_agents_in_both_eras() {
     let reference = python_peer("conformance_server.py", &[]);
@@ -586,6 +587,17 @@ async fn slash_mcp_relays_what_servers_ask_agents_in_both_eras() {
             python_client("asking_client.py", &[&url, AGENT, mode, "conformance__"]).await;
         assert_eq!(through, direct, "{mode}");
         let asked = through["asked"].as_array().unwrap();
+        // The log lines of a call, at the level asked for: of the session
+        // in the handshake era, of the request at 2026-07-28.
+        assert_eq!(
+            through["logged"],
+            json!([
+                "info: Tool execution started",
+                "info: Tool processing data",
+                "info: Tool execution completed"
+            ]),
+            "{mode}: {through}"
+        );
         if mode == "legacy" {
             assert_eq!(
                 through["sampling"]["text"], "LLM response: Paris",

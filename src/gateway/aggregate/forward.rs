@@ -36,12 +36,14 @@ impl AggregateSession {
         let ticket = AnswerTicket::new(&self.gateway.answers);
         request.extensions_mut().insert(ticket.clone());
         // A request of the stateless revision has a session of its own
-        // only while it lasts: it uses the shared upstream sessions.
+        // only while it lasts: it uses the shared upstream sessions, unless
+        // it asked for log lines, which a shared session cannot tell apart
+        // (rmcp marks only a server's requests with the call they came on).
         let stateless = context
             .meta
             .protocol_version()
             .is_some_and(|version| !version.has_initialize());
-        let upstreams = if stateless {
+        let upstreams = if stateless && context.meta.log_level().is_none() {
             &self.stateless
         } else {
             &self.upstreams

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use rmcp::model::{
     ClientCapabilities, ClientConfig, ClientResult, CreateMessageRequest,
     CreateMessageRequestParams, CreateMessageResult, ElicitRequest, ElicitRequestParams,
-    ElicitResult, GetExtensions, ListRootsRequest, ListRootsResult, ProgressNotificationParam,
-    ProgressToken, RequestId, ServerRequest,
+    ElicitResult, GetExtensions, ListRootsRequest, ListRootsResult, LoggingLevel,
+    LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken, RequestId,
+    ServerRequest,
 };
 use rmcp::service::{
     InboundStreamOrigin, NotificationContext, OriginatingRequestId, Peer, RequestContext,
@@ -28,11 +29,36 @@ use crate::redaction::Redactor;
 /// lock from before its request is sent until its token is in, so a progress
 /// notification the upstream sends at once waits for its token instead of
 /// being dropped as unknown; a notification holds it while it is forwarded.
-/// The agent's request each call under way was made for, by the id of the
-/// call sent upstream: what a server asks during a call is asked of the
-/// agent on that request's own stream (SEP-2260), as the server asked it.
-/// Held like the progress tokens: a server's question waits for its call.
-pub(super) type AgentRequests = Arc<tokio::sync::Mutex<HashMap<RequestId, RequestId>>>;
+/// The agent and its request each call under way was made for, by the id
+/// of the call sent upstream: what a server asks or logs during a call goes
+/// to that agent, a question on that request's own stream (SEP-2260), as
+/// the server sent it. Held like the progress tokens: a server's question
+/// waits for its call.
+pub(super) type AgentRequests =
+    Arc<tokio::sync::Mutex<HashMap<RequestId, (Peer<RoleServer>, RequestId)>>>;
+
+/// The least severe log level an agent's handshake-era session asked for
+/// (`logging/setLevel`); none: every line the servers send.
+#[derive(Clone, Default)]
+pub(super) struct LogLevel(Arc<std::sync::Mutex<Option<LoggingLevel>>>);
+
+impl LogLevel {
+    pub(super) fn set(&self, level: LoggingLevel) {
+        if let Ok(mut current) = self.0.lock() {
+            *current = Some(level);
+        }
+    }
+
+    pub(super) fn get(&self) -> Option<LoggingLevel> {
+        self.0.lock().ok().and_then(|current| *current)
+    }
+
+    /// Whether a line at `level` is one the agent asked for.
+    fn wants(&self, level: LoggingLevel) -> bool {
+        // Declared from the least severe to the most.
+        self.get().is_none_or(|least| level as u8 >= least as u8)
+    }
+}
 
 pub(super) type ProgressTokens =
     Arc<tokio::sync::Mutex<HashMap<ProgressToken, (Peer<RoleServer>, ProgressToken)>>>;
@@ -48,6 +74,7 @@ pub(super) struct Forwarder {
     pub(super) redactor: Redactor,
     pub(super) agent: Option<BackChannel>,
     pub(super) agent_requests: AgentRequests,
+    pub(super) log_level: LogLevel,
 }
 
 /// The agent a server's own requests are passed to, and what it can answer.
@@ -58,19 +85,24 @@ pub(super) struct BackChannel {
 }
 
 impl BackChannel {
-    /// The agent of `peer`'s session, if it declared anything a server may ask.
-    pub(super) fn of(peer: &Peer<RoleServer>) -> Option<Self> {
-        let declared = peer.peer_info()?.capabilities.clone();
+    /// The agent of `peer`'s session, with what it declared a server may ask.
+    pub(super) fn of(peer: &Peer<RoleServer>) -> Self {
         let mut relayed = ClientCapabilities::default();
-        relayed.sampling = declared.sampling;
-        relayed.elicitation = declared.elicitation;
-        relayed.roots = declared.roots;
-        let asks_anything =
-            relayed.sampling.is_some() || relayed.elicitation.is_some() || relayed.roots.is_some();
-        asks_anything.then(|| Self {
+        if let Some(declared) = peer.peer_info() {
+            relayed.sampling = declared.capabilities.sampling.clone();
+            relayed.elicitation = declared.capabilities.elicitation.clone();
+            relayed.roots = declared.capabilities.roots.clone();
+        }
+        Self {
             peer: peer.clone(),
             relayed,
-        })
+        }
+    }
+
+    /// Whether a server may ask it anything.
+    pub(super) fn answers_anything(&self) -> bool {
+        let relayed = &self.relayed;
+        relayed.sampling.is_some() || relayed.elicitation.is_some() || relayed.roots.is_some()
     }
 }
 
@@ -101,7 +133,7 @@ impl Forwarder {
             .ok_or_else(|| rmcp::ErrorData::internal_error("unreadable request", None))?;
         if let Some(InboundStreamOrigin::OutboundRequest(call)) =
             context.extensions.get::<InboundStreamOrigin>()
-            && let Some(agent_request) = self.agent_requests.lock().await.get(call).cloned()
+            && let Some((_, agent_request)) = self.agent_requests.lock().await.get(call).cloned()
         {
             request
                 .extensions_mut()
@@ -175,6 +207,31 @@ impl ClientHandler for Forwarder {
         {
             ClientResult::ListRootsResult(result) => Ok(result),
             _ => Err(other_answer()),
+        }
+    }
+
+    async fn on_logging_message(
+        &self,
+        params: LoggingMessageNotificationParam,
+        context: NotificationContext<RoleClient>,
+    ) {
+        // A line logged during a call goes to the agent that made it; one
+        // outside any call, to the agent of this session, if there is one.
+        let during_call = match context.extensions.get::<InboundStreamOrigin>() {
+            Some(InboundStreamOrigin::OutboundRequest(call)) => self
+                .agent_requests
+                .lock()
+                .await
+                .get(call)
+                .map(|(agent, _)| agent.clone()),
+            _ => None,
+        };
+        let agent = during_call.or_else(|| self.agent.as_ref().map(|agent| agent.peer.clone()));
+        if let Some(agent) = agent
+            && self.log_level.wants(params.level)
+            && let Some(params) = self.redactor.redact_json(params)
+        {
+            let _ = agent.notify_logging_message(params).await;
         }
     }
 

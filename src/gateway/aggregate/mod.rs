@@ -217,6 +217,8 @@ impl ServerHandler for AggregateSession {
             .build();
         // A prompt's arguments are completed by its own server.
         capabilities.completions = Some(Default::default());
+        // The servers' log lines, at the level the agent sets.
+        capabilities.logging = Some(Default::default());
         InitializeResult::new(capabilities)
             .with_server_info(Implementation::new(
                 "mcp-registry",
@@ -359,6 +361,16 @@ impl ServerHandler for AggregateSession {
             Ok(other) => Err(unexpected(other)),
             Err((error, _)) => Err(error),
         }
+    }
+
+    #[allow(deprecated)] // the handshake era's logging, still spoken
+    async fn set_level(
+        &self,
+        request: rmcp::model::SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.upstreams.set_log_level(request.level);
+        Ok(())
     }
 
     async fn complete(

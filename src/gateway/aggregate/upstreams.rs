@@ -19,7 +19,7 @@ use rmcp::model::{
 use rmcp::service::{Peer, PeerRequestOptions, RequestContext, RoleServer};
 
 use super::super::{GatewaySettings, MAX_MESSAGE_BYTES};
-use super::forwarder::{AgentRequests, BackChannel, Forwarder, ProgressTokens};
+use super::forwarder::{AgentRequests, BackChannel, Forwarder, LogLevel, ProgressTokens};
 
 use crate::domain::{McpServerId, McpServerRecord, ProbeState};
 use crate::mcp::{Connection, Failure, Opening, Reads, connect};
@@ -85,13 +85,16 @@ pub struct Upstreams {
     open: tokio::sync::Mutex<HashMap<McpServerId, Arc<Open>>>,
     progress: ProgressTokens,
     agent_requests: AgentRequests,
-    /// Whether they belong to one agent's handshake-era session, whose
-    /// agent can be asked what its servers ask.
+    /// What the agent of a handshake-era session asked to hear of the logs.
+    log_level: LogLevel,
+    /// Whether they belong to one agent's session (of the handshake era, or
+    /// one 2026-07-28 request that asked for log lines), whose agent hears
+    /// what its servers send outside any call and can be asked what they ask.
     one_agent: bool,
 }
 
 impl Upstreams {
-    /// The sessions of one agent's handshake-era session.
+    /// The sessions of one agent's session.
     pub fn of_one_agent() -> Self {
         Self {
             one_agent: true,
@@ -110,10 +113,10 @@ impl Upstreams {
         {
             return Ok(Arc::clone(open));
         }
-        let agent = self.one_agent.then(|| BackChannel::of(agent)).flatten();
+        let agent = self.one_agent.then(|| BackChannel::of(agent));
         // A server can ask the agent something only in a session of the
         // handshake era (2026-07-28 asks by `input_required`, passed back).
-        let opening = if agent.is_some() {
+        let opening = if agent.as_ref().is_some_and(BackChannel::answers_anything) {
             Opening::Initialize
         } else {
             Opening::DiscoverFirst
@@ -123,6 +126,7 @@ impl Upstreams {
             redactor: server.redactor(),
             agent,
             agent_requests: Arc::clone(&self.agent_requests),
+            log_level: self.log_level.clone(),
         };
         let connection = connect(forwarder, server, outbound, UPSTREAM_READS, opening)
             .await
@@ -162,7 +166,7 @@ impl Upstreams {
         let mut tokens = self.progress.lock().await;
         let mut agent_requests = self.agent_requests.lock().await;
         let handle = match peer
-            .send_request_with_option(request, relayed_capabilities(context))
+            .send_request_with_option(request, self.relayed_meta(context))
             .await
         {
             Ok(handle) => handle,
@@ -172,9 +176,7 @@ impl Upstreams {
             }
         };
         let (id, upstream_token) = (handle.id.clone(), handle.progress_token.clone());
-        if self.one_agent {
-            agent_requests.insert(id.clone(), context.id.clone());
-        }
+        agent_requests.insert(id.clone(), (context.peer.clone(), context.id.clone()));
         drop(agent_requests);
         if let Some(token) = progress {
             tokens.insert(upstream_token.clone(), (context.peer.clone(), token));
@@ -241,19 +243,38 @@ impl Upstreams {
     }
 }
 
-/// What a 2026-07-28 agent declared it can answer, told to the server with
-/// its request: the server may then ask it for input (an `input_required`
-/// result, which goes back to the agent) and only then. Extensions (tasks)
-/// are not relayed: `/mcp` cannot pass their results on yet.
-fn relayed_capabilities(context: &RequestContext<RoleServer>) -> PeerRequestOptions {
-    let Some(declared) = context.meta.client_capabilities() else {
-        return PeerRequestOptions::no_options();
-    };
-    let mut relayed = ClientCapabilities::default();
-    relayed.sampling = declared.sampling;
-    relayed.elicitation = declared.elicitation;
-    relayed.roots = declared.roots;
-    let mut meta = RequestMetaObject::new();
-    meta.set_client_capabilities(relayed);
-    PeerRequestOptions::no_options().with_meta(meta)
+impl Upstreams {
+    /// An agent's `logging/setLevel`: its calls from now on ask servers for
+    /// lines at `level` and above, and hear no others.
+    #[allow(deprecated)]
+    pub fn set_log_level(&self, level: rmcp::model::LoggingLevel) {
+        self.log_level.set(level);
+    }
+
+    /// What the agent told the registry that the server should know with
+    /// each request: what a 2026-07-28 agent declared it can answer (the
+    /// server may then ask it for input, an `input_required` result that
+    /// goes back to the agent, and only then), and the log level it asked
+    /// for, of the request (2026-07-28) or of its session (`logging/setLevel`).
+    /// Extensions (tasks) are not relayed: `/mcp` cannot pass their results
+    /// on yet.
+    #[allow(deprecated)]
+    fn relayed_meta(&self, context: &RequestContext<RoleServer>) -> PeerRequestOptions {
+        let mut meta = RequestMetaObject::new();
+        if let Some(declared) = context.meta.client_capabilities() {
+            let mut relayed = ClientCapabilities::default();
+            relayed.sampling = declared.sampling;
+            relayed.elicitation = declared.elicitation;
+            relayed.roots = declared.roots;
+            meta.set_client_capabilities(relayed);
+        }
+        if let Some(level) = context.meta.log_level().or_else(|| self.log_level.get()) {
+            meta.set_log_level(level);
+        }
+        if meta.0.is_empty() {
+            PeerRequestOptions::no_options()
+        } else {
+            PeerRequestOptions::no_options().with_meta(meta)
+        }
+    }
 }

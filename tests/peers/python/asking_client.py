@@ -4,7 +4,8 @@ Ada, ada@example.com), in one negotiation mode. In the handshake era the
 server asks by requests of its own during the call; at 2026-07-28 by an
 `input_required` result, which the client answers and retries. Calls the
 reference server's asking tools (their names after PREFIX, `conformance__`
-on the registry's /mcp) and prints what each answered and what was asked.
+on the registry's /mcp) and prints what each answered and what was asked,
+and the log lines it heard from a tool that logs three.
 With `mute`, it declares neither capability.
 Usage: asking_client.py URL TOKEN MODE PREFIX [mute]"""
 
@@ -18,6 +19,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CreateMessageResult, ElicitResult, TextContent
 
 asked = []
+logged = []
 
 
 async def sampling(context, params):
@@ -34,6 +36,10 @@ async def elicitation(context, params):
     )
 
 
+async def log_line(params):
+    logged.append(f"{params.level}: {params.data}")
+
+
 def text_of(result):
     return "".join(c.text for c in result.content if c.type == "text")
 
@@ -42,6 +48,11 @@ async def main():
     url, token, mode, prefix = sys.argv[1:5]
     mute = sys.argv[5:] == ["mute"]
     answers = {} if mute else {"sampling_callback": sampling, "elicitation_callback": elicitation}
+    # Log lines at info and above: asked per request at 2026-07-28, of the
+    # session (logging/setLevel) in the handshake era.
+    answers["logging_callback"] = log_line
+    if mode != "legacy":
+        answers["log_level"] = "info"
     http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60)
     report = {}
     calls = {
@@ -53,6 +64,15 @@ async def main():
         streamable_http_client(url, http_client=http), mode=mode, **answers
     ) as client:
         report["version"] = client._session.protocol_version
+        if report["version"] != "2026-07-28":
+            await client.set_logging_level("info")
+        result = await client.call_tool(prefix + "test_tool_with_logging", {})
+        report["logging"] = text_of(result)
+        # In the handshake era a relay may send them on the session's own
+        # stream rather than the call's: they may come just after the answer.
+        with anyio.move_on_after(5):
+            while len(logged) < 3:
+                await anyio.sleep(0.05)
         for key, (tool, arguments) in calls.items():
             try:
                 result = await client.call_tool(prefix + tool, arguments)
@@ -60,6 +80,7 @@ async def main():
             except Exception as error:  # noqa: BLE001 - reported, compared
                 report[key] = {"raised": type(error).__name__, "text": str(error)}
     report["asked"] = asked
+    report["logged"] = logged
     print(json.dumps(report))
 
 

@@ -17,13 +17,17 @@ from mcp_types import (
     CallToolResult,
     Completion,
     EmbeddedResource,
+    EmptyResult,
     GetPromptResult,
     ImageContent,
     InputRequiredResult,
     PromptMessage,
     SamplingMessage,
+    SetLevelRequestParams,
+    SubscribeRequestParams,
     TextContent,
     TextResourceContents,
+    UnsubscribeRequestParams,
 )
 from mcp.shared.exceptions import MCPError
 from mcp_types import MISSING_REQUIRED_CLIENT_CAPABILITY
@@ -411,6 +415,24 @@ async def test_logging_tool(ctx: Context) -> str:
 @mcp.completion()
 async def complete(ref, argument, context):
     return Completion(values=[], total=0, hasMore=False)
+
+
+# The handshake era's logging/setLevel and resource subscriptions, which
+# MCPServer leaves out (2026-07-28 removed them): accepted, as the
+# scenarios ask; the level is kept for this server's log lines.
+async def set_level(ctx, params):
+    return EmptyResult()
+
+
+async def subscription(ctx, params):
+    return EmptyResult()
+
+
+mcp._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)
+mcp._lowlevel_server.add_request_handler("resources/subscribe", SubscribeRequestParams, subscription)
+mcp._lowlevel_server.add_request_handler(
+    "resources/unsubscribe", UnsubscribeRequestParams, subscription
+)
 
 
 def main():
