@@ -271,6 +271,34 @@ async fn a_server_that_echoes_its_credentials_everywhere_gets_none_of_them_out()
             .await;
     }
 
+    // At 2026-07-28 a call that asks for log lines hears the server's,
+    // redacted too.
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "script", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/logLevel": "debug",
+    });
+    let logged = common::http_client()
+        .build()
+        .unwrap()
+        .post(&aggregate)
+        .bearer_auth(AGENT)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "echo-sse__echo")
+        .json(&json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call",
+                      "params": {"name": "echo-sse__echo", "arguments": {}, "_meta": meta}}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(logged.contains("notifications/message"), "{logged}");
+    seen.0.extend(logged.as_bytes());
+
     assert_no_secret(&seen.0, "an answer");
     let logs = registry.server.logs();
     assert!(

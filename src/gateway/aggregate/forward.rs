@@ -43,10 +43,15 @@ impl AggregateSession {
             .meta
             .protocol_version()
             .is_some_and(|version| !version.has_initialize());
-        let upstreams = if stateless && context.meta.log_level().is_none() {
-            &self.stateless
-        } else {
-            &self.upstreams
+        let upstreams = match context.meta.log_level() {
+            None if stateless => &self.stateless,
+            // Lines below the level are dropped here too, whatever the
+            // server does with the level it is told.
+            Some(level) if stateless => {
+                self.upstreams.set_log_level(level);
+                &self.upstreams
+            }
+            _ => &self.upstreams,
         };
         let result = upstreams.call(record, request, context, settings).await;
         if let Some(refusal) = ticket.refused().await {
