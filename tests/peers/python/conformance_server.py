@@ -153,6 +153,50 @@ async def test_elicitation(message: str, ctx: Context) -> str:
     return f"User response: action={result.action}, content={content}"
 
 
+async def elicit_schema(ctx: Context, message: str, properties: dict) -> str:
+    result = await ctx.session.elicit_form(
+        message,
+        {"type": "object", "properties": properties},
+        related_request_id=ctx.request_id,
+    )
+    return f"Elicitation completed: action={result.action}, content={result.content}"
+
+
+@mcp.tool()
+async def test_elicitation_sep1034_defaults(ctx: Context) -> str:
+    """Asks with a default for every primitive type (SEP-1034)."""
+    return await elicit_schema(ctx, "Please review your details", {
+        "name": {"type": "string", "default": "John Doe"},
+        "age": {"type": "integer", "default": 30},
+        "score": {"type": "number", "default": 95.5},
+        "status": {"type": "string", "enum": ["active", "inactive", "pending"],
+                   "default": "active"},
+        "verified": {"type": "boolean", "default": True},
+    })
+
+
+@mcp.tool()
+async def test_elicitation_sep1330_enums(ctx: Context) -> str:
+    """Asks with each of the five enum forms (SEP-1330)."""
+    options = ["option1", "option2", "option3"]
+    return await elicit_schema(ctx, "Please choose", {
+        "untitledSingle": {"type": "string", "enum": options},
+        "titledSingle": {"type": "string", "oneOf": [
+            {"const": "value1", "title": "First Option"},
+            {"const": "value2", "title": "Second Option"},
+            {"const": "value3", "title": "Third Option"},
+        ]},
+        "legacyEnum": {"type": "string", "enum": ["opt1", "opt2", "opt3"],
+                       "enumNames": ["Option One", "Option Two", "Option Three"]},
+        "untitledMulti": {"type": "array", "items": {"type": "string", "enum": options}},
+        "titledMulti": {"type": "array", "items": {"anyOf": [
+            {"const": "value1", "title": "First Choice"},
+            {"const": "value2", "title": "Second Choice"},
+            {"const": "value3", "title": "Third Choice"},
+        ]}},
+    })
+
+
 @mcp.tool(name="json_schema_2020_12_tool")
 def json_schema_2020_12_tool() -> str:
     """Declares JSON Schema 2020-12 features (replaced below)."""
