@@ -567,8 +567,9 @@ async fn slash_mcp_discovers_without_a_session_and_checks_the_standard_headers()
 /// handshake era its sampling and elicitation requests are relayed to the
 /// agent on the call's own stream, at 2026-07-28 its `input_required`
 /// result goes to the agent and the retry back to it; its log lines reach
-/// the agent at the level it asked for. An agent that declared neither
-/// capability is never asked.
+/// the agent at the level it asked for; in the handshake era a resource
+/// subscription's updates reach the subscriber. An agent that declared
+/// neither capability is never asked.
 #[tokio::test]
 async fn slash_mcp_relays_what_servers_ask_agents_in_both_eras() {
     let reference = python_peer("conformance_server.py", &[]);
@@ -599,6 +600,12 @@ async fn slash_mcp_relays_what_servers_ask_agents_in_both_eras() {
             "{mode}: {through}"
         );
         if mode == "legacy" {
+            // A subscription's update, sent by the server after a change.
+            assert_eq!(
+                through["updated"],
+                json!(["test://watched-resource"]),
+                "{through}"
+            );
             assert_eq!(
                 through["sampling"]["text"], "LLM response: Paris",
                 "{through}"

@@ -58,12 +58,16 @@ pub enum Opening {
     /// `initialize` if the server answers that with an MCP error (it is of
     /// an earlier revision).
     DiscoverFirst,
+    /// `initialize`, and the stream of messages the server starts on its
+    /// own opened too: a session that holds an agent's resource
+    /// subscriptions, whose updates come there.
+    Listening,
 }
 
 impl Opening {
     fn lifecycle(self) -> ClientLifecycleMode {
         match self {
-            Self::Initialize => ClientLifecycleMode::Initialize,
+            Self::Initialize | Self::Listening => ClientLifecycleMode::Initialize,
             Self::DiscoverFirst => ClientLifecycleMode::Auto {
                 preferred_versions: vec![ProtocolVersion::V_2026_07_28],
                 legacy_version: Some(ProtocolVersion::LATEST_WITH_INITIALIZE),
@@ -162,13 +166,13 @@ async fn open<H: ClientHandler>(
         ))
     })?;
     let refusals = client.refusals.clone();
-    let http = ObservedClient::new(client.http, reads.other);
+    let http = ObservedClient::new(client.http, reads.other, opening == Opening::Listening);
     let watch = http.watch();
     let config = transport_config(server, reads.ticketed.max(reads.other))
         .map_err(|why| Opened::Failed(Failure::new(ProbeState::ProtocolError, why)))?;
     let transport = StreamableHttpClientTransport::with_client(http, config);
     let during = match opening {
-        Opening::Initialize => "initialize",
+        Opening::Initialize | Opening::Listening => "initialize",
         Opening::DiscoverFirst => "server/discover and initialize",
     };
     match handler

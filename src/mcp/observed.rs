@@ -49,15 +49,18 @@ pub struct ObservedClient {
     /// The most of an answer to a request without a ticket (`initialize`,
     /// a probe's lists), outside any room.
     max_unticketed_bytes: usize,
+    /// Whether the stream of messages the server starts on its own is opened.
+    listens: bool,
 }
 
 impl ObservedClient {
-    pub fn new(inner: reqwest::Client, max_unticketed_bytes: usize) -> Self {
+    pub fn new(inner: reqwest::Client, max_unticketed_bytes: usize, listens: bool) -> Self {
         Self {
             inner,
             first: Arc::default(),
             resumable: Resumable::default(),
             max_unticketed_bytes,
+            listens,
         }
     }
 
@@ -249,9 +252,10 @@ impl StreamableHttpClient for ObservedClient {
     ) -> Result<BoxStream<'static, Result<Sse, SseError>>, HttpError> {
         // A probe asks and listens to the answers; it has no use for the
         // stream of messages the server starts on its own (opening it costs
-        // the server a request and a held connection). Resuming an answer's
+        // the server a request and a held connection), nor has a call, but
+        // a session that holds subscriptions has. Resuming an answer's
         // stream (with Last-Event-ID) still goes through.
-        if last_event_id.is_none() {
+        if last_event_id.is_none() && !self.listens {
             return Err(StreamableHttpError::ServerDoesNotSupportSse);
         }
         let answer = last_event_id

@@ -9,7 +9,7 @@ use rmcp::ErrorData as McpError;
 use rmcp::model::{ClientRequest, GetExtensions, ServerResult};
 use rmcp::service::{RequestContext, RoleServer};
 
-use super::upstreams::CallFailure;
+use super::upstreams::{CallFailure, Upstreams};
 use super::{AggregateSession, AnswersInFlight, rpc_error};
 use crate::domain::{McpServerRecord, ProbeState};
 use crate::gateway::GatewayError;
@@ -23,18 +23,9 @@ impl AggregateSession {
     pub(super) async fn forward(
         &self,
         record: &McpServerRecord,
-        mut request: ClientRequest,
+        request: ClientRequest,
         context: &RequestContext<RoleServer>,
     ) -> Result<ServerResult, (McpError, &'static str)> {
-        let settings = &self.gateway.settings;
-        let _slot = self
-            .gateway
-            .slot(record.id)
-            .await
-            .map_err(|error| (rpc_error(&error), error.reason()))?;
-        let redactor = record.redactor();
-        let ticket = AnswerTicket::new(&self.gateway.answers);
-        request.extensions_mut().insert(ticket.clone());
         // A request of the stateless revision has a session of its own
         // only while it lasts: it uses the shared upstream sessions, unless
         // it asked for log lines, which a shared session cannot tell apart
@@ -53,6 +44,42 @@ impl AggregateSession {
             }
             _ => &self.upstreams,
         };
+        self.forward_on(upstreams, record, request, context).await
+    }
+
+    /// A `resources/subscribe` or `unsubscribe` of the resource `uri`, on
+    /// the sessions that hold the agent's subscriptions, whose updates go
+    /// to the agent (forwarder.rs).
+    pub(super) async fn subscription(
+        &self,
+        uri: &str,
+        request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let record = self.resource_owner(uri, context).await?;
+        self.forward_on(&self.subscriptions, &record, request, context)
+            .await
+            .map(drop)
+            .map_err(|(error, _)| error)
+    }
+
+    /// `forward`, on the sessions of `upstreams`.
+    pub(super) async fn forward_on(
+        &self,
+        upstreams: &Upstreams,
+        record: &McpServerRecord,
+        mut request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<ServerResult, (McpError, &'static str)> {
+        let settings = &self.gateway.settings;
+        let _slot = self
+            .gateway
+            .slot(record.id)
+            .await
+            .map_err(|error| (rpc_error(&error), error.reason()))?;
+        let redactor = record.redactor();
+        let ticket = AnswerTicket::new(&self.gateway.answers);
+        request.extensions_mut().insert(ticket.clone());
         let result = upstreams.call(record, request, context, settings).await;
         if let Some(refusal) = ticket.refused().await {
             let error = match refusal {

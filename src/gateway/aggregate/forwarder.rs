@@ -13,7 +13,7 @@ use rmcp::model::{
     CreateMessageRequestParams, CreateMessageResult, ElicitRequest, ElicitRequestParams,
     ElicitResult, GetExtensions, ListRootsRequest, ListRootsResult, LoggingLevel,
     LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken, RequestId,
-    ServerRequest,
+    ResourceUpdatedNotificationParam, ServerRequest,
 };
 use rmcp::service::{
     InboundStreamOrigin, NotificationContext, OriginatingRequestId, Peer, RequestContext,
@@ -232,6 +232,19 @@ impl ClientHandler for Forwarder {
             && let Some(params) = self.redactor.redact_json(params)
         {
             let _ = agent.notify_logging_message(params).await;
+        }
+    }
+
+    async fn on_resource_updated(
+        &self,
+        params: ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        // Only the sessions that hold an agent's subscriptions subscribe.
+        if let Some(agent) = &self.agent
+            && let Some(params) = self.redactor.redact_json(params)
+        {
+            let _ = agent.peer.notify_resource_updated(params).await;
         }
     }
 

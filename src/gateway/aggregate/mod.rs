@@ -109,6 +109,8 @@ pub struct AggregateSession {
     /// Its place among the sessions its token may hold, until it ends.
     _slot: Option<SessionSlot>,
     upstreams: Upstreams,
+    /// Its sessions that hold its resource subscriptions.
+    subscriptions: Upstreams,
     /// The upstream sessions requests without a session share.
     stateless: Arc<Upstreams>,
     /// Pages of the lists every session shares.
@@ -138,11 +140,23 @@ impl AggregateSession {
             gateway,
             _slot: slot,
             upstreams: Upstreams::of_one_agent(),
+            subscriptions: Upstreams::for_subscriptions(),
             stateless,
             pages,
             _stop_notices_on_drop: stop_notices.clone().drop_guard(),
             stop_notices,
         }
+    }
+
+    /// The record of the server that serves the resource `uri`.
+    async fn resource_owner(
+        &self,
+        uri: &str,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Arc<McpServerRecord>, McpError> {
+        let asker = self.asker(context)?;
+        let server = self.resource_server(uri, &asker).await?;
+        self.record(server).await
     }
 
     fn asker(&self, context: &RequestContext<RoleServer>) -> Result<Asker, McpError> {
@@ -252,7 +266,13 @@ impl ServerHandler for AggregateSession {
         context: RequestContext<RoleServer>,
     ) -> Result<InitializeResult, McpError> {
         context.peer.set_peer_info(request.clone());
-        self.negotiate_initialize(&request)
+        let mut result = self.negotiate_initialize(&request)?;
+        // The handshake era's resources/subscribe, passed to the resource's
+        // server (2026-07-28 has no such method).
+        if let Some(resources) = result.capabilities.resources.as_mut() {
+            resources.subscribe = Some(true);
+        }
+        Ok(result)
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
@@ -363,6 +383,29 @@ impl ServerHandler for AggregateSession {
         }
     }
 
+    #[allow(deprecated)] // the handshake era's subscriptions, still spoken
+    async fn subscribe(
+        &self,
+        request: rmcp::model::SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let uri = request.uri.clone();
+        let subscribe =
+            ClientRequest::SubscribeRequest(rmcp::model::SubscribeRequest::new(request));
+        self.subscription(&uri, subscribe, &context).await
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        request: rmcp::model::UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let uri = request.uri.clone();
+        let end = ClientRequest::UnsubscribeRequest(rmcp::model::UnsubscribeRequest::new(request));
+        self.subscription(&uri, end, &context).await
+    }
+
     #[allow(deprecated)] // the handshake era's logging, still spoken
     async fn set_level(
         &self,
@@ -412,9 +455,7 @@ impl ServerHandler for AggregateSession {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        let asker = self.asker(&context)?;
-        let server = self.resource_server(&request.uri, &asker).await?;
-        let record = self.record(server).await?;
+        let record = self.resource_owner(&request.uri, &context).await?;
         let read = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request));
         match self.forward(&record, read, &context).await {
             Ok(ServerResult::ReadResourceResult(mut result)) => {

@@ -66,12 +66,13 @@ impl Open {
             .map_or(Duration::MAX, |last_used| last_used.elapsed())
     }
 
-    /// Whether it may serve a call of `server` now; if so it is in use.
-    fn reusable_for(&self, server: &McpServerRecord) -> bool {
+    /// Whether it may serve a call of `server` now (one left idle too, when
+    /// `kept`); if so it is in use.
+    fn reusable_for(&self, server: &McpServerRecord, kept: bool) -> bool {
         let Ok(mut last_used) = self.last_used.lock() else {
             return false;
         };
-        let fresh = self.version == server.version && last_used.elapsed() < IDLE;
+        let fresh = self.version == server.version && (kept || last_used.elapsed() < IDLE);
         if fresh {
             *last_used = Instant::now();
         }
@@ -87,6 +88,10 @@ pub struct Upstreams {
     agent_requests: AgentRequests,
     /// What the agent of a handshake-era session asked to hear of the logs.
     log_level: LogLevel,
+    /// Whether they hold an agent's resource subscriptions: opened with
+    /// `initialize` (the handshake era's `resources/subscribe`) and kept
+    /// open however long unused, for the updates to come.
+    holds_subscriptions: bool,
     /// Whether they belong to one agent's session (of the handshake era, or
     /// one 2026-07-28 request that asked for log lines), whose agent hears
     /// what its servers send outside any call and can be asked what they ask.
@@ -102,6 +107,15 @@ impl Upstreams {
         }
     }
 
+    /// The sessions that hold one agent's resource subscriptions.
+    pub fn for_subscriptions() -> Self {
+        Self {
+            one_agent: true,
+            holds_subscriptions: true,
+            ..Self::default()
+        }
+    }
+
     async fn session(
         &self,
         server: &McpServerRecord,
@@ -109,14 +123,16 @@ impl Upstreams {
         agent: &Peer<RoleServer>,
     ) -> Result<Arc<Open>, CallFailure> {
         if let Some(open) = self.open.lock().await.get(&server.id)
-            && open.reusable_for(server)
+            && open.reusable_for(server, self.holds_subscriptions)
         {
             return Ok(Arc::clone(open));
         }
         let agent = self.one_agent.then(|| BackChannel::of(agent));
         // A server can ask the agent something only in a session of the
         // handshake era (2026-07-28 asks by `input_required`, passed back).
-        let opening = if agent.as_ref().is_some_and(BackChannel::answers_anything) {
+        let opening = if self.holds_subscriptions {
+            Opening::Listening
+        } else if agent.as_ref().is_some_and(BackChannel::answers_anything) {
             Opening::Initialize
         } else {
             Opening::DiscoverFirst
@@ -141,7 +157,7 @@ impl Upstreams {
         // left idle (servers deleted or disabled, or no longer called), so
         // the shared set holds only servers called of late.
         let mut sessions = self.open.lock().await;
-        sessions.retain(|_, other| other.idle_for() < IDLE);
+        sessions.retain(|_, other| self.holds_subscriptions || other.idle_for() < IDLE);
         sessions.insert(server.id, Arc::clone(&open));
         Ok(open)
     }

@@ -5,7 +5,8 @@ server asks by requests of its own during the call; at 2026-07-28 by an
 `input_required` result, which the client answers and retries. Calls the
 reference server's asking tools (their names after PREFIX, `conformance__`
 on the registry's /mcp) and prints what each answered and what was asked,
-and the log lines it heard from a tool that logs three.
+and the log lines it heard from a tool that logs three; in the handshake
+era it subscribes to a resource and hears the update a tool announces.
 With `mute`, it declares neither capability.
 Usage: asking_client.py URL TOKEN MODE PREFIX [mute]"""
 
@@ -20,6 +21,14 @@ from mcp_types import CreateMessageResult, ElicitResult, TextContent
 
 asked = []
 logged = []
+updated = []
+
+
+async def on_message(message):
+    """Hears `notifications/resources/updated`."""
+    root = getattr(message, "root", message)
+    if getattr(root, "method", None) == "notifications/resources/updated":
+        updated.append(str(root.params.uri))
 
 
 async def sampling(context, params):
@@ -51,6 +60,7 @@ async def main():
     # Log lines at info and above: asked per request at 2026-07-28, of the
     # session (logging/setLevel) in the handshake era.
     answers["logging_callback"] = log_line
+    answers["message_handler"] = on_message
     if mode != "legacy":
         answers["log_level"] = "info"
     http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60)
@@ -73,6 +83,17 @@ async def main():
         with anyio.move_on_after(5):
             while len(logged) < 3:
                 await anyio.sleep(0.05)
+        if report["version"] != "2026-07-28":
+            # The handshake era's subscription: an update the server sends
+            # after a change reaches the subscriber.
+            await client.subscribe_resource("test://watched-resource")
+            told = await client.call_tool(prefix + "test_touch_watched_resource", {})
+            report["touched"] = text_of(told)
+            with anyio.move_on_after(5):
+                while not updated:
+                    await anyio.sleep(0.05)
+            report["updated"] = updated
+            await client.unsubscribe_resource("test://watched-resource")
         for key, (tool, arguments) in calls.items():
             try:
                 result = await client.call_tool(prefix + tool, arguments)

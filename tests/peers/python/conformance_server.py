@@ -215,6 +215,12 @@ def static_binary() -> bytes:
     return base64.b64decode(PNG)
 
 
+@mcp.resource("test://watched-resource", mime_type="text/plain")
+def watched() -> str:
+    """The resource the subscription scenarios subscribe to."""
+    return "Watched resource content."
+
+
 @mcp.resource("test://template/{id}/data", mime_type="application/json")
 def template(id: str) -> str:
     """Data for one id."""
@@ -468,8 +474,28 @@ async def set_level(ctx, params):
     return EmptyResult()
 
 
+SUBSCRIBERS = {}
+
+
 async def subscription(ctx, params):
+    """Subscribes (or, for unsubscribe, forgets) the session asking."""
+    watching = SUBSCRIBERS.setdefault(str(params.uri), [])
+    if ctx.method == "resources/subscribe":
+        watching.append(ctx.session)
+    else:
+        watching[:] = [s for s in watching if s is not ctx.session]
     return EmptyResult()
+
+
+@mcp.tool()
+async def test_touch_watched_resource() -> str:
+    """Tells the sessions subscribed to test://watched-resource it changed."""
+    for session in SUBSCRIBERS.get("test://watched-resource", []):
+        try:
+            await session.send_resource_updated("test://watched-resource")
+        except Exception:  # noqa: BLE001 - a session gone meanwhile
+            pass
+    return "touched"
 
 
 mcp._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)
