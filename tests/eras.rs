@@ -42,6 +42,7 @@ async fn every_client_mode_negotiates_through_the_registry_what_it_does_directly
     let lowlevel = python_peer("gateway_peer.py", &[UPSTREAM_KEY]);
     let legacy = counting();
     let mcp1 = python_mcp1_peer("legacy_server.py", &[UPSTREAM_KEY]);
+    let modern_only = python_peer("modern_server.py", &[UPSTREAM_KEY, "modern-only"]);
     let registry = registry(&[]).await;
     let key_header = format!("X-Api-Key:{UPSTREAM_KEY}");
     let legacy_url = format!("http://127.0.0.1:{}/mcp/paged", legacy.port);
@@ -81,6 +82,15 @@ async fn every_client_mode_negotiates_through_the_registry_what_it_does_directly
             direct_header: None,
             modes: &["auto", "legacy"],
         },
+        // Refuses `initialize`: a client pinned to the handshake era cannot
+        // reach it directly, nor through its own endpoint (a relay).
+        Upstream {
+            name: "modernonly",
+            url: modern_only.mcp_url(),
+            stored: json!({"api_key": UPSTREAM_KEY}),
+            direct_header: None,
+            modes: &["auto", "2026-07-28"],
+        },
     ];
     let mut negotiated = std::collections::HashMap::new();
     for Upstream {
@@ -111,6 +121,24 @@ async fn every_client_mode_negotiates_through_the_registry_what_it_does_directly
     assert_eq!(negotiated[&("modern", "legacy")], "2025-11-25");
     assert_eq!(negotiated[&("legacy", "auto")], "2025-06-18");
     assert_eq!(negotiated[&("mcp1", "auto")], "2025-11-25");
+    assert_eq!(negotiated[&("modernonly", "auto")], "2026-07-28");
+
+    // `/mcp` bridges the eras: an agent of the handshake era reaches the
+    // server that speaks 2026-07-28 alone, also one declaring sampling
+    // (whose sessions with servers begin with `initialize`, refused there).
+    let aggregate = registry.server.url("/mcp?servers=modernonly");
+    for mode in ["legacy", "legacy-asking"] {
+        let bridged = converse(&aggregate, AGENT, mode, None).await;
+        assert_eq!(bridged["version"], "2025-11-25", "{mode}: {bridged}");
+        assert_eq!(bridged["call"], "42", "{mode}: {bridged}");
+        assert!(
+            bridged["tools"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("modernonly__add")),
+            "{mode}: {bridged}"
+        );
+    }
 }
 
 /// Agent frameworks as their users set them up — the OpenAI Agents SDK's

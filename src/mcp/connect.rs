@@ -122,6 +122,14 @@ pub async fn connect<H: ClientHandler + Clone>(
                 .await
                 .map_err(Opened::into_failure)
         }
+        // A server of 2026-07-28 alone refuses `initialize` (404, -32601):
+        // a session that wanted the handshake era's back channel gets the
+        // stateless one rather than none.
+        Err(refused) if opening == Opening::Initialize && refused.answered_mcp() => {
+            open(handler, server, outbound, reads, Opening::DiscoverFirst)
+                .await
+                .map_err(|_| refused.into_failure())
+        }
         other => other.map_err(Opened::into_failure),
     }
 }
@@ -135,6 +143,14 @@ enum Opened {
 }
 
 impl Opened {
+    /// Whether the server answered as an MCP server would, refusing.
+    fn answered_mcp(&self) -> bool {
+        match self {
+            Self::Misunderstood(_) => true,
+            Self::Failed(failure) => failure.state == ProbeState::ProtocolError,
+        }
+    }
+
     fn into_failure(self) -> Failure {
         match self {
             Self::Misunderstood(failure) | Self::Failed(failure) => failure,

@@ -1,7 +1,8 @@
 """PyPI `mcp` 2.x's high-level `Client`, as current agents use it (the OpenAI
 Agents SDK builds on it), in one negotiation mode: `auto` (server/discover,
 falling back to initialize on an MCP error), `legacy` (initialize) or a
-pinned revision such as `2026-07-28`. Lists the tools, calls `add` (when it
+pinned revision such as `2026-07-28`, or `legacy-asking` (legacy, declaring
+sampling). Lists the tools, calls `add` (when it
 is offered, or `{server}__add` on the registry's /mcp), reads the first
 resource and the URI the first resource template makes of "Ada", gets the
 first prompt, and completes the first argument of each from "A" (of a
@@ -17,7 +18,12 @@ import anyio
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp_types import PromptReference, ResourceTemplateReference
+from mcp_types import (
+    CreateMessageResult,
+    PromptReference,
+    ResourceTemplateReference,
+    TextContent,
+)
 
 
 async def attempt(step):
@@ -79,6 +85,10 @@ async def complete_first_template(client):
     return done.completion.values
 
 
+async def sample(context, params):
+    return CreateMessageResult(role="assistant", content=TextContent(type="text", text="ok"), model="m")
+
+
 async def main():
     url, token, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     headers = {"Authorization": f"Bearer {token}"}
@@ -87,7 +97,14 @@ async def main():
         headers[name] = value
     http = httpx2.AsyncClient(headers=headers, timeout=60)
     report = {}
-    async with http, Client(streamable_http_client(url, http_client=http), mode=mode) as client:
+    # `legacy-asking`: the handshake era, declaring sampling, as an agent
+    # with a model does (a server may then ask it).
+    asking = {}
+    if mode == "legacy-asking":
+        mode, asking = "legacy", {"sampling_callback": sample}
+    async with http, Client(
+        streamable_http_client(url, http_client=http), mode=mode, **asking
+    ) as client:
         report["version"] = client._session.protocol_version
         tools = await client.list_tools()
         report["tools"] = sorted(tool.name for tool in tools.tools)
