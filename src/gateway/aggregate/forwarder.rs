@@ -24,18 +24,11 @@ use rmcp::{ClientHandler, ServiceError};
 use crate::mcp::client_config;
 use crate::redaction::Redactor;
 
-/// Progress tokens of calls under way: the upstream's (rmcp numbers them
-/// itself) to the agent that called and its own token. A call holds the
-/// lock from before its request is sent until its token is in, so a progress
-/// notification the upstream sends at once waits for its token instead of
-/// being dropped as unknown; a notification holds it while it is forwarded.
-/// The agent and its request each call under way was made for, by the id
-/// of the call sent upstream: what a server asks or logs during a call goes
-/// to that agent, a question on that request's own stream (SEP-2260), as
-/// the server sent it. Held like the progress tokens: a server's question
-/// waits for its call.
-pub(super) type AgentRequests =
-    Arc<tokio::sync::Mutex<HashMap<RequestId, (Peer<RoleServer>, RequestId)>>>;
+/// The agent's request each call under way was made for, by the id of the
+/// call sent upstream: what a server asks during a call is asked of the
+/// agent on that request's own stream (SEP-2260), as the server asked it.
+/// Held like the progress tokens: a server's question waits for its call.
+pub(super) type AgentRequests = Arc<tokio::sync::Mutex<HashMap<RequestId, RequestId>>>;
 
 /// The least severe log level an agent's handshake-era session asked for
 /// (`logging/setLevel`); none: every line the servers send.
@@ -60,6 +53,11 @@ impl LogLevel {
     }
 }
 
+/// Progress tokens of calls under way: the upstream's (rmcp numbers them
+/// itself) to the agent that called and its own token. A call holds the
+/// lock from before its request is sent until its token is in, so a progress
+/// notification the upstream sends at once waits for its token instead of
+/// being dropped as unknown; a notification holds it while it is forwarded.
 pub(super) type ProgressTokens =
     Arc<tokio::sync::Mutex<HashMap<ProgressToken, (Peer<RoleServer>, ProgressToken)>>>;
 
@@ -133,7 +131,7 @@ impl Forwarder {
             .ok_or_else(|| rmcp::ErrorData::internal_error("unreadable request", None))?;
         if let Some(InboundStreamOrigin::OutboundRequest(call)) =
             context.extensions.get::<InboundStreamOrigin>()
-            && let Some((_, agent_request)) = self.agent_requests.lock().await.get(call).cloned()
+            && let Some(agent_request) = self.agent_requests.lock().await.get(call).cloned()
         {
             request
                 .extensions_mut()
@@ -213,21 +211,12 @@ impl ClientHandler for Forwarder {
     async fn on_logging_message(
         &self,
         params: LoggingMessageNotificationParam,
-        context: NotificationContext<RoleClient>,
+        _context: NotificationContext<RoleClient>,
     ) {
-        // A line logged during a call goes to the agent that made it; one
-        // outside any call, to the agent of this session, if there is one.
-        let during_call = match context.extensions.get::<InboundStreamOrigin>() {
-            Some(InboundStreamOrigin::OutboundRequest(call)) => self
-                .agent_requests
-                .lock()
-                .await
-                .get(call)
-                .map(|(agent, _)| agent.clone()),
-            _ => None,
-        };
-        let agent = during_call.or_else(|| self.agent.as_ref().map(|agent| agent.peer.clone()));
-        if let Some(agent) = agent
+        // rmcp marks only a server's requests with the call they came on,
+        // not its notifications: lines go to the agent of this session, and
+        // a shared session (which has none) never asks for them (forward.rs).
+        if let Some(BackChannel { peer: agent, .. }) = &self.agent
             && self.log_level.wants(params.level)
             && let Some(params) = self.redactor.redact_json(params)
         {

@@ -180,7 +180,11 @@ impl Upstreams {
         let peer = open.connection.running.peer().clone();
         let during = request.method().to_owned();
         let mut tokens = self.progress.lock().await;
-        let mut agent_requests = self.agent_requests.lock().await;
+        // Only an agent's own sessions relay what servers ask.
+        let mut agent_requests = match self.one_agent {
+            true => Some(self.agent_requests.lock().await),
+            false => None,
+        };
         let handle = match peer
             .send_request_with_option(request, self.relayed_meta(context))
             .await
@@ -192,7 +196,9 @@ impl Upstreams {
             }
         };
         let (id, upstream_token) = (handle.id.clone(), handle.progress_token.clone());
-        agent_requests.insert(id.clone(), (context.peer.clone(), context.id.clone()));
+        if let Some(agent_requests) = agent_requests.as_mut() {
+            agent_requests.insert(id.clone(), context.id.clone());
+        }
         drop(agent_requests);
         if let Some(token) = progress {
             tokens.insert(upstream_token.clone(), (context.peer.clone(), token));
@@ -209,7 +215,9 @@ impl Upstreams {
         // one is resumed) and forwarded before the answer goes out.
         tokio::task::yield_now().await;
         self.progress.lock().await.remove(&upstream_token);
-        self.agent_requests.lock().await.remove(&id);
+        if self.one_agent {
+            self.agent_requests.lock().await.remove(&id);
+        }
         match outcome {
             Some(Ok(result)) => Ok(result),
             Some(Err(ServiceError::McpError(error))) => Err(CallFailure::Rpc(error)),
