@@ -75,6 +75,17 @@ pub(super) struct Forwarder {
     pub(super) log_level: LogLevel,
 }
 
+/// Of what an agent `declared`, what the registry relays when a server asks:
+/// sampling, elicitation and roots; not extensions (tasks), which `/mcp`
+/// cannot pass on yet.
+pub(super) fn relayable(declared: &ClientCapabilities) -> ClientCapabilities {
+    let mut relayed = ClientCapabilities::default();
+    relayed.sampling = declared.sampling.clone();
+    relayed.elicitation = declared.elicitation.clone();
+    relayed.roots = declared.roots.clone();
+    relayed
+}
+
 /// The agent a server's own requests are passed to, and what it can answer.
 #[derive(Clone)]
 pub(super) struct BackChannel {
@@ -85,12 +96,10 @@ pub(super) struct BackChannel {
 impl BackChannel {
     /// The agent of `peer`'s session, with what it declared a server may ask.
     pub(super) fn of(peer: &Peer<RoleServer>) -> Self {
-        let mut relayed = ClientCapabilities::default();
-        if let Some(declared) = peer.peer_info() {
-            relayed.sampling = declared.capabilities.sampling.clone();
-            relayed.elicitation = declared.capabilities.elicitation.clone();
-            relayed.roots = declared.capabilities.roots.clone();
-        }
+        let relayed = peer
+            .peer_info()
+            .map(|info| relayable(&info.capabilities))
+            .unwrap_or_default();
         Self {
             peer: peer.clone(),
             relayed,

@@ -13,13 +13,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rmcp::ServiceError;
-use rmcp::model::{
-    CancelledNotificationParam, ClientCapabilities, ClientRequest, RequestMetaObject, ServerResult,
-};
+use rmcp::model::{CancelledNotificationParam, ClientRequest, RequestMetaObject, ServerResult};
 use rmcp::service::{Peer, PeerRequestOptions, RequestContext, RoleServer};
 
 use super::super::{GatewaySettings, MAX_MESSAGE_BYTES};
-use super::forwarder::{AgentRequests, BackChannel, Forwarder, LogLevel, ProgressTokens};
+use super::forwarder::{
+    AgentRequests, BackChannel, Forwarder, LogLevel, ProgressTokens, relayable,
+};
 
 use crate::domain::{McpServerId, McpServerRecord, ProbeState};
 use crate::mcp::{Connection, Failure, Opening, Reads, connect};
@@ -280,17 +280,11 @@ impl Upstreams {
     /// server may then ask it for input, an `input_required` result that
     /// goes back to the agent, and only then), and the log level it asked
     /// for, of the request (2026-07-28) or of its session (`logging/setLevel`).
-    /// Extensions (tasks) are not relayed: `/mcp` cannot pass their results
-    /// on yet.
     #[allow(deprecated)]
     fn relayed_meta(&self, context: &RequestContext<RoleServer>) -> PeerRequestOptions {
         let mut meta = RequestMetaObject::new();
         if let Some(declared) = context.meta.client_capabilities() {
-            let mut relayed = ClientCapabilities::default();
-            relayed.sampling = declared.sampling;
-            relayed.elicitation = declared.elicitation;
-            relayed.roots = declared.roots;
-            meta.set_client_capabilities(relayed);
+            meta.set_client_capabilities(relayable(&declared));
         }
         if let Some(level) = context.meta.log_level().or_else(|| self.log_level.get()) {
             meta.set_log_level(level);
