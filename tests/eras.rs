@@ -263,8 +263,8 @@ async fn inspect(url: &str, token: &str, era: &str) -> Value {
 }
 
 /// The TypeScript clients of today: `@modelcontextprotocol/client` 2.x in
-/// `auto`, `legacy` and pinned mode, and the Inspector's CLI 2.x in `auto`
-/// and `legacy`, against a modern server and a legacy-only one: through a
+/// `auto`, `legacy` and pinned mode, `@modelcontextprotocol/sdk` 1.x, and
+/// the Inspector's CLI 2.x in `auto` and `legacy`, against a modern server and a legacy-only one: through a
 /// server's own endpoint they negotiate and see what they do directly; on
 /// `/mcp` they speak 2026-07-28 when they may, and see the same answers.
 #[tokio::test]
@@ -273,8 +273,12 @@ async fn typescript_clients_and_the_inspector_work_through_both_endpoints() {
     let mcp1 = python_mcp1_peer("legacy_server.py", &[UPSTREAM_KEY]);
     let registry = registry(&[]).await;
     for (name, upstream, modes) in [
-        ("modern", &modern, &["auto", "legacy", "2026-07-28"][..]),
-        ("mcp1", &mcp1, &["auto", "legacy"][..]),
+        (
+            "modern",
+            &modern,
+            &["auto", "legacy", "2026-07-28", "sdk1"][..],
+        ),
+        ("mcp1", &mcp1, &["auto", "legacy", "sdk1"][..]),
     ] {
         let id = registry
             .register(name, &upstream.mcp_url(), UPSTREAM_KEY)
@@ -285,13 +289,16 @@ async fn typescript_clients_and_the_inspector_work_through_both_endpoints() {
             let direct =
                 node_client("era_client.cjs", &[&upstream.mcp_url(), UPSTREAM_KEY, mode]).await;
             assert_eq!(direct["call"], "42", "{name} {mode}: {direct}");
+            for field in ["resource", "prompt"] {
+                assert!(direct[field][0].is_string(), "{name} {mode}: {direct}");
+            }
             let relayed = node_client("era_client.cjs", &[&through, AGENT, mode]).await;
             assert_eq!(
                 relayed, direct,
                 "{name} in {mode} mode through its endpoint"
             );
             let aggregate = node_client("era_client.cjs", &[&only, AGENT, mode]).await;
-            let expected = if *mode == "legacy" {
+            let expected = if ["legacy", "sdk1"].contains(mode) {
                 "2025-11-25"
             } else {
                 "2026-07-28"
