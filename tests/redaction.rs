@@ -105,7 +105,10 @@ impl Seen {
         (prompt, resource): (&str, &str),
         progress: bool,
     ) {
-        let opened = post(url, AGENT, None, initialize()).await;
+        // An agent that can answer what the server asks of it.
+        let mut hello = initialize();
+        hello["params"]["capabilities"] = json!({"sampling": {}, "elicitation": {}});
+        let opened = post(url, AGENT, None, hello).await;
         assert_eq!(opened.status, 200, "{opened:?}");
         self.0.extend(opened.text.as_bytes());
         let session = opened.session.expect("a session");
@@ -146,6 +149,23 @@ impl Seen {
                     .is_some_and(|m| m.contains("[redacted]")),
                 "{notice}"
             );
+            // What the server asks the agent reaches it, redacted.
+            for (method, text) in [
+                ("sampling/createMessage", "/params/messages/0/content/text"),
+                ("elicitation/create", "/params/message"),
+            ] {
+                let asked = answer
+                    .iter()
+                    .find(|m| m["method"] == method)
+                    .unwrap_or_else(|| panic!("{method} came through {url}: {answer:?}"));
+                assert!(
+                    asked
+                        .pointer(text)
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t.contains("[redacted]")),
+                    "{asked}"
+                );
+            }
         }
         let result = answer.iter().find(|m| m["id"] == 5).expect("an answer");
         assert!(

@@ -10,7 +10,8 @@ chunks, so a credential is split across chunks too.
 Usage: echoing.py MODE PORT, where MODE is
   json   answers are JSON bodies
   sse    answers are event streams; a tools/call's carries a progress and a
-         log notification before its result; server/discover is answered
+         log notification, and asks the agent for sampling and elicitation
+         (without waiting for the answers), before its result; server/discover is answered
          (a server of 2026-07-28), where json and gzip refuse it
   gzip   as json, but a tools/call's answer is gzip-compressed
          (Content-Encoding: gzip), whatever the request accepts
@@ -149,7 +150,8 @@ class Handler(BaseHTTPRequestHandler):
             SESSIONS.add(self.headers["Mcp-Session-Id"])
         echo = Echo(credentials(self.headers))
         m = echo.mark
-        if request_id is None:
+        # A notification, or the client's answer to what it was asked.
+        if request_id is None or method is None:
             return self.send_chunked(202, b"", "application/json")
         events = []
         if method == "initialize":
@@ -179,6 +181,17 @@ class Handler(BaseHTTPRequestHandler):
                            "params": {"progressToken": token, "progress": 1, "message": every()}})
             events.append({"jsonrpc": "2.0", "method": "notifications/message",
                            "params": {"level": "info", "data": m()}})
+            # It asks the agent too (never waiting for the answers).
+            events.append({"jsonrpc": "2.0", "id": "ask-sampling",
+                           "method": "sampling/createMessage",
+                           "params": {"messages": [{"role": "user", "content": {
+                               "type": "text", "text": "sent " + every()}}],
+                               "systemPrompt": m(), "maxTokens": 10}})
+            events.append({"jsonrpc": "2.0", "id": "ask-elicitation",
+                           "method": "elicitation/create",
+                           "params": {"message": "sent " + every(), "requestedSchema": {
+                               "type": "object", "properties": {"answer": {
+                                   "type": "string", "description": m()}}}}})
             result = {"content": [{"type": "text", "text": "sent: " + " ".join(m() for _ in range(8))}],
                       "structuredContent": {"sent": m()}, "isError": False}
         elif method == "prompts/get":
