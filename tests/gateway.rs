@@ -710,7 +710,33 @@ async fn the_sdk_clients_use_every_registered_server_through_slash_mcp() {
     let listed = python_client("sdk_client.py", &[&aggregate, AGENT, "[]"]).await;
     assert_eq!(listed["server"], "mcp-registry");
 
-    // Every tool of every server, once, under a valid name that says whose.
+    // The catalog keeps how each tool runs: server-everything's research
+    // tool runs only as a task, which /mcp does not relay.
+    let found = registry
+        .server
+        .get("/v1/tools?q=simulate-research-query")
+        .await
+        .body;
+    let research = &found["data"][0];
+    assert_eq!(research["name"], "simulate-research-query", "{found}");
+    assert_eq!(research["execution"]["taskSupport"], "required", "{found}");
+    let everything_id = research["server_id"].as_str().unwrap();
+    let tools = registry
+        .server
+        .get(&format!("/v1/mcp-servers/{everything_id}/tools?limit=200"))
+        .await
+        .body;
+    let task_only: Vec<&str> = tools["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|tool| tool["execution"]["taskSupport"] == "required")
+        .map(|tool| tool["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(task_only, ["simulate-research-query"], "{tools}");
+
+    // Every other tool of every server, once, under a valid name that says
+    // whose.
     let names = tool_names(&listed);
     let mut expected: Vec<String> = tool_names(&direct_python)
         .iter()
@@ -718,6 +744,7 @@ async fn the_sdk_clients_use_every_registered_server_through_slash_mcp() {
         .chain(
             tool_names(&direct_everything)
                 .iter()
+                .filter(|t| !task_only.contains(&t.as_str()))
                 .map(|t| format!("everything__{t}")),
         )
         .collect();
@@ -801,6 +828,33 @@ async fn the_sdk_clients_use_every_registered_server_through_slash_mcp() {
     for secret in [UPSTREAM_KEY, AGENT, "hashed\""] {
         assert!(!logs.contains(secret), "{secret} is in the logs");
     }
+
+    // Called anyway, the task-only tool is refused with where it can be
+    // called, and never reaches its server; the refusal is audited.
+    let all = session(&aggregate, AGENT).await;
+    let refused = post(
+        &aggregate,
+        AGENT,
+        Some(&all),
+        call(12, "everything__simulate-research-query"),
+    )
+    .await;
+    let error = &refused.messages[0]["error"];
+    assert_eq!(error["code"], -32602, "{refused:?}");
+    assert_eq!(error["data"]["reason"], "task_required", "{refused:?}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/v1/mcp-servers/{everything_id}/mcp")),
+        "{refused:?}"
+    );
+    let events = registry.call_events_once(11).await;
+    assert_eq!(
+        events.last().unwrap()["outcome"],
+        "task_required",
+        "{events:?}"
+    );
 }
 
 #[tokio::test]

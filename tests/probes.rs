@@ -117,7 +117,8 @@ async fn a_probe_reads_every_page_of_a_real_servers_catalog() {
             "description": "Does thing number 0",
             "input_schema": {"type": "object", "properties": {"n": {"type": "integer"}}},
             "output_schema": null,
-            "annotations": {"readOnlyHint": true}
+            "annotations": {"readOnlyHint": true},
+            "execution": null
         })
     );
     let etag = etag.expect("an ETag");

@@ -158,6 +158,9 @@ pub struct Tool {
     /// Hints about its behaviour (read-only, destructive, ...), as the protocol writes them.
     #[oai(nullable)]
     pub annotations: Option<JsonObject>,
+    /// How it may be run, as the protocol writes it: the tasks extension's `taskSupport` (`forbidden`, `optional` or `required`). `/mcp` runs every tool at once and does not offer one whose `taskSupport` is `required`; its MCP server's own endpoint does.
+    #[oai(nullable)]
+    pub execution: Option<JsonObject>,
 }
 
 impl From<CatalogEntry> for Tool {
@@ -169,6 +172,7 @@ impl From<CatalogEntry> for Tool {
                 .unwrap_or_else(|| JsonObject::from([("type".to_owned(), "object".into())])),
             output_schema: object(body, "outputSchema"),
             annotations: object(body, "annotations"),
+            execution: object(body, "execution"),
             name: entry.name,
             description: entry.description,
         }
@@ -198,6 +202,9 @@ pub struct FoundTool {
     /// Hints about its behaviour (read-only, destructive, ...), as the protocol writes them.
     #[oai(nullable)]
     pub annotations: Option<JsonObject>,
+    /// How it may be run, as the protocol writes it: the tasks extension's `taskSupport` (`forbidden`, `optional` or `required`). `/mcp` runs every tool at once and does not offer one whose `taskSupport` is `required`; its MCP server's own endpoint does.
+    #[oai(nullable)]
+    pub execution: Option<JsonObject>,
 }
 
 impl FoundTool {
@@ -212,6 +219,7 @@ impl FoundTool {
             input_schema: tool.input_schema,
             output_schema: tool.output_schema,
             annotations: tool.annotations,
+            execution: tool.execution,
         }
     }
 }

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use futures::stream::{BoxStream, StreamExt};
 use http::{HeaderName, HeaderValue, StatusCode};
 use rmcp::model::{
-    ClientJsonRpcMessage, ErrorCode, ErrorData, JsonRpcError, JsonRpcMessage, RequestId,
-    ServerJsonRpcMessage,
+    ClientJsonRpcMessage, ClientRequest, ErrorCode, ErrorData, JsonRpcError, JsonRpcMessage,
+    RequestId, ServerJsonRpcMessage,
 };
 use rmcp::transport::streamable_http_client::{
     HttpStatusError, SseError, StreamableHttpError, StreamableHttpPostResponse,
@@ -22,6 +22,7 @@ use sse_stream::Sse;
 
 use super::budget::{AnswerTicket, Refusal, Unread, WeakTicket};
 use super::sse::{EventSplitter, sse_of};
+use super::tool_fields;
 use crate::memory::json_values;
 use crate::outbound::answer_encoding;
 
@@ -54,23 +55,34 @@ fn least_cost(bytes: usize) -> usize {
 /// of a broken stream with the last event's id, and what comes is read
 /// within the same ticket's room.
 #[derive(Clone, Default)]
-pub struct Resumable(Arc<Mutex<HashMap<String, (WeakTicket, RequestId)>>>);
+pub struct Resumable(Arc<Mutex<HashMap<String, Waiting>>>);
+
+/// An answer whose sender waits for it: its ticket, its request, and
+/// whether that lists tools.
+struct Waiting(WeakTicket, RequestId, bool);
 
 impl Resumable {
-    fn remember(&self, event: &Sse, ticket: &AnswerTicket, request: &RequestId) {
+    fn remember(&self, event: &Sse, answer: &Answer) {
         let (Some(event_id), Ok(mut answers)) = (&event.id, self.0.lock()) else {
             return;
         };
-        answers.retain(|_, (ticket, _)| ticket.upgrade().is_some());
-        answers.insert(event_id.clone(), (ticket.downgrade(), request.clone()));
+        answers.retain(|_, Waiting(ticket, _, _)| ticket.upgrade().is_some());
+        answers.insert(
+            event_id.clone(),
+            Waiting(
+                answer.ticket.downgrade(),
+                answer.request.clone(),
+                answer.lists_tools,
+            ),
+        );
     }
 
     /// The ticket and request of the answer an event was part of, while
-    /// its sender still waits for it.
-    pub fn answer_of(&self, event_id: &str) -> Option<(AnswerTicket, RequestId)> {
+    /// its sender still waits for it, and whether it lists tools.
+    pub fn answer_of(&self, event_id: &str) -> Option<(AnswerTicket, RequestId, bool)> {
         let answers = self.0.lock().ok()?;
-        let (ticket, request) = answers.get(event_id)?;
-        Some((ticket.upgrade()?, request.clone()))
+        let Waiting(ticket, request, lists_tools) = answers.get(event_id)?;
+        Some((ticket.upgrade()?, request.clone(), *lists_tools))
     }
 }
 
@@ -92,6 +104,10 @@ pub async fn post(
     resumable: &Resumable,
 ) -> Result<StreamableHttpPostResponse, HttpError> {
     let body = serde_json::to_vec(&post.message)?;
+    let lists_tools = matches!(
+        &post.message,
+        JsonRpcMessage::Request(request) if matches!(request.request, ClientRequest::ListToolsRequest(_))
+    );
     let mut request = http
         .post(post.uri.as_ref())
         .header(http::header::ACCEPT, "application/json, text/event-stream")
@@ -156,6 +172,7 @@ pub async fn post(
                     ticket,
                     request: post.id,
                     resumable: resumable.clone(),
+                    lists_tools,
                 },
                 post.limits.max_sse_event_size,
             );
@@ -172,6 +189,10 @@ pub async fn post(
                         ));
                     }
                 };
+            let text = match lists_tools.then(|| tool_fields::carry(&text)).flatten() {
+                Some(carried) => carried,
+                None => text,
+            };
             match serde_json::from_slice::<ServerJsonRpcMessage>(&text) {
                 Ok(message)
                     if status.is_success() || matches!(message, JsonRpcMessage::Error(_)) =>
@@ -225,14 +246,25 @@ struct Answer {
     ticket: AnswerTicket,
     request: RequestId,
     resumable: Resumable,
+    /// It answers `tools/list`, whose tools' fields the SDK would drop
+    /// are carried through its parse (tool_fields.rs).
+    lists_tools: bool,
 }
 
 impl Answer {
     /// Holds room for an event and its parse (`cost`), and remembers it
     /// for resuming; or says why not.
-    async fn admit(&self, event: Sse, cost: usize) -> Result<Sse, Refusal> {
+    async fn admit(&self, mut event: Sse, cost: usize) -> Result<Sse, Refusal> {
         self.ticket.grow_to(cost).await?;
-        self.resumable.remember(&event, &self.ticket, &self.request);
+        self.resumable.remember(&event, self);
+        if self.lists_tools
+            && let Some(carried) = event
+                .data
+                .as_deref()
+                .and_then(|data| tool_fields::carry(data.as_bytes()))
+        {
+            event.data = String::from_utf8(carried).ok();
+        }
         Ok(event)
     }
 
@@ -322,13 +354,14 @@ fn metered_events(
 /// over once the answer's ticket holds room for its parse.
 pub fn resumed(
     events: BoxStream<'static, Result<Sse, SseError>>,
-    (ticket, request): (AnswerTicket, RequestId),
+    (ticket, request, lists_tools): (AnswerTicket, RequestId, bool),
     resumable: Resumable,
 ) -> BoxStream<'static, Result<Sse, SseError>> {
     let answer = Answer {
         ticket,
         request,
         resumable,
+        lists_tools,
     };
     futures::stream::unfold(
         (events, answer, false),
@@ -385,6 +418,7 @@ mod tests {
             ticket: ticket.clone(),
             request: RequestId::Number(7),
             resumable: Resumable::default(),
+            lists_tools: false,
         };
         metered_events(bytes, answer, 1024 * 1024)
     }

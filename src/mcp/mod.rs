@@ -7,6 +7,7 @@ mod observed;
 mod probe;
 mod service;
 pub mod sse;
+mod tool_fields;
 
 pub use connect::{Connection, Failure, Opening, Reads, client_config, connect};
 pub use probe::{MAX_ITEMS, MAX_LISTING_BYTES, ProbeSettings, Prober};

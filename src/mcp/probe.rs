@@ -6,11 +6,16 @@
 use std::time::{Duration, Instant};
 
 use rmcp::ClientHandler;
-use rmcp::model::{ClientConfig, PaginatedRequestParams, RequestMetaObject};
-use rmcp::service::{RoleClient, RunningService, ServiceError};
+use rmcp::model::{
+    ClientConfig, ClientRequest, GetExtensions, ListToolsRequest, PaginatedRequestParams,
+    RequestMetaObject, ServerResult, Tool,
+};
+use rmcp::service::{Peer, RoleClient, RunningService, ServiceError};
 use serde::Serialize;
 
+use super::budget::{AnswerBudget, AnswerTicket, Refusal};
 use super::connect::{Failure, Opening, Reads, client_config, connect};
+use super::tool_fields;
 use crate::domain::{
     Catalog, CatalogEntry, Discovery, McpEra, McpServerRecord, ProbeReport, ProbeState, ServerInfo,
     now, supported_versions,
@@ -151,14 +156,19 @@ async fn discover(running: &RunningService<RoleClient, Registry>) -> Result<Disc
     let mut catalog = Catalog::default();
     if capabilities.tools.is_some() {
         catalog.tools = list_pages(&mut budget, "tools/list", |params| async move {
-            let page = peer.list_tools(params).await?;
-            Ok((page.tools, page.next_cursor))
+            tools_page(peer, params).await
         })
         .await?;
+        for tool in &mut catalog.tools {
+            tool_fields::restore(&mut tool.body);
+        }
     }
     if capabilities.resources.is_some() {
         catalog.resources = list_pages(&mut budget, "resources/list", |params| async move {
-            let page = peer.list_resources(params).await?;
+            let page = peer
+                .list_resources(params)
+                .await
+                .map_err(failed("resources/list"))?;
             Ok((page.resources, page.next_cursor))
         })
         .await?;
@@ -166,7 +176,10 @@ async fn discover(running: &RunningService<RoleClient, Registry>) -> Result<Disc
             &mut budget,
             "resources/templates/list",
             |params| async move {
-                let page = peer.list_resource_templates(params).await?;
+                let page = peer
+                    .list_resource_templates(params)
+                    .await
+                    .map_err(failed("resources/templates/list"))?;
                 Ok((page.resource_templates, page.next_cursor))
             },
         )
@@ -174,7 +187,10 @@ async fn discover(running: &RunningService<RoleClient, Registry>) -> Result<Disc
     }
     if capabilities.prompts.is_some() {
         catalog.prompts = list_pages(&mut budget, "prompts/list", |params| async move {
-            let page = peer.list_prompts(params).await?;
+            let page = peer
+                .list_prompts(params)
+                .await
+                .map_err(failed("prompts/list"))?;
             Ok((page.prompts, page.next_cursor))
         })
         .await?;
@@ -219,6 +235,45 @@ async fn discover(running: &RunningService<RoleClient, Registry>) -> Result<Disc
     })
 }
 
+/// A request of `method` that failed with `error`.
+fn failed(method: &'static str) -> impl Fn(ServiceError) -> Stopped {
+    move |error| Stopped::Request(method, error)
+}
+
+/// A page of tools, read as a call's answer is (metered.rs): there the
+/// fields of each tool that rmcp's `Tool` has no place for ride through
+/// its parse (tool_fields.rs). Its ticket shares no room with the
+/// gateway's calls: a probe's memory is bounded by the listing's bytes.
+async fn tools_page(
+    peer: &Peer<RoleClient>,
+    params: Option<PaginatedRequestParams>,
+) -> Result<(Vec<Tool>, Option<String>), Stopped> {
+    let ticket = AnswerTicket::new(&AnswerBudget::new(usize::MAX / 2));
+    let mut request = ClientRequest::ListToolsRequest(ListToolsRequest {
+        method: Default::default(),
+        params,
+        extensions: Default::default(),
+    });
+    request.extensions_mut().insert(ticket.clone());
+    let answer = peer.send_request(request).await;
+    if ticket.refused().await == Some(Refusal::TooLarge) {
+        return Err(Stopped::Limit(Failure::new(
+            ProbeState::ProtocolError,
+            format!(
+                "the answer to tools/list is larger than {} MiB",
+                MAX_LISTING_BYTES / (1024 * 1024)
+            ),
+        )));
+    }
+    match answer.map_err(failed("tools/list"))? {
+        ServerResult::ListToolsResult(page) => Ok((page.tools, page.next_cursor)),
+        _ => Err(Stopped::Request(
+            "tools/list",
+            ServiceError::UnexpectedResponse,
+        )),
+    }
+}
+
 /// Bytes of listing kept so far, across every kind.
 #[derive(Debug, Default)]
 struct ListingBudget {
@@ -235,7 +290,7 @@ async fn list_pages<T, F, Fut>(
 where
     T: Serialize,
     F: Fn(Option<PaginatedRequestParams>) -> Fut,
-    Fut: Future<Output = Result<(Vec<T>, Option<String>), ServiceError>>,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), Stopped>>,
 {
     let mut entries = Vec::new();
     let mut cursor: Option<String> = None;
@@ -243,9 +298,7 @@ where
         let params = cursor
             .take()
             .map(|cursor| PaginatedRequestParams::default().with_cursor(Some(cursor)));
-        let (items, next) = fetch(params)
-            .await
-            .map_err(|error| Stopped::Request(method, error))?;
+        let (items, next) = fetch(params).await?;
         if entries.len() + items.len() > MAX_ITEMS {
             return Err(Stopped::Limit(Failure::new(
                 ProbeState::ProtocolError,

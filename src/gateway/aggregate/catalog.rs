@@ -102,16 +102,25 @@ impl AggregateSession {
             .await
             .map_err(|_| rpc_error(&GatewayError::Storage))?;
         let next = hits.cut(PAGE as usize).map(cursor_of);
+        let tools = kind == CatalogKind::Tool;
         let items: Vec<Value> = hits
             .items
             .into_iter()
+            .filter(|hit| !(tools && runs_only_as_task(&hit.stored.entry.body)))
             .map(|hit| {
                 let mut body = hit.stored.entry.body;
-                if rename && let Some(object) = body.as_object_mut() {
-                    object.insert(
-                        "name".to_owned(),
-                        Value::String(public_name(&hit.server_name, &hit.stored.entry.name)),
-                    );
+                if let Some(object) = body.as_object_mut() {
+                    if rename {
+                        object.insert(
+                            "name".to_owned(),
+                            Value::String(public_name(&hit.server_name, &hit.stored.entry.name)),
+                        );
+                    }
+                    // Called here, every tool runs at once (no task is
+                    // asked for): an agent is not told it could be one.
+                    if tools {
+                        object.remove("execution");
+                    }
                 }
                 body
             })
@@ -260,6 +269,27 @@ impl AggregateSession {
             .await?;
         one_server(&offering, template)
     }
+}
+
+/// Whether a listed tool runs only as a task (the tasks extension's
+/// `execution.taskSupport` is `required`). `/mcp` relays no tasks, so it
+/// neither lists such a tool nor calls it: listed, every call would fail.
+pub(super) fn runs_only_as_task(tool: &Value) -> bool {
+    tool.pointer("/execution/taskSupport")
+        .and_then(Value::as_str)
+        == Some("required")
+}
+
+/// The refusal of a call to `name`, a tool of `server` that runs only as
+/// a task: the agent is told where it can be called.
+pub(super) fn task_required(name: &str, server: McpServerId) -> McpError {
+    McpError::invalid_params(
+        format!(
+            "{name} runs only as a task, which /mcp does not relay: call it through \
+             /v1/mcp-servers/{server}/mcp"
+        ),
+        Some(json!({"reason": "task_required"})),
+    )
 }
 
 /// Enough templates to tell one server's from two servers'.

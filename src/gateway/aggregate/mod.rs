@@ -44,7 +44,7 @@ use super::{Gateway, GatewayError, MAX_MESSAGE_BYTES};
 use crate::access::Caller;
 use crate::domain::{CatalogKind, McpServerId, McpServerRecord, ServerStatus};
 use crate::mcp::budget::AnswerTicket;
-use catalog::ListPages;
+use catalog::{ListPages, runs_only_as_task, task_required};
 use endpoint::SessionSlot;
 use upstreams::Upstreams;
 
@@ -316,6 +316,10 @@ impl ServerHandler for AggregateSession {
         };
         let tool = hit.stored.entry.name.clone();
         let server = hit.server_id.to_string();
+        if runs_only_as_task(&hit.stored.entry.body) {
+            audit(server, &tool, "task_required");
+            return Err(task_required(&request.name, hit.server_id));
+        }
         let record = match self.record(hit.server_id).await {
             Ok(record) => record,
             Err(error) => {
