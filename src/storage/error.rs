@@ -41,10 +41,35 @@ impl From<SecretError> for IdempotentInsertError {
     }
 }
 
+/// Tries of one piece of work that the database chose as a deadlock victim.
+const LOCK_CONFLICT_ATTEMPTS: u32 = 5;
+
+/// `work`, run again (up to [`LOCK_CONFLICT_ATTEMPTS`] times in all) while
+/// the database rolls it back to break a deadlock or a serialization
+/// conflict; any other outcome is `work`'s.
+pub(super) async fn retry_lock_conflicts<T, Fut>(
+    mut work: impl FnMut() -> Fut,
+) -> Result<T, StorageError>
+where
+    Fut: Future<Output = Result<T, StorageError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match work().await {
+            Err(StorageError::Database(err))
+                if is_lock_conflict(&err) && attempt < LOCK_CONFLICT_ATTEMPTS =>
+            {
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 /// Whether the database rolled the statement back to break a deadlock or a
 /// serialization conflict (SQLSTATE 40001 on PostgreSQL and MariaDB, 40P01 on
 /// PostgreSQL): the statement can be run again.
-pub(super) fn is_lock_conflict(err: &DbErr) -> bool {
+fn is_lock_conflict(err: &DbErr) -> bool {
     let (DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error))) =
         err
     else {

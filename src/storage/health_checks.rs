@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::entity::{health_check, mcp_server};
-use super::error::{StorageError, is_lock_conflict};
+use super::error::{StorageError, retry_lock_conflicts};
 use super::repository::McpServerRepository;
 use crate::domain::{McpServerId, ServerStatus};
 
@@ -42,8 +42,6 @@ pub(super) async fn schedule(
 
 /// Schedules written per INSERT: within every backend's parameter limit.
 const ENROLL_ROWS_PER_INSERT: usize = 500;
-/// Tries of one enrolment INSERT that the database chose as a deadlock victim.
-const ENROLL_ATTEMPTS: u32 = 3;
 
 impl McpServerRepository {
     /// Claims up to `limit` checks due at `now` for this replica, moving each
@@ -125,18 +123,7 @@ impl McpServerRepository {
                     .values([id.as_str().into(), now.into(), 0_i64.into()])
                     .map_err(|e| StorageError::from(sea_orm::DbErr::Custom(e.to_string())))?;
             }
-            let mut attempt = 1;
-            loop {
-                match self.db.execute(&insert).await {
-                    Err(err) if is_lock_conflict(&err) && attempt < ENROLL_ATTEMPTS => {
-                        attempt += 1;
-                    }
-                    result => {
-                        result?;
-                        break;
-                    }
-                }
-            }
+            retry_lock_conflicts(|| async { Ok(self.db.execute(&insert).await?) }).await?;
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::database::begin_write;
 use super::entity::{catalog_entry, mcp_server, server_health};
-use super::error::{StorageError, is_lock_conflict};
+use super::error::{StorageError, retry_lock_conflicts};
 use super::page::{Budget, Page, text_bytes};
 use super::redacted_probes::REDACTION_RULES;
 use super::repository::McpServerRepository;
@@ -23,8 +23,6 @@ use crate::memory::parsed_json_bytes;
 /// Rows per INSERT when a catalog is written: well inside every backend's
 /// limit on bound parameters.
 const ROWS_PER_INSERT: usize = 500;
-/// Tries of one probe's transaction that the database chose as a deadlock victim.
-const SAVE_ATTEMPTS: u32 = 5;
 
 /// One catalog item and where it stands in its list (the page cursor).
 #[derive(Debug, Clone)]
@@ -71,20 +69,10 @@ impl McpServerRepository {
         failure_threshold: u32,
         next_check: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<SavedProbe, StorageError> {
-        let mut attempt = 1;
-        loop {
-            let saved = self
-                .try_save_probe(id, probed_version, report, failure_threshold, next_check)
-                .await;
-            match saved {
-                Err(StorageError::Database(err))
-                    if is_lock_conflict(&err) && attempt < SAVE_ATTEMPTS =>
-                {
-                    attempt += 1;
-                }
-                saved => return saved,
-            }
-        }
+        retry_lock_conflicts(|| {
+            self.try_save_probe(id, probed_version, report, failure_threshold, next_check)
+        })
+        .await
     }
 
     async fn try_save_probe(
