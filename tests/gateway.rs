@@ -705,8 +705,19 @@ async fn the_sdk_clients_use_every_registered_server_through_slash_mcp() {
         &[&python_server.mcp_url(), UPSTREAM_KEY, "[]"],
     )
     .await;
-    let direct_everything =
-        python_client("sdk_client.py", &[&everything.mcp_url(), "unused", "[]"]).await;
+    // The catalog holds what an agent that can answer sampling, elicitation
+    // and roots sees: server-everything lists some tools only to such.
+    let direct_everything = python_client(
+        "sdk_client.py",
+        &[&everything.mcp_url(), "unused", "[]", "capable"],
+    )
+    .await;
+    let incapable = python_client("sdk_client.py", &[&everything.mcp_url(), "unused", "[]"]).await;
+    assert!(
+        tool_names(&direct_everything).contains(&"trigger-sampling-request".to_owned())
+            && !tool_names(&incapable).contains(&"trigger-sampling-request".to_owned()),
+        "{direct_everything} {incapable}"
+    );
     let listed = python_client("sdk_client.py", &[&aggregate, AGENT, "[]"]).await;
     assert_eq!(listed["server"], "mcp-registry");
 

@@ -461,7 +461,9 @@ async fn servers_of_the_typescript_and_python_sdks_are_probed() {
             everything.mcp_url(),
             json!({}),
             "mcp-servers/everything",
-            13,
+            // Four more than a client that declares nothing sees: the probe
+            // declares sampling, elicitation (form and URL) and roots.
+            17,
             "handshake",
         ),
         (

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use rmcp::ClientHandler;
 use rmcp::model::{
-    ClientConfig, ClientRequest, GetExtensions, ListToolsRequest, PaginatedRequestParams,
-    RequestMetaObject, ServerResult, Tool,
+    ClientConfig, ClientRequest, ElicitationCapability, FormElicitationCapability, GetExtensions,
+    ListToolsRequest, PaginatedRequestParams, RequestMetaObject, RootsCapabilities,
+    SamplingCapability, ServerResult, Tool, UrlElicitationCapability,
 };
 use rmcp::service::{Peer, RoleClient, RunningService, ServiceError};
 use serde::Serialize;
@@ -58,8 +59,24 @@ struct Registry;
 
 impl ClientHandler for Registry {
     fn get_info(&self) -> ClientConfig {
-        client_config()
+        probe_config()
     }
+}
+
+/// The probe declares what the gateway relays to an agent that can answer
+/// it (sampling, elicitation of both kinds, roots): servers list some tools
+/// only to clients that declare those, and the catalog holds what such an
+/// agent sees. Asked anything itself, the probe declines.
+fn probe_config() -> ClientConfig {
+    let mut config = client_config();
+    config.capabilities.sampling = Some(SamplingCapability::default());
+    config.capabilities.elicitation = Some(
+        ElicitationCapability::new()
+            .with_form(FormElicitationCapability::default())
+            .with_url(UrlElicitationCapability::default()),
+    );
+    config.capabilities.roots = Some(RootsCapabilities::default());
+    config
 }
 
 impl Default for ProbeSettings {
@@ -199,7 +216,7 @@ async fn discover(running: &RunningService<RoleClient, Registry>) -> Result<Disc
     let supported_versions = match McpEra::of(&protocol_version) {
         // The opening's own answer is not kept by the client: ask again.
         McpEra::Stateless => {
-            let config = client_config();
+            let config = probe_config();
             let meta = RequestMetaObject::with_client_context(
                 info.protocol_version.clone(),
                 config.client_info,
