@@ -571,6 +571,69 @@ async fn upstream_failures_are_mcp_errors_that_say_what_happened_and_no_secret()
     }
 }
 
+/// A handshake-era agent's resource subscription through `/mcp` follows its
+/// server's record: moved to another URL, the session that holds it is
+/// opened anew there and subscribed again, and that server's updates reach
+/// the agent on its GET stream.
+#[tokio::test]
+async fn a_subscription_through_slash_mcp_follows_its_server_to_a_new_url() {
+    let (first, second) = (
+        python_peer("conformance_server.py", &[]),
+        python_peer("conformance_server.py", &[]),
+    );
+    let registry = registry(&[]).await;
+    let id = registry
+        .register_record(&json!({"name": "watched", "url": first.mcp_url()}))
+        .await;
+    let aggregate = registry.server.url("/mcp");
+    let agent = session(&aggregate, AGENT).await;
+    let mut stream = common::mcp::open(&aggregate, reqwest::Method::GET, AGENT, &agent).await;
+    assert_eq!(stream.status(), 200);
+    let subscribe = json!({"jsonrpc": "2.0", "id": 2, "method": "resources/subscribe",
+        "params": {"uri": "test://watched-resource"}});
+    let subscribed = post(&aggregate, AGENT, Some(&agent), subscribe).await;
+    assert!(
+        subscribed.messages[0]["result"].is_object(),
+        "{subscribed:?}"
+    );
+    let touch = |id: u64| call(id, "watched__test_touch_watched_resource");
+    post(&aggregate, AGENT, Some(&agent), touch(3)).await;
+    let updated = |event: &str| event.contains("notifications/resources/updated");
+    event_where(&mut stream, updated).await;
+
+    let moved = registry
+        .server
+        .patch(&id, &json!({"url": second.mcp_url()}))
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    // Gone, the first can tell nothing more: an update now comes from the
+    // second or not at all.
+    drop(first);
+    // Touched at its new URL (once probed there, and the subscription
+    // renewed, both within a few seconds), the server tells the agent.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut text = String::new();
+    for call_id in 4.. {
+        assert!(
+            Instant::now() < deadline,
+            "no update from the new URL: {text:?}"
+        );
+        post(&aggregate, AGENT, Some(&agent), touch(call_id)).await;
+        let heard = tokio::time::timeout(Duration::from_secs(1), async {
+            while let Ok(Some(chunk)) = stream.chunk().await {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+                if updated(&text) {
+                    return;
+                }
+            }
+        })
+        .await;
+        if heard.is_ok() && updated(&text) {
+            break;
+        }
+    }
+}
+
 /// Reads `response` until an event satisfies `wanted`; answers its id and data.
 async fn event_where(
     response: &mut reqwest::Response,

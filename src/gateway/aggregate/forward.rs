@@ -57,10 +57,13 @@ impl AggregateSession {
         context: &RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
         let record = self.resource_owner(uri, context).await?;
+        let subscribing = matches!(request, ClientRequest::SubscribeRequest(_));
         self.forward_on(&self.subscriptions, &record, request, context)
             .await
-            .map(drop)
-            .map_err(|(error, _)| error)
+            .map_err(|(error, _)| error)?;
+        self.subscriptions
+            .note_subscription(record.id, uri, subscribing);
+        Ok(())
     }
 
     /// `forward`, on the sessions of `upstreams`.

@@ -110,7 +110,7 @@ pub struct AggregateSession {
     _slot: Option<SessionSlot>,
     upstreams: Upstreams,
     /// Its sessions that hold its resource subscriptions.
-    subscriptions: Upstreams,
+    subscriptions: Arc<Upstreams>,
     /// The upstream sessions requests without a session share.
     stateless: Arc<Upstreams>,
     /// Pages of the lists every session shares.
@@ -140,7 +140,7 @@ impl AggregateSession {
             gateway,
             _slot: slot,
             upstreams: Upstreams::of_one_agent(),
-            subscriptions: Upstreams::for_subscriptions(),
+            subscriptions: Arc::new(Upstreams::for_subscriptions()),
             stateless,
             pages,
             _stop_notices_on_drop: stop_notices.clone().drop_guard(),

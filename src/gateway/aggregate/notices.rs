@@ -3,6 +3,7 @@
 //! prompts and resources lists changed — on a session of the handshake
 //! revisions, or on a 2026-07-28 agent's `subscriptions/listen` stream.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rmcp::model::{ServerNotification, SubscriptionFilter};
@@ -12,6 +13,9 @@ use rmcp::service::{
 use tokio_util::sync::CancellationToken;
 
 use super::AggregateSession;
+use super::upstreams::Upstreams;
+use crate::domain::ServerStatus;
+use crate::gateway::Gateway;
 
 /// Changes that come together make one notice.
 const NOTICE_DELAY: Duration = Duration::from_millis(500);
@@ -32,6 +36,13 @@ impl AggregateSession {
     pub(super) fn watch_catalogs(&self, peer: Peer<RoleServer>) {
         let changes = self.gateway.repository.watch_catalogs();
         let stop = self.stop_notices.clone();
+        tokio::spawn(renew_subscriptions(
+            changes.clone(),
+            stop.clone(),
+            Arc::clone(&self.subscriptions),
+            Arc::clone(&self.gateway),
+            peer.clone(),
+        ));
         tokio::spawn(async move {
             notify_changes(changes, stop, Listener::Session(peer)).await;
         });
@@ -67,6 +78,46 @@ impl Listener {
     }
 }
 
+/// After each change of the stored records and catalogs, until `stop`:
+/// the sessions that hold the agent's resource subscriptions are brought up
+/// to their servers' records (after a new key or URL, opened anew and
+/// subscribed again; a server deleted or disabled, closed), so that the
+/// updates go on coming as the record now says.
+async fn renew_subscriptions(
+    mut changes: tokio::sync::watch::Receiver<u64>,
+    stop: CancellationToken,
+    subscriptions: Arc<Upstreams>,
+    gateway: Arc<Gateway>,
+    agent: Peer<RoleServer>,
+) {
+    while next_change(&mut changes, &stop).await {
+        for id in subscriptions.subscribed_servers() {
+            let Ok(record) = gateway.repository.find(id).await else {
+                continue;
+            };
+            let active = record.filter(|record| record.status == ServerStatus::Active);
+            subscriptions
+                .renew(id, active.as_ref(), &gateway.settings.outbound, &agent)
+                .await;
+        }
+    }
+}
+
+/// Waits for the next change of the stored catalogs, with those that come
+/// with it; `false` once `stop` is called or the watch ends.
+async fn next_change(
+    changes: &mut tokio::sync::watch::Receiver<u64>,
+    stop: &CancellationToken,
+) -> bool {
+    tokio::select! {
+        () = stop.cancelled() => return false,
+        changed = changes.changed() => if changed.is_err() { return false },
+    }
+    tokio::time::sleep(NOTICE_DELAY).await;
+    changes.mark_unchanged();
+    true
+}
+
 /// Tells `listener` the three lists changed after each change of the stored
 /// catalogs (changes that come together make one), until `stop` or until the
 /// agent is gone.
@@ -75,13 +126,7 @@ async fn notify_changes(
     stop: CancellationToken,
     listener: Listener,
 ) {
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            changed = changes.changed() => if changed.is_err() { return },
-        }
-        tokio::time::sleep(NOTICE_DELAY).await;
-        changes.mark_unchanged();
+    while next_change(&mut changes, &stop).await {
         let notices = [
             ServerNotification::ToolListChangedNotification(Default::default()),
             ServerNotification::PromptListChangedNotification(Default::default()),

@@ -8,12 +8,15 @@
 //! any (the server may then ask it, forwarder.rs); requests of the stateless
 //! revision, which have no session, share one set.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rmcp::ServiceError;
-use rmcp::model::{CancelledNotificationParam, ClientRequest, RequestMetaObject, ServerResult};
+use rmcp::model::{
+    CancelledNotificationParam, ClientRequest, RequestMetaObject, ServerResult,
+    SubscribeRequestParams,
+};
 use rmcp::service::{Peer, PeerRequestOptions, RequestContext, RoleServer};
 
 use super::super::{GatewaySettings, MAX_MESSAGE_BYTES};
@@ -92,6 +95,9 @@ pub struct Upstreams {
     /// `initialize` (the handshake era's `resources/subscribe`) and kept
     /// open however long unused, for the updates to come.
     holds_subscriptions: bool,
+    /// The resources subscribed to on them, by server: subscribed to again
+    /// on a session opened anew when the record changes.
+    subscribed: Mutex<HashMap<McpServerId, BTreeSet<String>>>,
     /// Whether they belong to one agent's session (of the handshake era, or
     /// one 2026-07-28 request that asked for log lines), whose agent hears
     /// what its servers send outside any call and can be asked what they ask.
@@ -159,7 +165,83 @@ impl Upstreams {
         let mut sessions = self.open.lock().await;
         sessions.retain(|_, other| self.holds_subscriptions || other.idle_for() < IDLE);
         sessions.insert(server.id, Arc::clone(&open));
+        drop(sessions);
+        if self.holds_subscriptions {
+            self.subscribe_again(server, &open).await;
+        }
         Ok(open)
+    }
+
+    /// Subscribes `open`, a session opened anew with `server`, to what the
+    /// agent had subscribed to there: the session it replaces has closed.
+    #[allow(deprecated)] // the handshake era's subscriptions, still spoken
+    async fn subscribe_again(&self, server: &McpServerRecord, open: &Open) {
+        let uris: Vec<String> = self
+            .subscribed
+            .lock()
+            .ok()
+            .and_then(|subscribed| subscribed.get(&server.id).cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let peer = open.connection.running.peer();
+        for uri in uris {
+            let request = rmcp::model::SubscribeRequest::new(SubscribeRequestParams::new(uri));
+            if peer
+                .send_request(ClientRequest::SubscribeRequest(request))
+                .await
+                .is_err()
+            {
+                // (The server's words may echo its credentials: not logged.)
+                tracing::warn!(server = %server.id, "a resource subscription could not be renewed");
+            }
+        }
+    }
+
+    /// Notes that the agent subscribed to `uri` of `server`, or no longer.
+    pub fn note_subscription(&self, server: McpServerId, uri: &str, subscribed: bool) {
+        let Ok(mut all) = self.subscribed.lock() else {
+            return;
+        };
+        let uris = all.entry(server).or_default();
+        if subscribed {
+            uris.insert(uri.to_owned());
+        } else {
+            uris.remove(uri);
+            if uris.is_empty() {
+                all.remove(&server);
+            }
+        }
+    }
+
+    /// The servers the agent holds subscriptions with.
+    pub fn subscribed_servers(&self) -> Vec<McpServerId> {
+        self.subscribed
+            .lock()
+            .map(|all| all.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Brings the session with `server` up to its record: one opened with
+    /// an older record (a new key, a new URL) is opened anew, subscribed to
+    /// the same resources. `None`, a server deleted or disabled, ends it.
+    pub async fn renew(
+        &self,
+        id: McpServerId,
+        server: Option<&McpServerRecord>,
+        outbound: &OutboundSettings,
+        agent: &Peer<RoleServer>,
+    ) {
+        match server {
+            Some(server) => {
+                if self.session(server, outbound, agent).await.is_err() {
+                    tracing::warn!(server = %id, "a subscription's session could not be opened again");
+                }
+            }
+            None => {
+                self.open.lock().await.remove(&id);
+            }
+        }
     }
 
     /// Sends `request`, made for the agent's request `context`, to `server`
